@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Platform } from '../platform/context.ts';
+import { principalOf } from '../http/auth.ts';
+import { errorResponses, idParam } from '../http/common.ts';
+import * as service from './analytics.service.ts';
+
+const tags = ['analytics'];
+
+export const taskReportView = z.object({
+  taskId: z.string(), campaignId: z.string(), targeted: z.number(),
+  suppressed: z.object({ frequency: z.number(), unsubscribed: z.number(), blacklisted: z.number(), noAddress: z.number(), control: z.number() }).catchall(z.number()),
+  deferred: z.number(), queued: z.number(), sent: z.number(), delivered: z.number(), failed: z.number(), failedBeforeSend: z.number(),
+  clicked: z.number(), converted: z.number(), orders: z.number(), revenue: z.number(), byVariant: z.array(z.unknown()),
+  runs: z.array(z.object({ id: z.string(), status: z.string(), scheduledFor: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), targeted: z.number().nullable(), batches: z.number().nullable() })),
+});
+
+export const analyticsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
+  app.get('/v1/tasks/:id/report', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'Targeted → sent → delivered → clicked → converted, with revenue', params: idParam, response: { 200: taskReportView, ...errorResponses } },
+  }, async (req) => service.taskReport(p, principalOf(req).workspaceId, req.params.id));
+
+  app.get('/v1/overview', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'Workspace home: users, events today, campaigns by status' },
+  }, async (req) => service.overview(p, principalOf(req).workspaceId));
+
+  app.get('/v1/users/:externalId/messages', {
+    config: { auth: 'read' },
+    schema: { tags, summary: "A user's message timeline", params: z.strictObject({ externalId: z.string().min(1).max(200) }), querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) }) },
+  }, async (req) => service.userMessages(p, principalOf(req).workspaceId, req.params.externalId, req.query.limit));
+};

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Platform } from '../platform/context.ts';
+import { principalOf } from '../http/auth.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
+import * as service from './segments.service.ts';
+import { createSegmentBody, previewBody, segmentView } from './segments.schema.ts';
+
+const tags = ['segments'];
+const page = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const audiencesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
+  app.post('/v1/segments', {
+    config: { auth: 'write' },
+    schema: { tags, summary: 'Create a segment; its first snapshot is computed by a worker', body: createSegmentBody, response: { 201: segmentView, ...errorResponses } },
+  }, async (req, reply) => reply.status(201).send(await service.createSegment(p, principalOf(req), req.body)));
+
+  app.get('/v1/segments', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'Segments, newest first', querystring: listQuery, response: { 200: page(segmentView), ...errorResponses } },
+  }, async (req) => service.listSegments(p, principalOf(req).workspaceId, req.query.limit, req.query.cursor));
+
+  app.post('/v1/segments/preview', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'Count and sample of a definition, without saving it', body: previewBody, response: { 200: z.object({ count: z.number(), sample: z.array(z.string()) }), ...errorResponses } },
+  }, async (req) => service.preview(p, principalOf(req).workspaceId, req.body.definition));
+
+  app.get('/v1/segments/:id', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'A segment with its current count', params: idParam, response: { 200: segmentView, ...errorResponses } },
+  }, async (req) => service.getSegment(p, principalOf(req).workspaceId, req.params.id));
+
+  app.get('/v1/segments/:id/members', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'externalIds in the current snapshot', params: idParam, querystring: listQuery, response: { 200: page(z.string()), ...errorResponses } },
+  }, async (req) => service.members(p, principalOf(req).workspaceId, req.params.id, req.query.limit, req.query.cursor));
+
+  app.get('/v1/segments/:id/history', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'Snapshot counts over time', params: idParam },
+  }, async (req) => service.history(p, principalOf(req).workspaceId, req.params.id));
+
+  app.post('/v1/segments/:id/refresh', {
+    config: { auth: 'write' },
+    schema: { tags, summary: 'Recompute now (not for refresh "once")', params: idParam, response: { 202: segmentView, ...errorResponses } },
+  }, async (req, reply) => reply.status(202).send(await service.requestRefresh(p, principalOf(req), req.params.id)));
+};

@@ -1,0 +1,76 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock } from './platform/clock.ts';
+import { systemClock } from './platform/clock.ts';
+import type { Config } from './platform/config.ts';
+import type { Platform } from './platform/context.ts';
+import { createDb, migrateToLatest } from './platform/db.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/embedded-pg.ts';
+import { hashSecret, newSecret } from './platform/ids.ts';
+import { Jobs } from './platform/jobs.ts';
+import { createLogger, type Logger } from './platform/logger.ts';
+import { registerSegmentJobs } from './audiences/segments.service.ts';
+import { registerDeliveryJobs } from './delivery/delivery.service.ts';
+
+/**
+ * The composition root: database (embedded unless DATABASE_URL), migrations, job queue,
+ * root key, and every domain's jobs. The CLI and the tests both start here.
+ */
+export interface Runtime {
+  platform: Platform;
+  /** Set when the root key was generated now: print it once. */
+  newRootKey?: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  clock?: Clock;
+  log?: Logger;
+  /** graphile-worker schema; tests give each file its own so queues never mix. */
+  jobsSchema?: string;
+  poolSize?: number;
+}
+
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const log = opts.log ?? createLogger(opts.config.logLevel);
+  let embedded: EmbeddedDatabase | undefined;
+  let url = opts.config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(opts.config.dataDir, opts.config.embeddedPgPort, log);
+    url = embedded.url;
+  }
+  const { db, pool } = createDb(url, opts.poolSize ?? 20);
+  try {
+    await migrateToLatest(db as never);
+    const jobs = new Jobs(opts.jobsSchema ?? 'graphile_worker', pool, log);
+    await jobs.migrate();
+    const root = resolveRootKey(opts.config);
+    const platform: Platform = { config: opts.config, db, pool, jobs, clock: opts.clock ?? systemClock, log, rootKeyHash: hashSecret(root.key) };
+    registerSegmentJobs(platform);
+    registerDeliveryJobs(platform);
+    return {
+      platform,
+      newRootKey: root.generated ? root.key : undefined,
+      close: async () => {
+        await db.destroy();
+        if (embedded) await embedded.stop();
+      },
+    };
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    if (embedded) await embedded.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** MARKETLOOP_ROOT_KEY, else the key stored in the data dir, else a new one stored there. */
+function resolveRootKey(config: Config): { key: string; generated: boolean } {
+  if (config.rootKey) return { key: config.rootKey, generated: false };
+  const file = join(config.dataDir, 'root-key');
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false };
+  mkdirSync(config.dataDir, { recursive: true });
+  const key = newSecret('mlroot');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, generated: true };
+}

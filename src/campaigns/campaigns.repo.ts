@@ -1,0 +1,48 @@
+import type { Tx } from '../platform/db.ts';
+
+/** SQL for campaigns, tasks and task runs. */
+
+export const insertCampaign = (tx: Tx, workspaceId: string, row: {
+  id: string; name: string; goal: string; startAt: Date; endAt: Date; budgetAmount: number | null;
+  conversionEvent: string; conversionWindowDays: number; createdBy: string; now: Date;
+}) => tx.insertInto('campaigns').values({
+  id: row.id, workspaceId, name: row.name, goal: row.goal, startAt: row.startAt, endAt: row.endAt, budgetAmount: row.budgetAmount,
+  conversionEvent: row.conversionEvent, conversionWindowDays: row.conversionWindowDays, status: 'draft', createdBy: row.createdBy,
+  createdAt: row.now, updatedAt: row.now,
+}).returningAll().executeTakeFirstOrThrow();
+
+export const campaignById = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('campaigns').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+
+/** Row-locked read: lifecycle changes serialise on the campaign row. */
+export const campaignForUpdate = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('campaigns').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+
+export const updateCampaign = (tx: Tx, workspaceId: string, id: string, set: { status?: string; rejectReason?: string | null; submittedBy?: string; approvedBy?: string | null }, now: Date) =>
+  tx.updateTable('campaigns').set({ ...set, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+
+export const listCampaigns = (tx: Tx, workspaceId: string, limit: number, status?: string) =>
+  tx.selectFrom('campaigns').selectAll().where('workspaceId', '=', workspaceId).$if(!!status, (q) => q.where('status', '=', status!))
+    .orderBy('createdAt', 'desc').limit(limit).execute();
+
+export const countByStatus = (tx: Tx, workspaceId: string) =>
+  tx.selectFrom('campaigns').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).where('workspaceId', '=', workspaceId).groupBy('status').execute();
+
+export const insertTask = (tx: Tx, workspaceId: string, row: {
+  id: string; campaignId: string; name: string; channel: string; templateId: string; segmentId: string; schedule: unknown;
+  frequency: unknown; priority: number; createdBy: string; now: Date;
+}) => tx.insertInto('tasks').values({
+  id: row.id, workspaceId, campaignId: row.campaignId, name: row.name, channel: row.channel, templateId: row.templateId, segmentId: row.segmentId,
+  schedule: JSON.stringify(row.schedule), frequency: row.frequency ? JSON.stringify(row.frequency) : null, variants: null, controlPercent: 0,
+  couponTemplateId: null, priority: row.priority, status: 'scheduled', createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now,
+}).returningAll().executeTakeFirstOrThrow();
+
+export const taskById = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('tasks').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+
+export const tasksOfCampaign = (tx: Tx, workspaceId: string, campaignId: string) =>
+  tx.selectFrom('tasks').selectAll().where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId).orderBy('createdAt').execute();
+
+export const setTaskStatus = (tx: Tx, workspaceId: string, id: string, status: string, now: Date) =>
+  tx.updateTable('tasks').set({ status, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
+

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { channels } from '../channels/channels.schema.ts';
+
+export const goals = ['acquisition', 'activation', 'retention', 'repurchase', 'other'] as const;
+export const statuses = ['draft', 'pending_approval', 'approved', 'running', 'paused', 'ended'] as const;
+export type CampaignStatus = (typeof statuses)[number];
+
+const iso = z.iso.datetime({ offset: true });
+
+export const createCampaignBody = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    goal: z.enum(goals),
+    startAt: iso,
+    endAt: iso,
+    budget: z.strictObject({ amount: z.number().int().min(0) }).optional(),
+    conversion: z.strictObject({ event: z.string().min(1).max(200).default('order_paid'), windowDays: z.number().int().min(1).max(365).default(7) }).optional(),
+    description: z.string().max(5000).optional(),
+  })
+  .refine((c) => new Date(c.endAt) > new Date(c.startAt), { path: ['endAt'], message: 'endAt must be after startAt.' });
+export type CreateCampaignInput = z.infer<typeof createCampaignBody>;
+
+export const campaignView = z.object({
+  id: z.string(), name: z.string(), goal: z.enum(goals), status: z.enum(statuses),
+  startAt: z.string(), endAt: z.string(), budget: z.object({ amount: z.number() }).nullable(),
+  conversion: z.object({ event: z.string(), windowDays: z.number() }),
+  rejectReason: z.string().nullable(), createdBy: z.string(), approvedBy: z.string().nullable(),
+  createdAt: z.string(), updatedAt: z.string(),
+});
+export type CampaignView = z.infer<typeof campaignView>;
+
+export const rejectBody = z.strictObject({ reason: z.string().min(1).max(2000) });
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour.');
+export const scheduleSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('now') }),
+  z.strictObject({ type: z.literal('at'), at: iso }),
+]);
+export type Schedule = z.infer<typeof scheduleSchema>;
+export { hhmm };
+
+export const createTaskBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  channel: z.enum(channels),
+  templateId: z.string().min(1).max(100),
+  audience: z.strictObject({ segmentId: z.string().min(1).max(100) }),
+  schedule: scheduleSchema,
+  frequency: z.strictObject({ maxPerUser: z.number().int().min(1), perDays: z.number().int().min(1).max(365) }).optional(),
+  priority: z.number().int().min(-1000).max(1000).optional(),
+});
+export type CreateTaskInput = z.infer<typeof createTaskBody>;
+
+export const taskView = z.object({
+  id: z.string(), campaignId: z.string(), name: z.string(), channel: z.enum(channels), templateId: z.string(),
+  audience: z.object({ segmentId: z.string() }), schedule: z.unknown(), frequency: z.unknown().nullable(),
+  priority: z.number(), status: z.string(), createdAt: z.string(),
+});
+export type TaskView = z.infer<typeof taskView>;

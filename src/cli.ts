@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRuntime, type Runtime } from './bootstrap.ts';
+import { buildApp } from './http/app.ts';
+import { loadConfig } from './platform/config.ts';
+import { seedDemo } from './demo/seed-demo.ts';
+
+/** `marketloop start | api | worker | migrate | seed-demo [--seed N]` */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [command = 'start', ...args] = process.argv.slice(2);
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the console when web/dist is missing or older than its sources (first `npm start`). */
+function ensureConsoleBuilt(): void {
+  const src = join(root, 'web/src');
+  const built = join(root, 'web/dist/index.html');
+  if (!existsSync(src)) return;
+  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(src)) return;
+  process.stdout.write('Building the console (first start or changed sources)…\n');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'web/vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) process.stderr.write('Console build failed; the API still starts.\n');
+}
+
+function onStop(fn: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping…\n`);
+    fn().then(() => process.exit(0), (err) => {
+      process.stderr.write(`error while stopping: ${String(err)}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printRootKey(rt: Runtime): void {
+  if (!rt.newRootKey) return;
+  process.stdout.write(`\n  Root key (shown once; also stored in ${rt.platform.config.dataDir}/root-key):\n\n    ${rt.newRootKey}\n\n`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+    case 'api':
+    case 'worker': {
+      if (command === 'start') ensureConsoleBuilt();
+      const rt = await createRuntime({ config });
+      printRootKey(rt);
+      const p = rt.platform;
+      const app = command === 'worker' ? null : await buildApp(p, { console: command === 'start' });
+      const worker = command === 'api' ? null : await p.jobs.start(p.db, config.workerConcurrency, config.workerStaleMs);
+      if (app) {
+        await app.listen({ port: config.port, host: config.host });
+        process.stdout.write(`Marketloop ${command === 'start' ? 'API, console and workers' : 'API'} on ${config.publicUrl} (OpenAPI reference at ${config.publicUrl}/docs)\n`);
+      } else process.stdout.write('Marketloop worker running.\n');
+      onStop(async () => {
+        await app?.close();
+        await worker?.stop();
+        await rt.close();
+      });
+      return;
+    }
+    case 'migrate': {
+      const rt = await createRuntime({ config });
+      printRootKey(rt);
+      process.stdout.write('Migrations are up to date.\n');
+      await rt.close();
+      return;
+    }
+    case 'seed-demo': {
+      const seedArg = args.indexOf('--seed');
+      const seed = seedArg >= 0 ? Number(args[seedArg + 1]) : 42;
+      const usersArg = args.indexOf('--users');
+      const users = usersArg >= 0 ? Number(args[usersArg + 1]) : 10_000;
+      const rt = await createRuntime({ config });
+      printRootKey(rt);
+      try {
+        const r = await seedDemo(rt.platform, { seed, users });
+        process.stdout.write(`\nDemo workspace "${r.slug}" ready: ${r.users} users, ${r.events} events, ${r.orders} orders.\n`);
+        process.stdout.write(`  Admin API key:  ${r.apiKey}\n  Console login:  ${r.email} / ${r.password}  (${config.publicUrl})\n\n`);
+      } finally {
+        await rt.close();
+      }
+      return;
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}". Use: marketloop start | api | worker | migrate | seed-demo [--seed N] [--users N]\n`);
+      process.exit(2);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

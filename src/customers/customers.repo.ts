@@ -1,0 +1,157 @@
+import { sql } from 'kysely';
+import type { Tx } from '../platform/db.ts';
+
+/** SQL for users, events and orders. Batches go through unnest() so a 10,000-row call is one statement. */
+
+export interface UserRow {
+  externalId: string;
+  fields: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+  createdAt: Date | null;
+}
+
+/**
+ * Upsert in two statements of the caller's transaction: create missing users, then merge the
+ * given fields. Top-level fields present in `fields` overwrite (null clears); attributes merge
+ * and a null value deletes the key. (One INSERT … ON CONFLICT cannot see which fields were sent.)
+ */
+export async function upsertUsers(tx: Tx, workspaceId: string, rows: UserRow[], now: Date): Promise<void> {
+  const ids = rows.map((r) => r.externalId);
+  const created = rows.map((r) => r.createdAt);
+  await sql`
+    insert into users (workspace_id, external_id, created_at, updated_at)
+    select ${workspaceId}, external_id, coalesce(created_at, ${now}::timestamptz), ${now}::timestamptz
+    from unnest(${ids}::text[], ${created}::timestamptz[]) as t(external_id, created_at)
+    on conflict (workspace_id, external_id) do nothing`.execute(tx);
+  await sql`
+    update users u set
+      phone = case when i.f ? 'phone' then i.f->>'phone' else u.phone end,
+      email = case when i.f ? 'email' then i.f->>'email' else u.email end,
+      wechat_open_id = case when i.f ? 'wechatOpenId' then i.f->>'wechatOpenId' else u.wechat_open_id end,
+      push_token = case when i.f ? 'pushToken' then i.f->>'pushToken' else u.push_token end,
+      platform = case when i.f ? 'platform' then i.f->>'platform' else u.platform end,
+      attributes = jsonb_strip_nulls(u.attributes || i.attrs),
+      created_at = coalesce(i.created_at, u.created_at),
+      updated_at = ${now}::timestamptz
+    from unnest(${ids}::text[], ${rows.map((r) => JSON.stringify(r.fields))}::jsonb[],
+                ${rows.map((r) => JSON.stringify(r.attributes))}::jsonb[], ${created}::timestamptz[]) as i(external_id, f, attrs, created_at)
+    where u.workspace_id = ${workspaceId} and u.external_id = i.external_id`.execute(tx);
+}
+
+/**
+ * Internal ids for external ids, creating users that do not exist yet (events for an unknown
+ * user create it). A concurrent batch may create the same user between our insert and select;
+ * the second select, a new statement, sees its commit.
+ */
+export async function resolveUserIds(tx: Tx, workspaceId: string, externalIds: string[], now: Date): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const r = await sql<{ id: string; externalId: string }>`
+    with ins as (
+      insert into users (workspace_id, external_id, created_at, updated_at)
+      select ${workspaceId}, x, ${now}::timestamptz, ${now}::timestamptz from unnest(${externalIds}::text[]) as x
+      on conflict (workspace_id, external_id) do nothing
+      returning id, external_id
+    )
+    select id, external_id from ins
+    union all
+    select id, external_id from users where workspace_id = ${workspaceId} and external_id = any(${externalIds}::text[])`.execute(tx);
+  for (const row of r.rows) found.set(row.externalId, row.id);
+  if (found.size < externalIds.length) {
+    const missing = externalIds.filter((x) => !found.has(x));
+    const again = await tx.selectFrom('users').select(['id', 'externalId']).where('workspaceId', '=', workspaceId).where('externalId', 'in', missing).execute();
+    for (const row of again) found.set(row.externalId, row.id);
+  }
+  return found;
+}
+
+export interface EventRow {
+  userId: string;
+  name: string;
+  ts: Date;
+  properties: string;
+  messageId: string | null;
+}
+
+const eventArrays = (rows: EventRow[]) => ({
+  u: rows.map((r) => r.userId), n: rows.map((r) => r.name), t: rows.map((r) => r.ts),
+  p: rows.map((r) => r.properties), m: rows.map((r) => r.messageId),
+});
+
+/** Inserts events; a repeated messageId is skipped by the unique index. Returns how many were new. */
+export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const a = eventArrays(rows);
+  const r = await sql<{ n: number }>`
+    with ins as (
+      insert into events (workspace_id, user_id, name, ts, properties, message_id)
+      select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
+      on conflict (workspace_id, message_id) where message_id is not null do nothing
+      returning 1
+    ) select count(*)::int as n from ins`.execute(tx);
+  return r.rows[0]!.n;
+}
+
+/**
+ * order_paid events: store the event, then the order (deduplicated by orderId as well as by
+ * messageId), then roll the new orders into the buyer's profile — one statement, so a
+ * retried batch can never count an order twice.
+ */
+export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: EventRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const a = eventArrays(rows);
+  const r = await sql<{ n: number }>`
+    with ev as (
+      insert into events (workspace_id, user_id, name, ts, properties, message_id)
+      select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
+      on conflict (workspace_id, message_id) where message_id is not null do nothing
+      returning user_id, ts, properties
+    ), ord as (
+      insert into orders (workspace_id, order_id, user_id, amount, paid_at, coupon_code, first_order)
+      select ${workspaceId}, ev.properties->>'orderId', ev.user_id, (ev.properties->>'amount')::bigint, ev.ts,
+             ev.properties->>'couponCode',
+             (u.first_order_at is null or ev.ts < u.first_order_at)
+               and row_number() over (partition by ev.user_id order by ev.ts) = 1
+      from ev join users u on u.id = ev.user_id
+      on conflict (workspace_id, order_id) do nothing
+      returning user_id, amount, paid_at
+    ), agg as (
+      select user_id, count(*)::int as n, sum(amount) as s, min(paid_at) as first_at, max(paid_at) as last_at from ord group by user_id
+    ), upd as (
+      update users u set
+        order_count = u.order_count + agg.n,
+        order_total = u.order_total + agg.s,
+        first_order_at = least(u.first_order_at, agg.first_at),
+        last_order_at = greatest(u.last_order_at, agg.last_at)
+      from agg where u.id = agg.user_id and u.workspace_id = ${workspaceId}
+      returning 1
+    ) select (select count(*) from ev)::int as n`.execute(tx);
+  return r.rows[0]!.n;
+}
+
+export const userByExternalId = (tx: Tx, workspaceId: string, externalId: string) =>
+  tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('externalId', '=', externalId).executeTakeFirst();
+
+export const usersByIds = (tx: Tx, workspaceId: string, ids: string[]) =>
+  tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('id', 'in', ids).execute();
+
+/** Search by exact externalId / phone / email or externalId prefix; keyset on internal id. */
+export const searchUsers = (tx: Tx, workspaceId: string, q: string | undefined, limit: number, afterId?: string) =>
+  tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId)
+    .$if(!!q, (qb) => qb.where((eb) => eb.or([
+      eb('externalId', '=', q!), eb('phone', '=', q!), eb('email', '=', q!.toLowerCase()),
+      eb('externalId', 'like', `${q!.replace(/[\\%_]/g, (c) => `\\${c}`)}%`),
+    ])))
+    .$if(afterId !== undefined, (qb) => qb.where('id', '>', afterId!))
+    .orderBy('id').limit(limit + 1).execute();
+
+export const userEvents = (tx: Tx, workspaceId: string, userId: string, limit: number, beforeId?: string, name?: string) =>
+  tx.selectFrom('events').select(['id', 'name', 'ts', 'properties', 'messageId']).where('workspaceId', '=', workspaceId).where('userId', '=', userId)
+    .$if(!!name, (qb) => qb.where('name', '=', name!))
+    .$if(beforeId !== undefined, (qb) => qb.where('id', '<', beforeId!))
+    .orderBy('id', 'desc').limit(limit + 1).execute();
+
+export const countUsers = async (tx: Tx, workspaceId: string) =>
+  (await tx.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).where('workspaceId', '=', workspaceId).executeTakeFirstOrThrow()).n;
+
+export const countEventsSince = async (tx: Tx, workspaceId: string, since: Date) =>
+  (await tx.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('workspaceId', '=', workspaceId).where('ts', '>=', since).executeTakeFirstOrThrow()).n;

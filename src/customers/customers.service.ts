@@ -1,0 +1,99 @@
+import type { Platform } from '../platform/context.ts';
+import type { Tx } from '../platform/db.ts';
+import { notFound } from '../platform/errors.ts';
+import type { Principal } from '../workspaces/roles.ts';
+import * as repo from './customers.repo.ts';
+import type { EventInput, UserInput, UserView } from './customers.schema.ts';
+
+const TOP_LEVEL = ['phone', 'email', 'wechatOpenId', 'pushToken', 'platform'] as const;
+
+/** Upserts up to 10,000 users; a repeated externalId in one call merges in order. */
+export async function upsertUsers(p: Platform, who: Principal, users: UserInput[]): Promise<{ upserted: number }> {
+  const merged = new Map<string, repo.UserRow>();
+  for (const u of users) {
+    const row = merged.get(u.externalId) ?? { externalId: u.externalId, fields: {}, attributes: {}, createdAt: null };
+    for (const k of TOP_LEVEL) if (u[k] !== undefined) row.fields[k] = k === 'email' && u[k] ? u[k]!.toLowerCase() : u[k];
+    Object.assign(row.attributes, u.attributes ?? {});
+    if (u.createdAt) row.createdAt = new Date(u.createdAt);
+    merged.set(u.externalId, row);
+  }
+  const rows = [...merged.values()].sort((a, b) => (a.externalId < b.externalId ? -1 : 1)); // stable lock order across concurrent batches
+  await p.db.transaction().execute((tx) => repo.upsertUsers(tx, who.workspaceId, rows, p.clock.now()));
+  return { upserted: rows.length };
+}
+
+/**
+ * Ingests up to 10,000 events in one transaction. Unknown users are created; a repeated
+ * messageId is ignored; order_paid events also write the order and the buyer's order stats.
+ */
+export async function ingestEvents(p: Platform, who: Principal, events: EventInput[]): Promise<{ accepted: number; deduplicated: number }> {
+  const now = p.clock.now();
+  const externalIds = [...new Set(events.map((e) => e.externalId))].sort();
+  return p.db.transaction().execute(async (tx) => {
+    const ids = await repo.resolveUserIds(tx, who.workspaceId, externalIds, now);
+    const orders: repo.EventRow[] = [];
+    const others: repo.EventRow[] = [];
+    for (const e of events) {
+      const row: repo.EventRow = {
+        userId: ids.get(e.externalId)!, name: e.name, ts: e.timestamp ? new Date(e.timestamp) : now,
+        properties: JSON.stringify(e.properties ?? {}), messageId: e.messageId ?? null,
+      };
+      (e.name === 'order_paid' ? orders : others).push(row);
+    }
+    const stored = (await repo.insertEvents(tx, who.workspaceId, others)) + (await repo.insertOrderEvents(tx, who.workspaceId, orders));
+    return { accepted: events.length, deduplicated: events.length - stored };
+  });
+}
+
+/** Events the platform itself records ($message_sent, $link_clicked, …) inside the caller's transaction. */
+export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { userId: string; name: `$${string}`; ts: Date; properties: Record<string, unknown>; messageId?: string }[]): Promise<void> {
+  await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: JSON.stringify(r.properties), messageId: r.messageId ?? null })));
+}
+
+type UserRowDb = NonNullable<Awaited<ReturnType<typeof repo.userByExternalId>>>;
+export const toView = (u: UserRowDb): UserView => ({
+  externalId: u.externalId, phone: u.phone, email: u.email, wechatOpenId: u.wechatOpenId, pushToken: u.pushToken, platform: u.platform,
+  attributes: u.attributes, createdAt: u.createdAt.toISOString(), updatedAt: u.updatedAt.toISOString(),
+  firstOrderAt: u.firstOrderAt?.toISOString() ?? null, lastOrderAt: u.lastOrderAt?.toISOString() ?? null,
+  orderCount: u.orderCount, orderTotal: Number(u.orderTotal),
+});
+
+/** Throws `not_found`. */
+export async function getUser(p: Platform, workspaceId: string, externalId: string): Promise<UserView> {
+  const u = await repo.userByExternalId(p.db, workspaceId, externalId);
+  if (!u) throw notFound('User');
+  return toView(u);
+}
+
+/** Profiles by internal id, for rendering messages (delivery) — keyed by internal id. */
+export async function profilesByIds(tx: Tx, workspaceId: string, ids: string[]) {
+  const rows = ids.length ? await repo.usersByIds(tx, workspaceId, ids) : [];
+  return new Map(rows.map((u) => [u.id, u]));
+}
+
+export async function internalId(tx: Tx, workspaceId: string, externalId: string): Promise<string> {
+  const u = await repo.userByExternalId(tx, workspaceId, externalId);
+  if (!u) throw notFound('User');
+  return u.id;
+}
+
+export async function searchUsers(p: Platform, workspaceId: string, q: string | undefined, limit: number, cursor?: string) {
+  const rows = await repo.searchUsers(p.db, workspaceId, q, limit, cursor);
+  const page = rows.slice(0, limit);
+  return { items: page.map(toView), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+export async function userEvents(p: Platform, workspaceId: string, externalId: string, limit: number, cursor?: string, name?: string) {
+  const id = await internalId(p.db, workspaceId, externalId);
+  const rows = await repo.userEvents(p.db, workspaceId, id, limit, cursor, name);
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((e) => ({ id: e.id, name: e.name, timestamp: e.ts.toISOString(), properties: e.properties, messageId: e.messageId })),
+    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
+  };
+}
+
+export async function stats(p: Platform, workspaceId: string, todayStart: Date) {
+  const [users, eventsToday] = await Promise.all([repo.countUsers(p.db, workspaceId), repo.countEventsSince(p.db, workspaceId, todayStart)]);
+  return { users: Number(users), eventsToday: Number(eventsToday) };
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import type { Tx } from '../platform/db.ts';
+
+/** SQL for task runs, their batches and messages. */
+
+export const runForUpdate = (tx: Tx, runId: string) =>
+  tx.selectFrom('taskRuns').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst();
+
+/** Shared lock: batches of one run proceed in parallel; expansion (FOR UPDATE) excludes them. */
+export const runForUpdateNoWait = (tx: Tx, runId: string) =>
+  tx.selectFrom('taskRuns').selectAll().where('id', '=', runId).forShare().executeTakeFirst();
+
+/** One run per (task, scheduled time): a repeated launch finds the existing run and returns null. */
+export const insertRunOrNull = (tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date }) =>
+  tx.insertInto('taskRuns').values({ ...r, status: 'scheduled' }).onConflict((oc) => oc.columns(['taskId', 'scheduledFor']).doNothing()).returning('id').executeTakeFirst();
+
+export const setRun = (tx: Tx, runId: string, set: { status: string; snapshotId?: string; targeted?: number; batchesTotal?: number; startedAt?: Date; finishedAt?: Date; error?: string | null }) =>
+  tx.updateTable('taskRuns').set(set).where('id', '=', runId).execute();
+
+export async function insertBatches(tx: Tx, workspaceId: string, runId: string, ranges: { from: string; to: string; n: number }[]): Promise<void> {
+  if (ranges.length === 0) return;
+  await sql`insert into task_run_batches (workspace_id, task_run_id, batch_no, from_user_id, to_user_id, size, status)
+    select ${workspaceId}, ${runId}::bigint, b, f, t, n, 'pending'
+    from unnest(${ranges.map((_, i) => i)}::int[], ${ranges.map((r) => r.from)}::bigint[], ${ranges.map((r) => r.to)}::bigint[], ${ranges.map((r) => r.n)}::int[]) as x(b, f, t, n)
+    on conflict do nothing`.execute(tx);
+}
+
+export const batchForUpdate = (tx: Tx, runId: string, batchNo: number) =>
+  tx.selectFrom('taskRunBatches').selectAll().where('taskRunId', '=', runId).where('batchNo', '=', batchNo).forUpdate().executeTakeFirst();
+
+export const finishBatch = (tx: Tx, runId: string, batchNo: number, now: Date) =>
+  tx.updateTable('taskRunBatches').set((eb) => ({ status: 'done', finishedAt: now, attempts: eb('attempts', '+', 1) }))
+    .where('taskRunId', '=', runId).where('batchNo', '=', batchNo).execute();
+
+export const pendingBatches = (tx: Tx, workspaceId: string, runId: string) =>
+  tx.selectFrom('taskRunBatches').select(['batchNo']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId).where('status', '=', 'pending').execute();
+
+/** Closes the run once no batch is pending. */
+export const finishRunIfDone = (tx: Tx, runId: string, now: Date) =>
+  sql`update task_runs set status = 'done', finished_at = ${now}
+      where id = ${runId}::bigint and status = 'sending'
+        and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status = 'pending')`.execute(tx);
+
+export const runsOfCampaign = (tx: Tx, workspaceId: string, campaignId: string, statuses: string[]) =>
+  tx.selectFrom('taskRuns').select(['id', 'status', 'scheduledFor']).where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId)
+    .where('status', 'in', statuses).execute();
+
+/**
+ * Creates the batch's message rows; the (task_run_id, user_id) key makes this a no-op on a
+ * retry. Returns the rows still to send (a retry after a crash resumes exactly there).
+ */
+export async function claimMessages(tx: Tx, m: { workspaceId: string; runId: string; taskId: string; campaignId: string; channel: string; userIds: string[]; now: Date }) {
+  await sql`insert into messages (workspace_id, task_run_id, task_id, campaign_id, user_id, channel, status, created_at)
+    select ${m.workspaceId}, ${m.runId}::bigint, ${m.taskId}, ${m.campaignId}, u, ${m.channel}, 'queued', ${m.now}
+    from unnest(${m.userIds}::bigint[]) as u
+    on conflict (task_run_id, user_id) do nothing`.execute(tx);
+  return tx.selectFrom('messages').select(['id', 'userId']).where('taskRunId', '=', m.runId).where('userId', 'in', m.userIds)
+    .where('status', '=', 'queued').orderBy('userId').execute();
+}
+
+export interface MessageUpdate {
+  id: string;
+  status: 'sent' | 'delivered' | 'failed' | 'suppressed';
+  reason: string | null;
+  to: string | null;
+}
+
+export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdate[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`update messages m set status = x.status, reason = x.reason, to_address = x.to_address,
+      provider = case when x.status = 'suppressed' then null else ${provider} end,
+      sent_at = case when x.status in ('sent', 'delivered') then ${now}::timestamptz else m.sent_at end,
+      delivered_at = case when x.status = 'delivered' then ${now}::timestamptz else m.delivered_at end,
+      failed_at = case when x.status = 'failed' then ${now}::timestamptz else m.failed_at end
+    from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.to)}::text[])
+      as x(id, status, reason, to_address)
+    where m.id = x.id and m.status = 'queued'`.execute(tx);
+}
+
+export const messageById = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('messages').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+
+export const setReceipt = (tx: Tx, workspaceId: string, id: string, status: 'delivered' | 'failed', now: Date, reason: string | null) =>
+  tx.updateTable('messages').set(status === 'delivered'
+    ? { status: 'delivered', deliveredAt: now }
+    : { status: 'failed', failedAt: now, reason: reason ?? 'provider receipt' })
+    .where('workspaceId', '=', workspaceId).where('id', '=', id).where('status', 'in', ['sent', 'delivered', 'failed']).execute();
+
+export const hasStartedRuns = async (tx: Tx, workspaceId: string, campaignId: string) =>
+  !!(await tx.selectFrom('taskRuns').select('id').where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId).where('startedAt', 'is not', null).limit(1).executeTakeFirst());
+
+/** The task report's message buckets: every targeted user lands in exactly one status. */
+export async function taskCounts(tx: Tx, workspaceId: string, taskId: string) {
+  const r = await sql<{ status: string; reason: string | null; n: string; delivered: string; clicked: string }>`
+    select status, case when status = 'suppressed' then reason end as reason, count(*) as n,
+           count(delivered_at) as delivered, count(first_clicked_at) as clicked
+    from messages where workspace_id = ${workspaceId} and task_id = ${taskId}
+    group by 1, 2`.execute(tx);
+  return r.rows;
+}
+
+/**
+ * Conversions: users touched by the task (first send) who did the conversion event within
+ * the window after that touch; revenue sums their orders in the same window.
+ */
+export async function taskConversions(tx: Tx, workspaceId: string, taskId: string, event: string, windowDays: number) {
+  const window = sql`${windowDays} * interval '1 day'`;
+  if (event === 'order_paid') {
+    const r = await sql<{ converted: string; revenue: string | null; orders: string }>`
+      with touch as (
+        select user_id, min(sent_at) as t from messages
+        where workspace_id = ${workspaceId} and task_id = ${taskId} and sent_at is not null group by user_id
+      )
+      select count(distinct o.user_id) as converted, sum(o.amount) as revenue, count(*) as orders
+      from touch join orders o on o.workspace_id = ${workspaceId} and o.user_id = touch.user_id
+        and o.paid_at >= touch.t and o.paid_at < touch.t + ${window}`.execute(tx);
+    return { converted: Number(r.rows[0]!.converted), revenue: Number(r.rows[0]!.revenue ?? 0), orders: Number(r.rows[0]!.orders) };
+  }
+  const r = await sql<{ converted: string }>`
+    with touch as (
+      select user_id, min(sent_at) as t from messages
+      where workspace_id = ${workspaceId} and task_id = ${taskId} and sent_at is not null group by user_id
+    )
+    select count(*) as converted from touch where exists (
+      select 1 from events e where e.workspace_id = ${workspaceId} and e.user_id = touch.user_id and e.name = ${event}
+        and e.ts >= touch.t and e.ts < touch.t + ${window})`.execute(tx);
+  return { converted: Number(r.rows[0]!.converted), revenue: 0, orders: 0 };
+}
+
+/** Messages that were sent and then failed by receipt (they count as sent, not failed-before-send). */
+export const failedAfterSend = async (tx: Tx, workspaceId: string, taskId: string) =>
+  Number((await tx.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).where('workspaceId', '=', workspaceId)
+    .where('taskId', '=', taskId).where('status', '=', 'failed').where('sentAt', 'is not', null).executeTakeFirstOrThrow()).n);
+
+export const runsOfTask = (tx: Tx, workspaceId: string, taskId: string) =>
+  tx.selectFrom('taskRuns').select(['id', 'status', 'scheduledFor', 'startedAt', 'finishedAt', 'targeted', 'batchesTotal', 'error'])
+    .where('workspaceId', '=', workspaceId).where('taskId', '=', taskId).orderBy('scheduledFor').execute();
+
+export const messagesOfUser = (tx: Tx, workspaceId: string, userId: string, limit: number) =>
+  tx.selectFrom('messages').select(['id', 'taskId', 'campaignId', 'channel', 'status', 'reason', 'createdAt', 'sentAt', 'deliveredAt', 'firstClickedAt'])
+    .where('workspaceId', '=', workspaceId).where('userId', '=', userId).orderBy('createdAt', 'desc').limit(limit).execute();

@@ -1,0 +1,82 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Platform } from '../platform/context.ts';
+import { registerAuth } from './auth.ts';
+import { errorBody, handleError } from './errors.ts';
+import { analyticsRoutes } from '../analytics/analytics.routes.ts';
+import { audiencesRoutes } from '../audiences/segments.routes.ts';
+import { campaignsRoutes } from '../campaigns/campaigns.routes.ts';
+import { sandboxRoutes } from '../channels/sandbox/sandbox.routes.ts';
+import { customersRoutes } from '../customers/customers.routes.ts';
+import { linksRoutes } from '../links/links.routes.ts';
+import { templatesRoutes } from '../templates/templates.routes.ts';
+import { workspacesRoutes } from '../workspaces/workspaces.routes.ts';
+
+const webDist = join(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+export interface AppOptions {
+  /** Serve the built console from web/dist at `/` (off in most tests). */
+  console?: boolean;
+  logger?: boolean;
+}
+
+/** Builds the HTTP app without listening: tests use `app.inject()`, the CLI calls `listen`. */
+export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: (opts.logger === false ? undefined : p.log) as FastifyBaseLogger | undefined,
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 100 ? req.headers['x-request-id'] : randomUUID()),
+    requestIdHeader: false,
+    bodyLimit: 32 * 1024 * 1024,
+    trustProxy: true,
+    ajv: undefined,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Marketloop API', version: '1', description: 'Omni-channel marketing automation. See docs/api.md for a guided tour and docs/errors.md for every error code.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'ml_session' } } },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  registerAuth(app, p);
+
+  app.get('/health', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, linksRoutes, analyticsRoutes]) {
+    await app.register(routes, { p });
+  }
+
+  const serveConsole = opts.console && existsSync(join(webDist, 'index.html'));
+  if (serveConsole) {
+    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    // The console is a single-page app: unknown non-API paths get its index.html.
+    if (serveConsole && req.method === 'GET' && !path.startsWith('/v1/') && !path.startsWith('/l/')) {
+      return reply.sendFile('index.html');
+    }
+    return reply.status(404).send(errorBody('not_found', `No route ${req.method} ${path}.`));
+  });
+  return app;
+}

@@ -1,0 +1,277 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Kysely's view of the tables created by ./migrations (camelCase; CamelCasePlugin maps to
+ * snake_case columns). Kept beside the migrations because both describe the same schema.
+ */
+type Json = unknown;
+type Ts = ColumnType<Date, Date | string, Date | string>;
+type TsDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+type Int8 = ColumnType<string, number | string | bigint, number | string | bigint>;
+type Int8Id = ColumnType<string, never, never>;
+
+export interface WorkspacesTable {
+  id: string;
+  slug: string;
+  name: string;
+  timezone: ColumnType<string, string | undefined, string>;
+  currency: ColumnType<string, string | undefined, string>;
+  requireApproval: ColumnType<boolean, boolean | undefined, boolean>;
+  requireTemplateReview: ColumnType<boolean, boolean | undefined, boolean>;
+  createdAt: TsDefault;
+  updatedAt: TsDefault;
+}
+export interface ApiKeysTable {
+  id: string;
+  workspaceId: string;
+  name: string;
+  role: string;
+  keyHash: string;
+  keyPrefix: string;
+  createdAt: TsDefault;
+  revokedAt: Ts | null;
+}
+export interface ConsoleUsersTable {
+  id: string;
+  workspaceId: string;
+  email: string;
+  name: string | null;
+  role: string;
+  passwordHash: string | null;
+  inviteTokenHash: string | null;
+  inviteExpiresAt: Ts | null;
+  invitedBy: string | null;
+  createdAt: TsDefault;
+  activatedAt: Ts | null;
+}
+export interface ConsoleSessionsTable {
+  tokenHash: string;
+  workspaceId: string;
+  consoleUserId: string;
+  createdAt: TsDefault;
+  expiresAt: Ts;
+}
+export interface AuditLogTable {
+  id: Int8Id;
+  workspaceId: string;
+  actor: string;
+  action: string;
+  objectType: string;
+  objectId: string;
+  details: Json;
+  at: Ts;
+}
+export interface UsersTable {
+  id: Int8Id;
+  workspaceId: string;
+  externalId: string;
+  phone: string | null;
+  email: string | null;
+  wechatOpenId: string | null;
+  pushToken: string | null;
+  platform: string | null;
+  attributes: ColumnType<Record<string, unknown>, string, string>;
+  createdAt: Ts;
+  updatedAt: Ts;
+  firstOrderAt: Ts | null;
+  lastOrderAt: Ts | null;
+  orderCount: ColumnType<number, number | undefined, number>;
+  orderTotal: ColumnType<string, number | string | undefined, number | string>;
+}
+export interface EventsTable {
+  id: Int8Id;
+  workspaceId: string;
+  userId: Int8;
+  name: string;
+  ts: Ts;
+  properties: ColumnType<Record<string, unknown>, string, string>;
+  messageId: string | null;
+  receivedAt: TsDefault;
+}
+export interface OrdersTable {
+  workspaceId: string;
+  orderId: string;
+  userId: Int8;
+  amount: Int8;
+  paidAt: Ts;
+  couponCode: string | null;
+  firstOrder: boolean;
+}
+export interface SegmentsTable {
+  id: string;
+  workspaceId: string;
+  name: string;
+  definition: ColumnType<unknown, string, string>;
+  refresh: string;
+  status: string;
+  count: number | null;
+  computedAt: Ts | null;
+  currentSnapshotId: Int8 | null;
+  error: string | null;
+  createdBy: string;
+  createdAt: Ts;
+  updatedAt: Ts;
+}
+export interface SegmentSnapshotsTable {
+  id: Generated<string>;
+  workspaceId: string;
+  segmentId: string;
+  computedAt: Ts;
+  count: number;
+  reason: string;
+}
+export interface SegmentMembersTable {
+  snapshotId: Int8;
+  userId: Int8;
+  workspaceId: string;
+}
+export interface TemplatesTable {
+  id: string;
+  workspaceId: string;
+  name: string;
+  channel: string;
+  content: ColumnType<unknown, string, string>;
+  version: ColumnType<number, number | undefined, number>;
+  reviewState: ColumnType<string, string | undefined, string>;
+  createdBy: string;
+  createdAt: Ts;
+  updatedAt: Ts;
+}
+export interface CampaignsTable {
+  id: string;
+  workspaceId: string;
+  name: string;
+  goal: string;
+  startAt: Ts;
+  endAt: Ts;
+  budgetAmount: Int8 | null;
+  conversionEvent: string;
+  conversionWindowDays: number;
+  status: string;
+  rejectReason: string | null;
+  createdBy: string;
+  submittedBy: string | null;
+  approvedBy: string | null;
+  createdAt: Ts;
+  updatedAt: Ts;
+}
+export interface TasksTable {
+  id: string;
+  workspaceId: string;
+  campaignId: string;
+  name: string;
+  channel: string;
+  templateId: string;
+  segmentId: string;
+  schedule: ColumnType<unknown, string, string>;
+  frequency: ColumnType<unknown, string | null, string | null>;
+  variants: ColumnType<unknown, string | null, string | null>;
+  controlPercent: number;
+  couponTemplateId: string | null;
+  priority: number;
+  status: string;
+  createdBy: string;
+  createdAt: Ts;
+  updatedAt: Ts;
+}
+export interface TaskRunsTable {
+  id: Generated<string>;
+  workspaceId: string;
+  taskId: string;
+  campaignId: string;
+  scheduledFor: Ts;
+  status: string;
+  snapshotId: Int8 | null;
+  targeted: number | null;
+  batchesTotal: number | null;
+  startedAt: Ts | null;
+  finishedAt: Ts | null;
+  error: string | null;
+}
+export interface TaskRunBatchesTable {
+  workspaceId: string;
+  taskRunId: Int8;
+  batchNo: number;
+  fromUserId: Int8;
+  toUserId: Int8;
+  size: number;
+  status: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  finishedAt: Ts | null;
+}
+export interface MessagesTable {
+  id: Generated<string>;
+  workspaceId: string;
+  taskRunId: Int8;
+  taskId: string;
+  campaignId: string;
+  userId: Int8;
+  channel: string;
+  variant: string | null;
+  status: string;
+  reason: string | null;
+  toAddress: string | null;
+  provider: string | null;
+  createdAt: Ts;
+  sentAt: Ts | null;
+  deliveredAt: Ts | null;
+  failedAt: Ts | null;
+  firstClickedAt: Ts | null;
+}
+export interface LinksTable {
+  code: string;
+  workspaceId: string;
+  messageId: Int8;
+  campaignId: string;
+  taskId: string;
+  userId: Int8;
+  url: string;
+  createdAt: Ts;
+}
+export interface SandboxOutboxTable {
+  messageId: Int8;
+  workspaceId: string;
+  channel: string;
+  externalId: string;
+  toAddress: string | null;
+  rendered: ColumnType<unknown, string, string>;
+  taskId: string | null;
+  sentAt: Ts;
+}
+export interface IdempotencyKeysTable {
+  workspaceId: string;
+  key: string;
+  route: string;
+  statusCode: number;
+  body: ColumnType<unknown, string, string>;
+  createdAt: TsDefault;
+}
+export interface WorkerHeartbeatsTable {
+  processId: string;
+  workerIds: string[];
+  heartbeatAt: Ts;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  apiKeys: ApiKeysTable;
+  consoleUsers: ConsoleUsersTable;
+  consoleSessions: ConsoleSessionsTable;
+  auditLog: AuditLogTable;
+  users: UsersTable;
+  events: EventsTable;
+  orders: OrdersTable;
+  segments: SegmentsTable;
+  segmentSnapshots: SegmentSnapshotsTable;
+  segmentMembers: SegmentMembersTable;
+  templates: TemplatesTable;
+  campaigns: CampaignsTable;
+  tasks: TasksTable;
+  taskRuns: TaskRunsTable;
+  taskRunBatches: TaskRunBatchesTable;
+  messages: MessagesTable;
+  links: LinksTable;
+  sandboxOutbox: SandboxOutboxTable;
+  idempotencyKeys: IdempotencyKeysTable;
+  workerHeartbeats: WorkerHeartbeatsTable;
+}

