@@ -18,7 +18,7 @@ const actions: { action: 'submit' | 'approve' | 'pause' | 'resume' | 'end'; auth
 
 export const campaignsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   app.post('/v1/campaigns', {
-    config: { auth: 'write' },
+    config: { auth: 'write', idempotent: true },
     schema: { tags, summary: 'Create a draft campaign', body: createCampaignBody, response: { 201: campaignView, ...errorResponses } },
   }, async (req, reply) => reply.status(201).send(await service.createCampaign(p, principalOf(req), req.body)));
 
@@ -34,7 +34,7 @@ export const campaignsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
 
   for (const a of actions) {
     app.post(`/v1/campaigns/:id/${a.action}`, {
-      config: { auth: a.auth },
+      config: { auth: a.auth, idempotent: true },
       schema: { tags, summary: a.summary, params: idParam, response: { 200: campaignView, ...errorResponses } },
     }, async (req) => service.transition(p, principalOf(req), req.params.id, a.action));
   }
@@ -45,7 +45,7 @@ export const campaignsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
   }, async (req) => service.transition(p, principalOf(req), req.params.id, 'reject', req.body.reason));
 
   app.post('/v1/campaigns/:id/tasks', {
-    config: { auth: 'write' },
+    config: { auth: 'write', idempotent: true },
     schema: { tags, summary: 'Add a task (one channel, one audience, a schedule)', params: idParam, body: createTaskBody, response: { 201: taskView, ...errorResponses } },
   }, async (req, reply) => reply.status(201).send(await service.createTask(p, principalOf(req), req.params.id, req.body)));
 

@@ -12,13 +12,13 @@ const externalIdParam = z.strictObject({ externalId: z.string().min(1).max(200) 
 
 export const customersRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   app.post('/v1/users', {
-    config: { auth: 'write' },
+    config: { auth: 'write', idempotent: true },
     preValidation: batchLimit('users', MAX_BATCH),
     schema: { tags, summary: 'Upsert users (max 10,000 per call); attributes merge, null deletes a key', body: upsertUsersBody, response: { 200: z.object({ upserted: z.number() }), ...errorResponses } },
   }, async (req) => service.upsertUsers(p, principalOf(req), req.body.users));
 
   app.post('/v1/events', {
-    config: { auth: 'write' },
+    config: { auth: 'write', idempotent: true },
     preValidation: batchLimit('events', MAX_BATCH),
     schema: { tags, summary: 'Ingest events (max 10,000 per call); repeated messageIds are ignored', body: ingestEventsBody, response: { 202: z.object({ accepted: z.number(), deduplicated: z.number() }), ...errorResponses } },
   }, async (req, reply) => reply.status(202).send(await service.ingestEvents(p, principalOf(req), req.body.events)));

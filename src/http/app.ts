@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from '../platform/context.ts';
 import { registerAuth } from './auth.ts';
+import { registerIdempotency } from './idempotency.ts';
 import { errorBody, handleError } from './errors.ts';
 import { analyticsRoutes } from '../analytics/analytics.routes.ts';
 import { audiencesRoutes } from '../audiences/segments.routes.ts';
@@ -58,6 +59,7 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   registerAuth(app, p);
+  registerIdempotency(app, p);
 
   app.get('/health', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());

@@ -65,10 +65,10 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = (err as { validationContext?: string }).validationContext;
     const details = err.validation.flatMap((v) => {
-      const issue = v.params as { code?: string; keys?: string[]; path?: PropertyKey[] };
+      const issue = v.params as { keys?: string[] };
       const path = v.instancePath.split('/').filter(Boolean);
       const ctx = where && where !== 'body' ? [where] : [];
-      return zodDetails([{ path, message: v.message ?? 'Invalid value.', code: issue.code, keys: issue.keys }], ctx);
+      return zodDetails([{ path, message: v.message ?? 'Invalid value.', code: v.keyword, keys: issue.keys }], ctx);
     });
     void reply.status(400).send(errorBody('validation_failed', 'The request is not valid; see details for each field.', details));
     return;

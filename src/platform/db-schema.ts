@@ -242,6 +242,7 @@ export interface IdempotencyKeysTable {
   workspaceId: string;
   key: string;
   route: string;
+  requestHash: string;
   statusCode: number;
   body: ColumnType<unknown, string, string>;
   createdAt: TsDefault;

@@ -81,13 +81,24 @@ export async function revokeKey(p: Platform, who: Principal, id: string): Promis
   await p.db.transaction().execute(async (tx) => {
     const r = await repo.revokeKey(tx, who.workspaceId, id, p.clock.now());
     if (Number(r.numUpdatedRows) === 0) throw notFound('API key');
+    keyCache.clear();
     await audit(tx, who, 'key.revoke', 'api_key', id, {}, p.clock.now());
   });
 }
 
+// Keeps high-rate ingestion off the api_keys table. A revocation clears this process's cache
+// at once; other API processes drop the key within KEY_CACHE_MS.
+const KEY_CACHE_MS = 10_000;
+const keyCache = new Map<string, { principal: Principal | null; until: number }>();
+
 export async function principalForKey(p: Platform, keyHash: string): Promise<Principal | null> {
+  const hit = keyCache.get(keyHash);
+  if (hit && hit.until > Date.now()) return hit.principal;
   const k = await repo.activeKeyByHash(p.db, keyHash);
-  return k ? { workspaceId: k.workspaceId, role: k.role as Role, actor: `key:${k.id}` } : null;
+  const principal = k ? { workspaceId: k.workspaceId, role: k.role as Role, actor: `key:${k.id}` } : null;
+  if (keyCache.size > 10_000) keyCache.clear();
+  keyCache.set(keyHash, { principal, until: Date.now() + KEY_CACHE_MS });
+  return principal;
 }
 
 export async function principalForSession(p: Platform, tokenHash: string): Promise<Principal | null> {

@@ -21,7 +21,7 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app,
   }, async (req) => service.outbox(p, principalOf(req).workspaceId, { ...req.query, before: req.query.cursor }));
 
   app.post('/v1/sandbox/receipts', {
-    config: { auth: 'write' },
+    config: { auth: 'write', idempotent: true },
     schema: {
       tags, summary: 'Simulate a delivery receipt for a sandbox message',
       body: z.strictObject({ messageId: z.string().regex(/^\d+$/, 'A message id from the outbox.'), status: z.enum(['delivered', 'failed']), reason: z.string().max(500).optional() }),

@@ -282,6 +282,7 @@ create table idempotency_keys (
   workspace_id text not null,
   key text not null,
   route text not null,
+  request_hash text not null,
   status_code integer not null,
   body jsonb not null,
   created_at timestamptz not null default now(),
