@@ -1,0 +1,89 @@
+import { Card, Col, Descriptions, Progress, Row, Statistic, Tag, Tooltip, Typography } from 'antd';
+import { useEffect } from 'react';
+import { api } from '../api/client.ts';
+import type { Segment, Task, TaskReport, Template } from '../api/types.ts';
+import { toShownError } from '../common/api-errors.ts';
+import { formatTime } from '../common/dates.ts';
+import { formatFen } from '../common/money.ts';
+import { useAsync } from '../common/use-async.ts';
+import { useInterval } from '../common/use-interval.ts';
+import { useI18n } from '../i18n/i18n-context.ts';
+
+interface Props {
+  task: Task;
+  template?: Template;
+  segment?: Segment;
+  /** Refresh the report every few seconds (the campaign is approved or running). */
+  live: boolean;
+  /** Changes when the page wants a fresh report now (after an action). */
+  refreshKey: number;
+}
+
+type CountMetric = 'targeted' | 'sent' | 'delivered' | 'clicked' | 'converted';
+
+const knownReasons = ['frequency', 'unsubscribed', 'blacklisted', 'noAddress', 'control'] as const;
+type KnownReason = (typeof knownReasons)[number];
+const isKnownReason = (k: string): k is KnownReason => (knownReasons as readonly string[]).includes(k);
+
+function Metric({ name, title, value, tip }: { name: string; title: string; value: number | string; tip?: string }) {
+  const stat = <Statistic title={title} value={value} />;
+  return <div data-metric={name}>{tip ? <Tooltip title={tip}>{stat}</Tooltip> : stat}</div>;
+}
+
+/** One task with its report (GET /v1/tasks/{id}/report): targeted → sent → delivered → clicked → converted, revenue. */
+export function TaskReportView({ task, template, segment, live, refreshKey }: Props) {
+  const { t, lang } = useI18n();
+  const report = useAsync(() => api.get<TaskReport>(`/v1/tasks/${task.id}/report`), [task.id]);
+  useInterval(() => void report.reload(), 3000, live);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => { if (refreshKey > 0) void report.reload(); }, [refreshKey]);
+
+  const r = report.data;
+  const suppressed = r ? Object.values(r.suppressed).reduce((a, b) => a + b, 0) : 0;
+  const suppressedTip = r ? Object.entries(r.suppressed).filter(([, n]) => n > 0).map(([k, n]) => `${isKnownReason(k) ? t(`suppressed.${k}`) : k}: ${n}`).join(' · ') : '';
+  const counts: { key: CountMetric; label: string }[] = [
+    { key: 'targeted', label: t('report.targeted') },
+    { key: 'sent', label: t('report.sent') },
+    { key: 'delivered', label: t('report.delivered') },
+    { key: 'clicked', label: t('report.clicked') },
+    { key: 'converted', label: t('report.converted') },
+  ];
+  const schedule = task.schedule as { type?: string; at?: string };
+
+  return (
+    <Card
+      size="small"
+      title={<span>{task.name} <Tag>{t(`channel.${task.channel}`)}</Tag><Tag color="cyan">{task.status}</Tag></span>}
+      extra={live ? <Typography.Text type="secondary">{t('report.live')}</Typography.Text> : null}
+      data-testid="task-report"
+      data-task-id={task.id}
+    >
+      <Descriptions size="small" column={{ xs: 1, sm: 3 }} style={{ marginBottom: 12 }} items={[
+        { key: 'template', label: t('tasks.template'), children: template ? `${template.name} (v${template.version})` : task.templateId },
+        { key: 'segment', label: t('tasks.segment'), children: segment ? `${segment.name} (${segment.count ?? '…'})` : task.audience.segmentId },
+        { key: 'schedule', label: t('tasks.schedule'), children: schedule.type === 'at' ? `${t('tasks.at')} ${formatTime(schedule.at, lang)}` : t('tasks.now') },
+      ]} />
+      {report.error && !r && <Typography.Text type="danger">{toShownError(report.error).message}</Typography.Text>}
+      {r && (
+        <>
+          <Row gutter={[16, 16]}>
+            {counts.slice(0, 1).map((c) => <Col key={c.key} xs={12} sm={8} md={6} lg={3}><Metric name={c.key} title={c.label} value={r[c.key]} /></Col>)}
+            <Col xs={12} sm={8} md={6} lg={3}><Metric name="suppressed" title={t('report.suppressed')} value={suppressed} tip={suppressedTip || undefined} /></Col>
+            {counts.slice(1).map((c) => <Col key={c.key} xs={12} sm={8} md={6} lg={3}><Metric name={c.key} title={c.label} value={r[c.key]} /></Col>)}
+            <Col xs={12} sm={8} md={6} lg={3}><Metric name="failed" title={t('report.failed')} value={r.failed} /></Col>
+            <Col xs={24} sm={8} md={6} lg={3}><Metric name="revenue" title={t('report.revenue')} value={formatFen(r.revenue)} /></Col>
+          </Row>
+          <Progress
+            percent={r.targeted ? Math.round((100 * (r.sent + suppressed + r.failedBeforeSend)) / r.targeted) : 0}
+            success={{ percent: r.targeted ? Math.round((100 * r.sent) / r.targeted) : 0 }}
+            size="small"
+            style={{ marginTop: 8 }}
+          />
+          {(r.deferred > 0 || r.queued > 0) && (
+            <Typography.Text type="secondary">{t('report.deferred')}: {r.deferred} · {t('report.queued')}: {r.queued}</Typography.Text>
+          )}
+        </>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,40 @@
+import { Card, Col, Row, Table, Tag, Typography } from 'antd';
+import { api } from '../api/client.ts';
+import type { ConsoleUser } from '../api/types.ts';
+import { toShownError } from '../common/api-errors.ts';
+import { formatTime } from '../common/dates.ts';
+import { ErrorAlert } from '../common/ErrorAlert.tsx';
+import { useAsync } from '../common/use-async.ts';
+import { useI18n } from '../i18n/i18n-context.ts';
+import { InviteCard } from './InviteCard.tsx';
+import { WorkspaceSettingsCard } from './WorkspaceSettingsCard.tsx';
+
+/** Workspace settings, invitations and the console users of this workspace. */
+export function SettingsPage() {
+  const { t, lang } = useI18n();
+  const users = useAsync(() => api.get<{ items: ConsoleUser[] }>('/v1/console-users'), []);
+  return (
+    <>
+      <div className="page-header"><Typography.Title level={3}>{t('settings.title')}</Typography.Title></div>
+      <Row gutter={[16, 16]}>
+        <Col xs={24} xl={12}><WorkspaceSettingsCard /></Col>
+        <Col xs={24} xl={12}><InviteCard onInvited={() => void users.reload()} /></Col>
+        <Col span={24}>
+          <Card title={t('settings.consoleUsers')}>
+            <ErrorAlert error={users.error ? toShownError(users.error) : null} />
+            <Table<ConsoleUser>
+              rowKey="id" size="small" loading={users.loading} dataSource={users.data?.items ?? []} pagination={false} scroll={{ x: true }}
+              columns={[
+                { title: t('settings.email'), dataIndex: 'email' },
+                { title: t('settings.personName'), dataIndex: 'name', render: (v: string | null) => v ?? '—' },
+                { title: t('settings.role'), dataIndex: 'role', render: (r: ConsoleUser['role']) => <Tag>{t(`role.${r}`)}</Tag> },
+                { title: t('settings.state'), dataIndex: 'activatedAt', render: (v: string | null) => (v ? <Tag color="green">{t('settings.active')}</Tag> : <Tag color="gold">{t('settings.pending')}</Tag>) },
+                { title: t('common.createdAt'), dataIndex: 'createdAt', render: (v: string) => formatTime(v, lang) },
+              ]}
+            />
+          </Card>
+        </Col>
+      </Row>
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+import { Alert, Card, Input, Space } from 'antd';
+import { useState } from 'react';
+import { api } from '../api/client.ts';
+import type { RenderResult } from '../api/types.ts';
+import { toShownError } from '../common/api-errors.ts';
+import { useI18n } from '../i18n/i18n-context.ts';
+import { PhonePreview } from './PhonePreview.tsx';
+
+interface Props {
+  templateId: string | null;
+  signature: string;
+  /** The form has edits that are not saved yet (the preview renders the saved version). */
+  dirty: boolean;
+}
+
+/** Renders the saved template for one user (POST /v1/templates/{id}/render). */
+export function TemplatePreviewCard({ templateId, signature, dirty }: Props) {
+  const { t } = useI18n();
+  const [externalId, setExternalId] = useState('');
+  const [result, setResult] = useState<RenderResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const render = async (id: string) => {
+    if (!templateId || !id.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await api.post<RenderResult>(`/v1/templates/${templateId}/render`, { externalId: id.trim() }));
+    } catch (err) {
+      setResult(null);
+      setError(toShownError(err).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title={t('templates.preview')}>
+      <Space orientation="vertical" style={{ width: '100%' }} size="middle">
+        {!templateId && <Alert type="info" showIcon title={t('templates.saveFirst')} />}
+        {templateId && dirty && <Alert type="warning" showIcon title={t('templates.unsaved')} />}
+        <Input.Search
+          placeholder={t('templates.previewUser')}
+          value={externalId}
+          onChange={(e) => setExternalId(e.target.value)}
+          onSearch={(v) => void render(v)}
+          enterButton={t('templates.render')}
+          loading={busy}
+          disabled={!templateId}
+          data-testid="preview-user"
+        />
+        {error && <Alert type="error" showIcon title={error} />}
+        <PhonePreview result={result} signature={signature} />
+      </Space>
+    </Card>
+  );
+}
