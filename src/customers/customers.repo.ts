@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import { toJsonb } from '../platform/text.ts';
 
 /** SQL for users, events and orders. Batches go through unnest() so a 10,000-row call is one statement. */
 
@@ -33,8 +34,8 @@ export async function upsertUsers(tx: Tx, workspaceId: string, rows: UserRow[], 
       attributes = jsonb_strip_nulls(u.attributes || i.attrs),
       created_at = coalesce(i.created_at, u.created_at),
       updated_at = ${now}::timestamptz
-    from unnest(${ids}::text[], ${rows.map((r) => JSON.stringify(r.fields))}::jsonb[],
-                ${rows.map((r) => JSON.stringify(r.attributes))}::jsonb[], ${created}::timestamptz[]) as i(external_id, f, attrs, created_at)
+    from unnest(${ids}::text[], ${rows.map((r) => toJsonb(r.fields))}::jsonb[],
+                ${rows.map((r) => toJsonb(r.attributes))}::jsonb[], ${created}::timestamptz[]) as i(external_id, f, attrs, created_at)
     where u.workspace_id = ${workspaceId} and u.external_id = i.external_id`.execute(tx);
 }
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { pgText } from '../platform/text.ts';
 
 export const MAX_BATCH = 10_000;
 
-const externalId = z.string().min(1).max(200);
+const externalId = pgText(1, 200);
 const iso = z.iso.datetime({ offset: true });
 
 export const userInput = z.strictObject({
@@ -12,7 +13,7 @@ export const userInput = z.strictObject({
   wechatOpenId: z.string().min(1).max(200).nullable().optional(),
   pushToken: z.string().min(1).max(4096).nullable().optional(),
   platform: z.enum(['ios', 'android', 'web']).nullable().optional(),
-  attributes: z.record(z.string().min(1).max(200), z.unknown()).optional(),
+  attributes: z.record(pgText(1, 200), z.unknown()).optional(),
   createdAt: iso.optional(),
 });
 export type UserInput = z.infer<typeof userInput>;
@@ -28,10 +29,10 @@ const orderPaidProps = z.looseObject({
 export const eventInput = z
   .strictObject({
     externalId,
-    name: z.string().min(1).max(200),
+    name: pgText(1, 200),
     timestamp: iso.optional(),
     properties: z.record(z.string(), z.unknown()).optional(),
-    messageId: z.string().min(1).max(200).optional(),
+    messageId: pgText(1, 200).optional(),
   })
   .superRefine((e, ctx) => {
     // The platform's reserved events drive orders and attribution, so their shape is checked.

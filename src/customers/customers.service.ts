@@ -3,6 +3,7 @@ import type { Tx } from '../platform/db.ts';
 import { notFound } from '../platform/errors.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as repo from './customers.repo.ts';
+import { toJsonb } from '../platform/text.ts';
 import type { EventInput, UserInput, UserView } from './customers.schema.ts';
 
 const TOP_LEVEL = ['phone', 'email', 'wechatOpenId', 'pushToken', 'platform'] as const;
@@ -36,7 +37,7 @@ export async function ingestEvents(p: Platform, who: Principal, events: EventInp
     for (const e of events) {
       const row: repo.EventRow = {
         userId: ids.get(e.externalId)!, name: e.name, ts: e.timestamp ? new Date(e.timestamp) : now,
-        properties: JSON.stringify(e.properties ?? {}), messageId: e.messageId ?? null,
+        properties: toJsonb(e.properties ?? {}), messageId: e.messageId ?? null,
       };
       (e.name === 'order_paid' ? orders : others).push(row);
     }
@@ -47,7 +48,7 @@ export async function ingestEvents(p: Platform, who: Principal, events: EventInp
 
 /** Events the platform itself records ($message_sent, $link_clicked, …) inside the caller's transaction. */
 export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { userId: string; name: `$${string}`; ts: Date; properties: Record<string, unknown>; messageId?: string }[]): Promise<void> {
-  await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: JSON.stringify(r.properties), messageId: r.messageId ?? null })));
+  await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: toJsonb(r.properties), messageId: r.messageId ?? null })));
 }
 
 type UserRowDb = NonNullable<Awaited<ReturnType<typeof repo.userByExternalId>>>;

@@ -16,6 +16,7 @@ export const statusOf: Record<string, number> = {
   already_exists: 409,
   invalid_state: 409,
   idempotency_conflict: 409,
+  idempotency_in_progress: 409,
   approver_required: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

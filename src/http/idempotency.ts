@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type pg from 'pg';
 import type { Platform } from '../platform/context.ts';
 import { AppError } from '../platform/errors.ts';
 
@@ -10,17 +9,19 @@ declare module 'fastify' {
     idempotent?: boolean;
   }
   interface FastifyRequest {
-    idem: { client: pg.PoolClient; key: string; route: string; hash: string } | null;
+    idem: { key: string; route: string } | null;
   }
 }
 
 const HEADER = 'idempotency-key';
+// A claim older than this belongs to a request whose process died; the key may be reused.
+const ABANDONED_AFTER = '5 minutes';
 
 /**
- * Idempotency-Key: the first request with a key does the work and its 2xx answer is stored;
- * a repeat gets the stored answer and does nothing. Concurrent requests with the same key are
- * serialised by an advisory lock held on a dedicated connection for the request's duration, so
- * the work cannot run twice. The same key with a different body is a 409 `idempotency_conflict`.
+ * Idempotency-Key: the first request with a key claims it (a row with status 0), does the
+ * work, and stores its 2xx answer; a repeat gets the stored answer and does nothing. While the
+ * first is still running a repeat gets 409 `idempotency_in_progress` (retry later). The same
+ * key with another body is 409 `idempotency_conflict`. No connection is held while waiting.
  */
 export function registerIdempotency(app: FastifyInstance, p: Platform): void {
   app.decorateRequest('idem', null);
@@ -28,51 +29,56 @@ export function registerIdempotency(app: FastifyInstance, p: Platform): void {
   app.addHook('preHandler', async (req, reply) => {
     const key = req.headers[HEADER];
     if (!req.routeOptions.config?.idempotent || typeof key !== 'string' || !req.principal) return;
-    if (key.length === 0 || key.length > 200) throw new AppError('validation_failed', 'Bad Idempotency-Key.', [{ path: 'Idempotency-Key', message: '1 to 200 characters.' }]);
-    const ws = req.principal.workspaceId;
-    const route = `${req.method} ${req.routeOptions.url}:${JSON.stringify(req.params ?? {})}`;
-    const hash = createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex');
-    const client = await p.pool.connect();
-    try {
-      await client.query('select pg_advisory_lock(hashtextextended($1, 0))', [`${ws}\u0000${key}`]);
-      const { rows } = await client.query('select request_hash, status_code, body from idempotency_keys where workspace_id = $1 and key = $2 and route = $3', [ws, key, route]);
-      if (rows[0]) {
-        await unlock(client, ws, key);
-        if (rows[0].request_hash !== hash) throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with a different request body.');
-        void reply.header('idempotent-replayed', 'true');
-        return reply.status(rows[0].status_code).send(rows[0].body);
-      }
-      req.idem = { client, key, route, hash };
-    } catch (err) {
-      if (!req.idem) client.release();
-      throw err;
+    if (key.length === 0 || key.length > 200 || key.includes('\u0000')) {
+      throw new AppError('validation_failed', 'Bad Idempotency-Key.', [{ path: 'Idempotency-Key', message: '1 to 200 characters.' }]);
     }
+    const ws = req.principal.workspaceId;
+    const route = `${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params ?? {})}`;
+    const hash = createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex');
+    const claimed = await p.pool.query(
+      `insert into idempotency_keys (workspace_id, key, route, request_hash, status_code, body) values ($1, $2, $3, $4, 0, 'null')
+       on conflict (workspace_id, key, route) do update set request_hash = excluded.request_hash, created_at = now()
+         where idempotency_keys.status_code = 0 and idempotency_keys.created_at < now() - interval '${ABANDONED_AFTER}'
+       returning 1`,
+      [ws, key, route, hash],
+    );
+    if (claimed.rowCount === 1) {
+      req.idem = { key, route };
+      return;
+    }
+    const { rows } = await p.pool.query('select request_hash, status_code, body from idempotency_keys where workspace_id = $1 and key = $2 and route = $3', [ws, key, route]);
+    const prior = rows[0];
+    if (!prior) throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key just finished failing; retry.');
+    if (prior.request_hash !== hash) throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with a different request body.');
+    if (prior.status_code === 0) throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly.');
+    void reply.header('idempotent-replayed', 'true');
+    return reply.status(prior.status_code).send(prior.body);
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
     const idem = req.idem;
-    if (!idem || reply.statusCode < 200 || reply.statusCode >= 300) return payload;
-    const body = typeof payload === 'string' ? payload : null;
-    if (body !== null) {
-      await idem.client.query(
-        'insert into idempotency_keys (workspace_id, key, route, request_hash, status_code, body) values ($1, $2, $3, $4, $5, $6::jsonb) on conflict do nothing',
-        [req.principal!.workspaceId, idem.key, idem.route, idem.hash, reply.statusCode, body],
-      );
+    if (!idem) return payload;
+    req.idem = null;
+    const ws = req.principal!.workspaceId;
+    if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+      await p.pool.query('update idempotency_keys set status_code = $4, body = $5::jsonb where workspace_id = $1 and key = $2 and route = $3',
+        [ws, idem.key, idem.route, reply.statusCode, payload || 'null']);
+    } else {
+      // A failed request did nothing; the client may retry with the same key.
+      await releaseClaim(p, ws, idem);
     }
     return payload;
   });
 
-  const release = async (req: FastifyRequest) => {
+  const onAbort = async (req: FastifyRequest) => {
     const idem = req.idem;
     if (!idem) return;
     req.idem = null;
-    await unlock(idem.client, req.principal!.workspaceId, idem.key).catch(() => undefined);
-    idem.client.release();
+    await releaseClaim(p, req.principal!.workspaceId, idem).catch(() => undefined);
   };
-  app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
+  app.addHook('onRequestAbort', onAbort);
 }
 
-async function unlock(client: pg.PoolClient, ws: string, key: string): Promise<void> {
-  await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [`${ws}\u0000${key}`]);
+async function releaseClaim(p: Platform, ws: string, idem: { key: string; route: string }): Promise<void> {
+  await p.pool.query('delete from idempotency_keys where workspace_id = $1 and key = $2 and route = $3 and status_code = 0', [ws, idem.key, idem.route]);
 }

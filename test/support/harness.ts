@@ -29,12 +29,12 @@ export interface Harness {
 export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
   const rootKey = `mlroot_test_${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
-    DATABASE_URL: inject('databaseUrl'), MARKETLOOP_ROOT_KEY: rootKey, LOG_LEVEL: 'silent',
+    DATABASE_URL: inject('databaseUrl'), MARKETLOOP_ROOT_KEY: rootKey, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     MARKETLOOP_DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-data-')), MARKETLOOP_PUBLIC_URL: 'https://ml.test', ...env,
   });
   const clock = new ManualClock(new Date());
   const rt = await createRuntime({ config, clock, jobsSchema: `gw_${randomBytes(6).toString('hex')}`, poolSize: 8 });
-  const app = await buildApp(rt.platform, { logger: false });
+  const app = await buildApp(rt.platform, { logger: !!process.env.TEST_LOG_LEVEL });
   return {
     rt, p: rt.platform, app, clock, rootKey, config,
     drain: () => rt.platform.jobs.drain(clock.now()),
