@@ -78,9 +78,11 @@ export async function startServer(opts: { readyTimeoutMs?: number } = {}): Promi
   const pgPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'marketloop-e2e-'));
   const rootKey = randomBytes(24).toString('hex');
+  // The parent's environment minus what would steer the server: vitest's markers (they
+  // silence its logs) and any Marketloop settings of the shell running the tests.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VITEST|MARKETLOOP_|NODE_ENV$|PORT$|HOST$|LOG_LEVEL$|DATABASE_URL$)/.test(k)));
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    ...inherited,
     PORT: String(port),
     HOST: '127.0.0.1',
     MARKETLOOP_ROOT_KEY: rootKey,

@@ -172,6 +172,17 @@ export interface TaskReport {
   converted: number;
   orders: number;
   revenue: number;
+  runs: TaskRun[];
+}
+
+export interface TaskRun {
+  id: string;
+  status: string;
+  scheduledFor: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  targeted: number | null;
+  batches: number | null;
 }
 
 export interface ConsoleUser {

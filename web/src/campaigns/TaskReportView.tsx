@@ -23,6 +23,9 @@ type CountMetric = 'targeted' | 'sent' | 'delivered' | 'clicked' | 'converted';
 
 const knownReasons = ['frequency', 'unsubscribed', 'blacklisted', 'noAddress', 'control'] as const;
 type KnownReason = (typeof knownReasons)[number];
+const runStatuses = ['scheduled', 'sending', 'done', 'failed'] as const;
+const isKnownRunStatus = (s: string): s is (typeof runStatuses)[number] => (runStatuses as readonly string[]).includes(s);
+const runColors: Record<string, string> = { scheduled: 'default', sending: 'processing', done: 'success', failed: 'error' };
 const isKnownReason = (k: string): k is KnownReason => (knownReasons as readonly string[]).includes(k);
 
 function Metric({ name, title, value, tip }: { name: string; title: string; value: number | string; tip?: string }) {
@@ -39,6 +42,8 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
   useEffect(() => { if (refreshKey > 0) void report.reload(); }, [refreshKey]);
 
   const r = report.data;
+  // The task's own status stays "scheduled"; its runs tell whether the send is done.
+  const lastRun = r?.runs[r.runs.length - 1];
   const suppressed = r ? Object.values(r.suppressed).reduce((a, b) => a + b, 0) : 0;
   const suppressedTip = r ? Object.entries(r.suppressed).filter(([, n]) => n > 0).map(([k, n]) => `${isKnownReason(k) ? t(`suppressed.${k}`) : k}: ${n}`).join(' · ') : '';
   const counts: { key: CountMetric; label: string }[] = [
@@ -53,7 +58,7 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
   return (
     <Card
       size="small"
-      title={<span>{task.name} <Tag>{t(`channel.${task.channel}`)}</Tag><Tag color="cyan">{task.status}</Tag></span>}
+      title={<span>{task.name} <Tag>{t(`channel.${task.channel}`)}</Tag>{lastRun && <Tag color={runColors[lastRun.status] ?? 'default'} data-testid="run-status">{isKnownRunStatus(lastRun.status) ? t(`runStatus.${lastRun.status}`) : lastRun.status}</Tag>}</span>}
       extra={live ? <Typography.Text type="secondary">{t('report.live')}</Typography.Text> : null}
       data-testid="task-report"
       data-task-id={task.id}

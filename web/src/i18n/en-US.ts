@@ -234,6 +234,10 @@ export const enUS = {
   'tasks.at': 'At a time',
   'tasks.atTime': 'Send at',
 
+  'runStatus.scheduled': 'Scheduled',
+  'runStatus.sending': 'Sending',
+  'runStatus.done': 'Sent out',
+  'runStatus.failed': 'Failed',
   'report.live': 'Live',
   'report.targeted': 'Targeted',
   'report.suppressed': 'Suppressed',

@@ -236,6 +236,10 @@ export const zhCN: Record<MessageKey, string> = {
   'tasks.at': '定时',
   'tasks.atTime': '发送于',
 
+  'runStatus.scheduled': '待发送',
+  'runStatus.sending': '发送中',
+  'runStatus.done': '已发完',
+  'runStatus.failed': '失败',
   'report.live': '实时',
   'report.targeted': '目标人数',
   'report.suppressed': '被过滤',

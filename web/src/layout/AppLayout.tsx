@@ -72,9 +72,9 @@ export function AppLayout() {
           />
         </Sider>
         <Layout>
-          <Header style={{ background: '#fff', padding: '0 24px', display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 16, borderBottom: '1px solid #f0f0f0' }}>
+          <Header style={{ background: '#fff', padding: '0 24px', lineHeight: 'normal', display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 16, borderBottom: '1px solid #f0f0f0' }}>
             <Space size="middle" style={{ minWidth: 0 }}>
-              <Typography.Text strong data-testid="workspace-name" ellipsis>{me.workspace.name}</Typography.Text>
+              <Typography.Text strong data-testid="workspace-name" style={{ maxWidth: '40vw', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis', display: 'inline-block', verticalAlign: 'middle' }}>{me.workspace.name}</Typography.Text>
               <Tag>{me.workspace.slug}</Tag>
             </Space>
             <Space size="middle">
