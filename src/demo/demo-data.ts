@@ -51,7 +51,8 @@ const payMethods = ['wechat_pay', 'alipay', 'unionpay'] as const;
 const payWeights = [52, 40, 8];
 // Relative activity by local hour (Chinese shoppers: lunch break and 20:00–22:00 peaks).
 const hourWeights = [3, 2, 1, 1, 1, 1, 2, 4, 6, 7, 7, 8, 10, 9, 8, 7, 7, 8, 9, 11, 13, 14, 12, 7];
-const hours = hourWeights.map((_, i) => i);
+const hourTotal = hourWeights.reduce((a, b) => a + b, 0);
+const hourCdf = hourWeights.reduce<number[]>((cdf, w) => [...cdf, cdf[cdf.length - 1]! + w / hourTotal], [0]);
 // Orders per repeat buyer: 2..10, fewer as it grows.
 const repeatCounts = [2, 3, 4, 5, 6, 7, 8, 9, 10];
 const repeatWeights = [30, 20, 14, 10, 8, 6, 5, 4, 3];
@@ -89,17 +90,31 @@ export interface DemoUser {
 
 export const externalIdOf = (i: number): string => `u${String(i + 1).padStart(6, '0')}`;
 
-/** A time in [lo, hi], preferring the hours shoppers are awake (local time). */
-function timeBetween(r: Random, lo: number, hi: number): number {
-  if (hi - lo < 6 * HOUR) return lo + r.next() * (hi - lo);
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const t = lo + r.next() * (hi - lo);
-    const localDayStart = Math.floor((t + TZ_OFFSET) / DAY) * DAY - TZ_OFFSET;
-    const at = localDayStart + r.weighted(hours, hourWeights) * HOUR + r.next() * HOUR;
-    if (at >= lo && at <= hi) return at;
-  }
-  return lo + r.next() * (hi - lo);
+const localDayStart = (t: number): number => Math.floor((t + TZ_OFFSET) / DAY) * DAY - TZ_OFFSET;
+
+/**
+ * Shoppers' hours: a monotone warp of each local day onto itself that stretches the quiet night
+ * hours and packs the evening peak (the inverse CDF of `hourWeights`). The history is generated
+ * on an even clock relative to the anchor and warped at the end, so the content (which users,
+ * events, amounts) never depends on the time of day of the anchor, and since each day maps onto
+ * itself in order, "after registration", "before now" and event order all survive the warp.
+ * The anchor's own day and the window's first (partial) day are left even.
+ */
+function dayWarp(anchor: number): (t: number) => number {
+  const today = localDayStart(anchor);
+  const firstDay = localDayStart(anchor - WINDOW_DAYS * DAY);
+  return (t) => {
+    const d = localDayStart(t);
+    if (d >= today || d <= firstDay) return t;
+    const f = (t - d) / DAY;
+    let h = 0;
+    while (h < 23 && hourCdf[h + 1]! <= f) h++;
+    const within = (f - hourCdf[h]!) / (hourCdf[h + 1]! - hourCdf[h]!);
+    return d + (h + Math.min(0.999_999, within)) * HOUR;
+  };
 }
+
+const timeBetween = (r: Random, lo: number, hi: number): number => lo + r.next() * (hi - lo);
 
 function phoneNumber(r: Random): string {
   return r.pick(phonePrefixes) + String(r.int(0, 99_999_999)).padStart(8, '0');
@@ -116,6 +131,7 @@ export function demoUser(seed: number, i: number, anchor: number): DemoUser {
   const x = -1 + Math.sqrt(1 + 3 * r.next());
   const regDay = start + x * (WINDOW_DAYS * DAY - HOUR);
   const registeredAt = Math.floor(timeBetween(r, Math.max(start, regDay - 12 * HOUR), Math.min(anchor - HOUR, regDay + 12 * HOUR)));
+  const warp = dayWarp(anchor);
 
   const gender = r.weighted(['female', 'male', 'unknown'], [56, 41, 3]);
   const age = Math.min(65, Math.max(18, Math.round(31 + 8 * r.normal())));
@@ -126,7 +142,7 @@ export function demoUser(seed: number, i: number, anchor: number): DemoUser {
   const [given, givenPinyin] = r.pick(givenNames[gender === 'unknown' ? r.pick(['female', 'male']) : gender]!);
   const externalId = externalIdOf(i);
 
-  const user: UserInput = { externalId, platform, createdAt: new Date(registeredAt).toISOString() };
+  const user: UserInput = { externalId, platform };
   if (r.chance(0.97)) user.phone = phoneNumber(r); // the rest signed up through WeChat only
   if (r.chance(0.35)) user.email = `${surnamePinyin[s]}.${givenPinyin}${r.int(1, 9999)}@${r.pick(emailDomains)}`;
   if (channel === 'wechat_mini_program' || r.chance(0.45)) user.wechatOpenId = `o${r.token(27, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')}`;
@@ -222,15 +238,23 @@ export function demoUser(seed: number, i: number, anchor: number): DemoUser {
     smsOptIn: r.chance(0.92), ...(gender === 'unknown' ? {} : { gender }),
   };
 
-  events.sort((a, b) => a.ts - b.ts);
+  events.sort((a, b) => a.ts - b.ts); // stable: `register` stays first
   // Distinct, strictly increasing instants per user so sequences ("cart, then pay") are unambiguous.
-  for (let k = 1; k < events.length; k++) if (events[k]!.ts <= events[k - 1]!.ts) events[k]!.ts = events[k - 1]!.ts + 1;
+  const strictlyIncreasing = () => {
+    for (let k = 1; k < events.length; k++) if (events[k]!.ts <= events[k - 1]!.ts) events[k]!.ts = events[k - 1]!.ts + 1;
+  };
+  strictlyIncreasing();
   let last = events.length - 1;
   while (last > 0 && events[last]!.ts > anchor) last--;
-  const out: EventInput[] = events.slice(0, last + 1).map((e, k) => ({
+  events.length = last + 1;
+  for (const e of events) e.ts = Math.floor(warp(e.ts));
+  strictlyIncreasing();
+  const createdAt = events[0]!.ts; // the register event
+  user.createdAt = new Date(createdAt).toISOString();
+  const out: EventInput[] = events.map((e, k) => ({
     externalId, name: e.name, timestamp: new Date(e.ts).toISOString(), properties: e.properties, messageId: `demo-${seed}-${externalId}-${k}`,
   }));
-  return { user, registeredAt, events: out, orders: out.filter((e) => e.name === 'order_paid').length };
+  return { user, registeredAt: createdAt, events: out, orders: out.filter((e) => e.name === 'order_paid').length };
 }
 
 /** The console password of a demo workspace: derived from the seed, so it can be printed again. */
