@@ -1,0 +1,113 @@
+import Fastify from 'fastify';
+import { api, fmt, freePort, header, option, startBench, verdicts } from './lib/setup.ts';
+import { getLoad, type GetLoadResult } from './lib/workers.ts';
+
+/**
+ * Short-link redirects: requests/s and latency of `GET /l/{code}` on real links — created by a
+ * real task run (workspace → users → segment → SMS template with a tracked link → campaign →
+ * task → approve → the delivery jobs send) — side by side with a bare Fastify route on the same
+ * machine answering the same 302 (same Location and Cache-Control).
+ *
+ *   npm run bench -- redirect [--links 20000] [--connections 10] [--seconds 10] [--rounds 2]
+ *
+ * autocannon runs in a worker thread; both servers live in this process (one at a time is
+ * loaded), and every request asks for the next code round-robin. The app's path includes
+ * what a click costs: lookup (cached after first use), the durable $link_clicked write (group
+ * commit) and the first-click update of the message. Best round of each counts.
+ */
+const links = option('links', 20_000);
+const connections = option('connections', 10);
+const seconds = option('seconds', 10);
+const rounds = option('rounds', 2);
+const WARMUP_SECONDS = 3;
+
+const b = await startBench('redirect');
+try {
+  header('Benchmark: short-link redirect (GET /l/{code}) vs a bare Fastify 302', b.machine, {
+    workload: `${fmt(links)} links from a real task run, ${connections} connections, pipelining 1, ${rounds} rounds × ${seconds} s per server after a ${WARMUP_SECONDS} s warm-up`,
+    'load generator': 'autocannon in a worker thread of this process; codes round-robin',
+  });
+
+  // A real send: the links come out of the delivery pipeline, as in production.
+  const t = performance.now();
+  const slug = `bench-redirect-${Date.now().toString(36)}`;
+  const ws = await api(b.url, b.rootKey).post<{ id: string; apiKey: string }>('/v1/workspaces', { name: 'Redirect benchmark', slug });
+  const client = api(b.url, ws.apiKey);
+  for (let i = 0; i < links; i += 10_000) {
+    await client.post('/v1/users', { users: Array.from({ length: Math.min(10_000, links - i) }, (_, k) => ({ externalId: `r${i + k}`, phone: `138${String(i + k).padStart(8, '0')}`, attributes: { city: 'Hangzhou' } })) });
+  }
+  const segment = await client.post<{ id: string }>('/v1/segments', { name: 'Everyone in Hangzhou', refresh: 'manual', definition: { attr: 'city', op: 'eq', value: 'Hangzhou' } });
+  await b.p.jobs.drain();
+  const template = await client.post<{ id: string }>('/v1/templates', { name: 'Sale', channel: 'sms', content: { signature: 'Shop', body: 'Autumn sale, 20% off: {{ "https://shop.example.com/sale?src=sms" | track }}' } });
+  const now = Date.now();
+  const campaign = await client.post<{ id: string }>('/v1/campaigns', { name: 'Redirect bench', goal: 'repurchase', startAt: new Date(now - 60_000).toISOString(), endAt: new Date(now + 7 * 86_400_000).toISOString() });
+  await client.post(`/v1/campaigns/${campaign.id}/tasks`, { name: 'SMS', channel: 'sms', templateId: template.id, audience: { segmentId: segment.id }, schedule: { type: 'now' } });
+  await client.post(`/v1/campaigns/${campaign.id}/submit`);
+  await client.post(`/v1/campaigns/${campaign.id}/approve`);
+  await b.p.jobs.drain();
+  const codes = (await b.p.pool.query<{ code: string }>('select code from links where workspace_id = $1 order by code', [ws.id])).rows.map((r) => r.code);
+  if (codes.length !== links) throw new Error(`expected ${links} links from the task run, found ${codes.length}`);
+  process.stdout.write(`setup: ${fmt(links)} users, segment, template, campaign, task run sent → ${fmt(codes.length)} links in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
+  const paths = codes.map((c) => `/l/${c}`);
+
+  // The peer: the same 302 from a bare route (what Fastify itself costs on this machine).
+  const sample = await fetch(`${b.url}${paths[0]}`, { redirect: 'manual' });
+  const location = sample.headers.get('location');
+  if (sample.status !== 302 || !location) throw new Error(`sample redirect: ${sample.status}`);
+  const bare = Fastify({ logger: false });
+  bare.get('/l/:code', async (_req, reply) => reply.header('cache-control', 'no-store').redirect(location, 302));
+  const barePort = await freePort();
+  await bare.listen({ port: barePort, host: '127.0.0.1' });
+  const bareUrl = `http://127.0.0.1:${barePort}`;
+
+  const clicksBefore = await clickCount(ws.id);
+  const load = (url: string, s: number) => getLoad({ url, paths, connections, seconds: s });
+  await load(bareUrl, WARMUP_SECONDS);
+  const warmApp = await load(b.url, WARMUP_SECONDS);
+  let appRedirects = warmApp.statuses['302'] ?? 0;
+
+  const results: { round: number; bare: GetLoadResult; app: GetLoadResult }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    // Alternate which server goes first, so drift (autovacuum, checkpoints) hits both.
+    const first = round % 2 === 1 ? 'bare' : 'app';
+    const r = { round } as { round: number; bare: GetLoadResult; app: GetLoadResult };
+    for (const which of first === 'bare' ? ['bare', 'app'] as const : ['app', 'bare'] as const) {
+      r[which] = await load(which === 'bare' ? bareUrl : b.url, seconds);
+      const bad = r[which].requests - (r[which].statuses['302'] ?? 0);
+      if (bad > 0 || r[which].errors > 0) throw new Error(`${which}: ${bad} non-302 answers, ${r[which].errors} errors: ${JSON.stringify(r[which].statuses)}`);
+    }
+    appRedirects += r.app.statuses['302'] ?? 0;
+    results.push(r);
+    const line = (x: GetLoadResult) => `${fmt(x.rps)} req/s, p50 ${fmt(x.latency.p50, 2)} ms, p99 ${fmt(x.latency.p99, 2)} ms, p99.9 ${fmt(x.latency.p999, 2)} ms`;
+    process.stdout.write(`round ${round}: bare ${line(r.bare)}\n         app  ${line(r.app)}\n`);
+  }
+  await bare.close();
+
+  // Every redirect that was answered had its click written. (A load run stops with up to
+  // `connections` requests in flight: served and recorded, but not counted by the client.)
+  const clicks = (await clickCount(ws.id)) - clicksBefore;
+  if (clicks < appRedirects || clicks > appRedirects + connections * (rounds + 1)) throw new Error(`${appRedirects} redirects answered but ${clicks} $link_clicked events stored`);
+
+  const bestBare = Math.max(...results.map((r) => r.bare.rps));
+  const bestApp = results.reduce((x, r) => (r.app.rps > x.app.rps ? r : x));
+  const ratio = bestApp.app.rps / bestBare;
+  const p99 = bestApp.app.latency.p99;
+  process.stdout.write(`\nbest of ${rounds}: app ${fmt(bestApp.app.rps)} req/s (p99 ${fmt(p99, 2)} ms) · bare ${fmt(bestBare)} req/s\n`);
+  process.stdout.write(`ratio app / bare = ${fmt(ratio, 2)}\n`);
+  process.stdout.write(`verified: ${fmt(appRedirects)} redirects answered, ${fmt(clicks)} $link_clicked events stored (the difference: requests in flight when a load run stopped)\n`);
+  verdicts('redirect', [
+    { name: 'redirects/s vs a bare Fastify route returning the same 302', target: '≥ 0.7 × bare', measured: `${fmt(ratio, 2)} × (${fmt(bestApp.app.rps)} vs ${fmt(bestBare)} req/s)`, pass: ratio >= 0.7 },
+    { name: 'redirect p99 latency', target: '< 5 ms', measured: `${fmt(p99, 2)} ms at ${connections} connections`, pass: p99 < 5 },
+  ], {
+    machine: b.machine, connections, seconds, links,
+    rounds: results.map((r) => ({ round: r.round, bareRps: Math.round(r.bare.rps), appRps: Math.round(r.app.rps), bareLatency: r.bare.latency, appLatency: r.app.latency })),
+    ratio: Number(ratio.toFixed(3)), appP99Ms: Number(p99.toFixed(3)),
+  });
+} finally {
+  await b.close();
+}
+
+async function clickCount(workspaceId: string): Promise<number> {
+  const r = await b.p.pool.query<{ n: string }>(`select count(*) as n from events where workspace_id = $1 and name = '$link_clicked'`, [workspaceId]);
+  return Number(r.rows[0]!.n);
+}
