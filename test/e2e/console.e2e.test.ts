@@ -167,6 +167,7 @@ describe('console', () => {
     await page.getByTestId('campaign-name').fill('Autumn sale');
     await page.getByTestId('campaign-save').click();
     await page.waitForURL(/\/campaigns\/(?!new$)[^/]+$/);
+    const campaignUrl = page.url();
     const status = () => page.getByTestId('campaign-status').getAttribute('data-status');
     await expect.poll(status, WAIT).toBe('draft');
 
@@ -206,12 +207,48 @@ describe('console', () => {
     expect((await api.get<TaskReport>(`/v1/tasks/${taskId}/report`)).clicked).toBe(1);
     await page.screenshot({ path: join(resultsDir, 'campaign-report.png'), fullPage: true });
 
+    // ---- users: prefix search and the clicked recipient's profile, message and timeline
+    await page.getByTestId('side-menu').getByText('Users', { exact: true }).click();
+    await page.getByTestId('users-search').locator('input').fill('hz-0');
+    await page.getByTestId('users-search').locator('input').press('Enter');
+    const found = (await api.get<{ items: unknown[] }>('/v1/users?q=hz-0')).items.length;
+    expect(found).toBeGreaterThan(1);
+    await expect.poll(() => page.locator('.ant-table-tbody tr.ant-table-row').count(), WAIT).toBe(found);
+    const clicker = outbox[0]!.externalId;
+    await page.goto(`${server.baseUrl}/users/${encodeURIComponent(clicker)}`);
+    const profile = await api.get<{ orderCount: number }>(`/v1/users/${encodeURIComponent(clicker)}`);
+    await expect.poll(() => page.getByTestId('profile-order-count').textContent(), WAIT).toBe(String(profile.orderCount));
+    const events = (await api.get<{ items: { name: string }[] }>(`/v1/users/${encodeURIComponent(clicker)}/events?limit=100`)).items;
+    expect(events.map((e) => e.name)).toContain('$link_clicked');
+    await expect.poll(() => page.locator('.ant-timeline-item').count(), WAIT).toBe(events.length);
+    await page.getByRole('tab', { name: 'Messages' }).click();
+    const messages = (await api.get<{ items: unknown[] }>(`/v1/users/${encodeURIComponent(clicker)}/messages`)).items;
+    expect(messages).toHaveLength(1);
+    await expect.poll(() => page.locator('.ant-table-tbody tr.ant-table-row:visible').count(), WAIT).toBe(messages.length);
+
+    // ---- settings: console users and a new invitation link
+    await page.getByTestId('side-menu').getByText('Settings', { exact: true }).click();
+    await expect.poll(() => page.locator('.ant-table-tbody tr.ant-table-row').filter({ hasText: email }).count(), WAIT).toBe(1);
+    await page.getByTestId('invite-email').fill('analyst@e2e.example');
+    await page.getByTestId('invite-send').click();
+    await expect.poll(() => page.getByTestId('invite-url').textContent(), WAIT).toMatch(new RegExp(`^${server.baseUrl}/accept-invite\\?token=\\w+`));
+    const consoleUsers = (await api.get<{ items: { email: string }[] }>('/v1/console-users')).items.map((u) => u.email);
+    expect(consoleUsers).toContain('analyst@e2e.example');
+    await expect.poll(() => page.locator('.ant-table-tbody tr.ant-table-row').count(), WAIT).toBe(consoleUsers.length);
+    await page.goto(campaignUrl);
+
     // ---- language switch: zh-CN labels in the menu and the report
     await chooseOption(page, page.getByTestId('lang-switch'), '简体中文');
     await expect.poll(() => page.getByTestId('side-menu').getByText('用户分群', { exact: true }).count(), WAIT).toBe(1);
     await expect.poll(() => report.locator('[data-metric="sent"] .ant-statistic-title').textContent(), WAIT).toBe('已发送');
     expect(await metric('sent')).toBe(withPhone);
     await page.screenshot({ path: join(resultsDir, 'campaign-report-zh.png'), fullPage: true });
+
+    // ---- logout ends the session: any page then leads to /login
+    await page.getByTestId('logout').click();
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${server.baseUrl}/segments`);
+    await page.waitForURL(/\/login$/);
 
     expect(pageErrors).toEqual([]);
   });

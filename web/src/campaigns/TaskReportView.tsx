@@ -38,7 +38,6 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
   const { t, lang } = useI18n();
   const report = useAsync(() => api.get<TaskReport>(`/v1/tasks/${task.id}/report`), [task.id]);
   useInterval(() => void report.reload(), 3000, live);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => { if (refreshKey > 0) void report.reload(); }, [refreshKey]);
 
   const r = report.data;

@@ -36,7 +36,6 @@ export function useAsync<T>(fn: () => Promise<T>, deps: readonly unknown[]): Asy
     }
   }, []);
 
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   useEffect(() => { void run(); }, deps);
   useEffect(() => () => { seq.current++; }, []);
 
