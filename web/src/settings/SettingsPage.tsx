@@ -6,20 +6,23 @@ import { formatTime } from '../common/dates.ts';
 import { ErrorAlert } from '../common/ErrorAlert.tsx';
 import { useAsync } from '../common/use-async.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
+import { useMe } from '../layout/me-context.ts';
 import { InviteCard } from './InviteCard.tsx';
 import { WorkspaceSettingsCard } from './WorkspaceSettingsCard.tsx';
 
 /** Workspace settings, invitations and the console users of this workspace. */
 export function SettingsPage() {
   const { t, lang } = useI18n();
-  const users = useAsync(() => api.get<{ items: ConsoleUser[] }>('/v1/console-users'), []);
+  // Invitations and the user list need the admin role (permission "manage").
+  const isAdmin = useMe().me.role === 'admin';
+  const users = useAsync(async () => (isAdmin ? api.get<{ items: ConsoleUser[] }>('/v1/console-users') : null), [isAdmin]);
   return (
     <>
       <div className="page-header"><Typography.Title level={3}>{t('settings.title')}</Typography.Title></div>
       <Row gutter={[16, 16]}>
-        <Col xs={24} xl={12}><WorkspaceSettingsCard /></Col>
-        <Col xs={24} xl={12}><InviteCard onInvited={() => void users.reload()} /></Col>
-        <Col span={24}>
+        <Col xs={24} xl={12}><WorkspaceSettingsCard editable={isAdmin} /></Col>
+        {isAdmin && <Col xs={24} xl={12}><InviteCard onInvited={() => void users.reload()} /></Col>}
+        {isAdmin && <Col span={24}>
           <Card title={t('settings.consoleUsers')}>
             <ErrorAlert error={users.error ? toShownError(users.error) : null} />
             <Table<ConsoleUser>
@@ -33,7 +36,7 @@ export function SettingsPage() {
               ]}
             />
           </Card>
-        </Col>
+        </Col>}
       </Row>
     </>
   );

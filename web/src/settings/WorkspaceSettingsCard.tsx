@@ -10,8 +10,8 @@ import { useMe } from '../layout/me-context.ts';
 
 type WorkspaceValues = Pick<Workspace, 'name' | 'timezone' | 'currency' | 'requireApproval' | 'requireTemplateReview'>;
 
-/** GET / PATCH /v1/workspace. */
-export function WorkspaceSettingsCard() {
+/** GET / PATCH /v1/workspace; read-only for roles that may not change settings. */
+export function WorkspaceSettingsCard({ editable }: { editable: boolean }) {
   const { t } = useI18n();
   const { message } = App.useApp();
   const { reloadMe } = useMe();
@@ -42,7 +42,7 @@ export function WorkspaceSettingsCard() {
   return (
     <Card title={t('settings.workspace')} loading={!ws.data && !ws.error}>
       <ErrorAlert error={error ?? (ws.error ? { message: ws.error.message, unmatched: [] } : null)} />
-      <Form form={form} layout="vertical" requiredMark={false} onFinish={(v) => void save(v)} style={{ maxWidth: 520 }}>
+      <Form form={form} layout="vertical" requiredMark={false} onFinish={(v) => void save(v)} style={{ maxWidth: 520 }} disabled={!editable}>
         <Form.Item label={t('settings.slug')}>
           <Input value={ws.data?.slug} disabled />
         </Form.Item>
@@ -61,7 +61,7 @@ export function WorkspaceSettingsCard() {
         <Form.Item name="requireTemplateReview" label={t('settings.requireTemplateReview')} valuePropName="checked">
           <Switch />
         </Form.Item>
-        <Button type="primary" htmlType="submit" loading={busy} data-testid="ws-save">{t('common.save')}</Button>
+        {editable && <Button type="primary" htmlType="submit" loading={busy} data-testid="ws-save">{t('common.save')}</Button>}
       </Form>
     </Card>
   );
