@@ -43,7 +43,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { db, pool } = createDb(url, opts.poolSize ?? 20);
   try {
     await migrateToLatest(db as never);
-    const jobs = new Jobs(opts.jobsSchema ?? 'graphile_worker', pool, log);
+    const jobs = new Jobs(opts.jobsSchema ?? opts.config.jobsSchema, pool, log);
     await jobs.migrate();
     const root = resolveRootKey(opts.config);
     const platform: Platform = { config: opts.config, db, pool, jobs, clock: opts.clock ?? systemClock, log, rootKeyHash: hashSecret(root.key) };

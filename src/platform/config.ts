@@ -15,6 +15,7 @@ const envSchema = z.object({
   MARKETLOOP_PUBLIC_URL: z.string().url().optional(),
   MARKETLOOP_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   MARKETLOOP_WORKER_STALE_MS: z.coerce.number().int().min(500).default(30_000),
+  MARKETLOOP_JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('graphile_worker'),
   MARKETLOOP_DELIVERY_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
   MARKETLOOP_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -31,6 +32,8 @@ export interface Config {
   workerConcurrency: number;
   workerStaleMs: number;
   embeddedPgPort: number;
+  /** PostgreSQL schema of the job queue (graphile-worker). */
+  jobsSchema: string;
   /** Recipients per delivery job. */
   deliveryBatchSize: number;
   logLevel: string;
@@ -56,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerStaleMs: e.MARKETLOOP_WORKER_STALE_MS,
     embeddedPgPort: e.MARKETLOOP_EMBEDDED_PG_PORT,
     deliveryBatchSize: e.MARKETLOOP_DELIVERY_BATCH,
+    jobsSchema: e.MARKETLOOP_JOBS_SCHEMA,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -10,7 +10,7 @@ export type Tx = Transaction<Database> | Kysely<Database>;
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
 export function createDb(url: string, max = 20): { db: Db; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'marketloop' });
+  const pool = new pg.Pool({ connectionString: url, max, application_name: `marketloop-${process.pid}` });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));

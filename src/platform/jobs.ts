@@ -99,6 +99,8 @@ export class Jobs {
     const processId = `proc-${randomBytes(6).toString('hex')}`;
     const workerIds = new Set<string>();
     const events = new EventEmitter();
+    // graphile-worker locks jobs under the pool's id (batched fetching) or a worker's id.
+    events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => workerIds.add(workerPool.id));
     events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => workerIds.add(worker.workerId));
     const beat = async (): Promise<void> => {
       await db
