@@ -79,6 +79,11 @@ describe('a worker killed mid-send', () => {
     await until('the run to finish', async () => {
       const r = await h.p.pool.query('select status from task_runs where task_id = $1', [task.id]);
       return r.rows[0]?.status === 'done';
+    }).catch(async (err) => {
+      const jobs = await h.p.pool.query(`select * from ${h.p.jobs.schema}.jobs`);
+      const beats = await h.p.pool.query('select * from worker_heartbeats');
+      const batches = await h.p.pool.query("select batch_no, status from task_run_batches where status <> 'done'");
+      throw new Error(`${String(err)}; sent=${await sent()} jobs=${JSON.stringify(jobs.rows)} heartbeats=${JSON.stringify(beats.rows)} batches=${JSON.stringify(batches.rows)}`);
     });
 
     const out = await h.p.pool.query('select count(*)::int as n, count(distinct external_id)::int as people from sandbox_outbox where workspace_id = $1', [ws.id]);

@@ -28,6 +28,6 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
 
   app.get('/v1/users/:externalId/messages', {
     config: { auth: 'read' },
-    schema: { tags, summary: "A user's message timeline", params: z.strictObject({ externalId: z.string().min(1).max(200) }), querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50) }) },
-  }, async (req) => service.userMessages(p, principalOf(req).workspaceId, req.params.externalId, req.query.limit));
+    schema: { tags, summary: "A user's message timeline", params: z.strictObject({ externalId: z.string().min(1).max(200) }), querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50), cursor: z.string().regex(/^\d+$/).optional() }) },
+  }, async (req) => service.userMessages(p, principalOf(req).workspaceId, req.params.externalId, req.query.limit, req.query.cursor));
 };

@@ -8,7 +8,7 @@ import * as workspaces from '../workspaces/workspaces.service.ts';
 /** Task report (API.md). Throws `not_found`. */
 export const taskReport = (p: Platform, workspaceId: string, taskId: string) => delivery.taskReport(p, workspaceId, taskId);
 
-export const userMessages = (p: Platform, workspaceId: string, externalId: string, limit: number) => delivery.userMessages(p, workspaceId, externalId, limit);
+export const userMessages = (p: Platform, workspaceId: string, externalId: string, limit: number, cursor?: string) => delivery.userMessages(p, workspaceId, externalId, limit, cursor);
 
 /** Home page counts; "today" is the workspace's calendar day. */
 export async function overview(p: Platform, workspaceId: string) {

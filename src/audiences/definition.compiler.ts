@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { DateTime } from 'luxon';
-import { AppError, type ErrorDetail } from '../platform/errors.ts';
+import { AppError, pathString, type ErrorDetail } from '../platform/errors.ts';
 import type { AttrCondition, BehaviourCondition, Definition, PropCondition, Window } from './definition.schema.ts';
 
 /**
@@ -42,9 +42,6 @@ function bad(path: Path, message: string): never {
   throw new AppError('validation_failed', 'The segment definition is not valid.', [{ path: pathString(path), message }]);
 }
 
-export function pathString(path: Path): string {
-  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${k}` : k), '');
-}
 
 export async function compile(def: Definition, ctx: CompileContext, path: Path = ['definition']): Promise<Sql> {
   if ('all' in def) {

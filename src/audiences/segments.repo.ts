@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
 
 /** SQL for segments, their snapshots and members. */
 
@@ -12,7 +13,7 @@ export const insertSegment = (tx: Tx, workspaceId: string, row: { id: string; na
 export const segmentById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('segments').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
 
-export const listSegments = (tx: Tx, workspaceId: string, limit: number, before?: { createdAt: Date; id: string }) =>
+export const listSegments = (tx: Tx, workspaceId: string, limit: number, before?: TimeCursor) =>
   tx.selectFrom('segments').selectAll().where('workspaceId', '=', workspaceId)
     .$if(!!before, (q) => q.where((eb) => eb.or([eb('createdAt', '<', before!.createdAt), eb.and([eb('createdAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
     .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();

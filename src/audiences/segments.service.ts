@@ -4,6 +4,7 @@ import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import { decodeCursor, page } from '../platform/cursor.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import { compile, type CompileContext } from './definition.compiler.ts';
@@ -51,19 +52,7 @@ export async function getSegment(p: Platform, workspaceId: string, id: string): 
 }
 
 export async function listSegments(p: Platform, workspaceId: string, limit: number, cursor?: string) {
-  const before = cursor ? decodeCursor(cursor) : undefined;
-  const rows = await repo.listSegments(p.db, workspaceId, limit, before);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { items: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
-}
-
-export const encodeCursor = (at: Date, id: string) => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-export function decodeCursor(c: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
-  const d = new Date(at ?? '');
-  if (!id || Number.isNaN(d.getTime())) throw new AppError('validation_failed', 'Bad cursor.', [{ path: 'cursor', message: 'Not a cursor this API issued.' }]);
-  return { createdAt: d, id };
+  return page(await repo.listSegments(p.db, workspaceId, limit, decodeCursor(cursor)), limit, view);
 }
 
 /** Count and a sample of a definition without saving it. Throws `validation_failed`. */

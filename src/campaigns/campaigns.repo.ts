@@ -1,4 +1,5 @@
 import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
 
 /** SQL for campaigns, tasks and task runs. */
 
@@ -21,9 +22,10 @@ export const campaignForUpdate = (tx: Tx, workspaceId: string, id: string) =>
 export const updateCampaign = (tx: Tx, workspaceId: string, id: string, set: { status?: string; rejectReason?: string | null; submittedBy?: string; approvedBy?: string | null }, now: Date) =>
   tx.updateTable('campaigns').set({ ...set, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
 
-export const listCampaigns = (tx: Tx, workspaceId: string, limit: number, status?: string) =>
+export const listCampaigns = (tx: Tx, workspaceId: string, limit: number, status?: string, before?: TimeCursor) =>
   tx.selectFrom('campaigns').selectAll().where('workspaceId', '=', workspaceId).$if(!!status, (q) => q.where('status', '=', status!))
-    .orderBy('createdAt', 'desc').limit(limit).execute();
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('createdAt', '<', before!.createdAt), eb.and([eb('createdAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
 
 export const countByStatus = (tx: Tx, workspaceId: string) =>
   tx.selectFrom('campaigns').select(['status', (eb) => eb.fn.countAll<string>().as('n')]).where('workspaceId', '=', workspaceId).groupBy('status').execute();

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
-import { errorResponses, idParam } from '../http/common.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import type { Permission } from '../workspaces/roles.ts';
 import * as service from './campaigns.service.ts';
 import { campaignView, createCampaignBody, createTaskBody, rejectBody, statuses, taskView } from './campaigns.schema.ts';
@@ -24,8 +24,8 @@ export const campaignsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
 
   app.get('/v1/campaigns', {
     config: { auth: 'read' },
-    schema: { tags, summary: 'Campaigns, newest first', querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50), status: z.enum(statuses).optional() }) },
-  }, async (req) => service.listCampaigns(p, principalOf(req).workspaceId, req.query.limit, req.query.status));
+    schema: { tags, summary: 'Campaigns, newest first', querystring: listQuery.extend({ status: z.enum(statuses).optional() }) },
+  }, async (req) => service.listCampaigns(p, principalOf(req).workspaceId, req.query.limit, req.query.status, req.query.cursor));
 
   app.get('/v1/campaigns/:id', {
     config: { auth: 'read' },

@@ -2,6 +2,7 @@ import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import { decodeCursor, page } from '../platform/cursor.ts';
 import * as segments from '../audiences/segments.service.ts';
 import * as templates from '../templates/templates.service.ts';
 import * as delivery from '../delivery/delivery.service.ts';
@@ -47,8 +48,13 @@ export async function getCampaign(p: Platform, workspaceId: string, id: string):
   return { ...view(c), tasks: tasks.map(taskView) };
 }
 
-export async function listCampaigns(p: Platform, workspaceId: string, limit: number, status?: string) {
-  return { items: (await repo.listCampaigns(p.db, workspaceId, limit, status)).map(view), nextCursor: null };
+export async function listCampaigns(p: Platform, workspaceId: string, limit: number, status?: string, cursor?: string) {
+  return page(await repo.listCampaigns(p.db, workspaceId, limit, status, decodeCursor(cursor)), limit, view);
+}
+
+/** Task lifecycle as runs progress: scheduled → running → completed (one-off schedules). */
+export async function setTaskStatus(tx: Tx, workspaceId: string, id: string, status: 'running' | 'completed', now: Date): Promise<void> {
+  await repo.setTaskStatus(tx, workspaceId, id, status, now);
 }
 
 export async function statusCounts(p: Platform, workspaceId: string): Promise<Record<string, number>> {

@@ -36,10 +36,10 @@ export const pendingBatches = (tx: Tx, workspaceId: string, runId: string) =>
   tx.selectFrom('taskRunBatches').select(['batchNo']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId).where('status', '=', 'pending').execute();
 
 /** Closes the run once no batch is pending. */
-export const finishRunIfDone = (tx: Tx, runId: string, now: Date) =>
-  sql`update task_runs set status = 'done', finished_at = ${now}
+export const finishRunIfDone = async (tx: Tx, runId: string, now: Date): Promise<boolean> =>
+  Number((await sql`update task_runs set status = 'done', finished_at = ${now}
       where id = ${runId}::bigint and status = 'sending'
-        and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status = 'pending')`.execute(tx);
+        and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status = 'pending')`.execute(tx)).numAffectedRows ?? 0) > 0;
 
 export const runsOfCampaign = (tx: Tx, workspaceId: string, campaignId: string, statuses: string[]) =>
   tx.selectFrom('taskRuns').select(['id', 'status', 'scheduledFor']).where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId)
@@ -136,6 +136,8 @@ export const runsOfTask = (tx: Tx, workspaceId: string, taskId: string) =>
   tx.selectFrom('taskRuns').select(['id', 'status', 'scheduledFor', 'startedAt', 'finishedAt', 'targeted', 'batchesTotal', 'error'])
     .where('workspaceId', '=', workspaceId).where('taskId', '=', taskId).orderBy('scheduledFor').execute();
 
-export const messagesOfUser = (tx: Tx, workspaceId: string, userId: string, limit: number) =>
-  tx.selectFrom('messages').select(['id', 'taskId', 'campaignId', 'channel', 'status', 'reason', 'createdAt', 'sentAt', 'deliveredAt', 'firstClickedAt'])
-    .where('workspaceId', '=', workspaceId).where('userId', '=', userId).orderBy('createdAt', 'desc').limit(limit).execute();
+export const messagesOfUser = (tx: Tx, workspaceId: string, userId: string, limit: number, beforeId?: string) =>
+  tx.selectFrom('messages').select(['id', 'taskId', 'campaignId', 'channel', 'status', 'reason', 'toAddress', 'createdAt', 'sentAt', 'deliveredAt', 'firstClickedAt'])
+    .where('workspaceId', '=', workspaceId).where('userId', '=', userId)
+    .$if(!!beforeId, (q) => q.where('id', '<', beforeId!))
+    .orderBy('id', 'desc').limit(limit + 1).execute();

@@ -68,6 +68,7 @@ async function expandRun(p: Platform, runId: string): Promise<void> {
       startedAt: now, ...(ranges.length ? {} : { finishedAt: now }),
     });
     await campaigns.markRunning(tx, run.workspaceId, run.campaignId, now);
+    await campaigns.setTaskStatus(tx, run.workspaceId, run.taskId, ranges.length ? 'running' : 'completed', now);
     for (let i = 0; i < ranges.length; i++) {
       await p.jobs.enqueue(tx, 'delivery.batch', { runId, batchNo: i }, { jobKey: `batch:${runId}:${i}` });
     }
@@ -137,7 +138,7 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
     await repo.applyOutcomes(tx, provider.name, updates, now);
     await customers.recordPlatformEvents(tx, ws, platformEvents);
     await repo.finishBatch(tx, runId, batchNo, now);
-    await repo.finishRunIfDone(tx, runId, now);
+    if (await repo.finishRunIfDone(tx, runId, now)) await campaigns.setTaskStatus(tx, ws, task.id, 'completed', now);
   });
 }
 
@@ -188,10 +189,11 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
   };
 }
 
-export async function userMessages(p: Platform, workspaceId: string, externalId: string, limit: number) {
+export async function userMessages(p: Platform, workspaceId: string, externalId: string, limit: number, cursor?: string) {
   const userId = await customers.internalId(p.db, workspaceId, externalId);
-  const rows = await repo.messagesOfUser(p.db, workspaceId, userId, limit);
-  return { items: rows.map((m) => ({ ...m, createdAt: m.createdAt.toISOString(), sentAt: m.sentAt?.toISOString() ?? null, deliveredAt: m.deliveredAt?.toISOString() ?? null, firstClickedAt: m.firstClickedAt?.toISOString() ?? null })) };
+  const rows = await repo.messagesOfUser(p.db, workspaceId, userId, limit, cursor);
+  const items = rows.slice(0, limit);
+  return { nextCursor: rows.length > limit ? items[items.length - 1]!.id : null, items: items.map(({ toAddress, ...m }) => ({ ...m, to: toAddress, createdAt: m.createdAt.toISOString(), sentAt: m.sentAt?.toISOString() ?? null, deliveredAt: m.deliveredAt?.toISOString() ?? null, firstClickedAt: m.firstClickedAt?.toISOString() ?? null })) };
 }
 
 const runPayload = z.object({ runId: z.string() });

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ZodError } from 'zod';
-import { AppError, type ErrorDetail } from '../platform/errors.ts';
+import { AppError, pathString as toPath, type ErrorDetail } from '../platform/errors.ts';
 
 /** The only place codes become statuses. Every code here has a row in docs/errors.md. */
 export const statusOf: Record<string, number> = {
@@ -33,16 +33,6 @@ export interface ErrorBody {
 export const errorBody = (code: string, message: string, details: ErrorDetail[] = []): ErrorBody => ({
   error: { code, message, details },
 });
-
-/** `/events/0/name` → `events[0].name`, the form API.md uses (`definition.all[2].op`). */
-export function toPath(segments: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const s of segments) {
-    if (typeof s === 'number' || /^\d+$/.test(String(s))) out += `[${String(s)}]`;
-    else out += out ? `.${String(s)}` : String(s);
-  }
-  return out;
-}
 
 /** Zod issues → one detail per bad field; an unknown key is its own entry naming the key. */
 export function zodDetails(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string; code?: string; keys?: string[] }>, prefix: PropertyKey[] = []): ErrorDetail[] {

@@ -19,3 +19,13 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found.`);
+
+/** `['definition', 'all', 2, 'op']` → `definition.all[2].op`, the path form of API.md's error details. */
+export function pathString(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const s of path) {
+    if (typeof s === 'number' || /^\d+$/.test(String(s))) out += `[${String(s)}]`;
+    else out += out ? `.${String(s)}` : String(s);
+  }
+  return out;
+}

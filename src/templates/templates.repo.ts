@@ -1,4 +1,5 @@
 import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
 
 export const insertTemplate = (tx: Tx, workspaceId: string, row: { id: string; name: string; channel: string; content: unknown; createdBy: string; now: Date }) =>
   tx.insertInto('templates').values({ id: row.id, workspaceId, name: row.name, channel: row.channel, content: JSON.stringify(row.content), createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now })
@@ -14,6 +15,7 @@ export const updateContent = (tx: Tx, workspaceId: string, id: string, patch: { 
     version: eb('version', '+', 1), updatedAt: now,
   })).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirst();
 
-export const listTemplates = (tx: Tx, workspaceId: string, limit: number, channel?: string) =>
+export const listTemplates = (tx: Tx, workspaceId: string, limit: number, channel?: string, before?: TimeCursor) =>
   tx.selectFrom('templates').selectAll().where('workspaceId', '=', workspaceId).$if(!!channel, (q) => q.where('channel', '=', channel!))
-    .orderBy('createdAt', 'desc').limit(limit).execute();
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('createdAt', '<', before!.createdAt), eb.and([eb('createdAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
-import { errorResponses, idParam } from '../http/common.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import * as service from './templates.service.ts';
 import { channels, createTemplateBody, renderBody, templateView } from './templates.schema.ts';
 
@@ -16,8 +16,8 @@ export const templatesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
 
   app.get('/v1/templates', {
     config: { auth: 'read' },
-    schema: { tags, summary: 'Templates, newest first', querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50), channel: z.enum(channels).optional() }) },
-  }, async (req) => service.listTemplates(p, principalOf(req).workspaceId, req.query.limit, req.query.channel));
+    schema: { tags, summary: 'Templates, newest first', querystring: listQuery.extend({ channel: z.enum(channels).optional() }) },
+  }, async (req) => service.listTemplates(p, principalOf(req).workspaceId, req.query.limit, req.query.channel, req.query.cursor));
 
   app.get('/v1/templates/:id', {
     config: { auth: 'read' },

@@ -18,13 +18,18 @@ export const contentSchemas = {
 export const createTemplateBody = z
   .strictObject({ name: z.string().min(1).max(200), channel: z.enum(channels), content: z.record(z.string(), z.unknown()) })
   .superRefine((t, ctx) => {
-    const r = contentSchemas[t.channel].safeParse(t.content);
-    if (r.success) return;
-    for (const i of r.error.issues) {
-      const keys = i.code === 'unrecognized_keys' ? i.keys : [undefined];
-      for (const k of keys) ctx.addIssue({ code: 'custom', path: ['content', ...i.path, ...(k ? [k] : [])], message: k ? 'Unknown field.' : i.message });
-    }
+    for (const issue of contentIssues(t.channel, t.content)) ctx.addIssue({ code: 'custom', ...issue });
   });
+
+/** Issues of a channel's content, each naming its field (`content.body`; unknown keys by name). */
+export function contentIssues(channel: Channel, content: unknown): { path: (string | number)[]; message: string }[] {
+  const r = contentSchemas[channel].safeParse(content);
+  if (r.success) return [];
+  return r.error.issues.flatMap((i) => {
+    const at = ['content', ...(i.path as (string | number)[])];
+    return i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ path: [...at, k], message: 'Unknown field.' })) : [{ path: at, message: i.message }];
+  });
+}
 export type CreateTemplateInput = z.infer<typeof createTemplateBody>;
 
 export const renderBody = z.strictObject({ externalId: z.string().min(1).max(200) });

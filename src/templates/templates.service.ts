@@ -1,13 +1,14 @@
 import type { Platform } from '../platform/context.ts';
-import { AppError, notFound } from '../platform/errors.ts';
+import { AppError, notFound, pathString } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import { decodeCursor, page } from '../platform/cursor.ts';
 import type { Tx } from '../platform/db.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as customers from '../customers/customers.service.ts';
 import { compileContent, smsInfo, type CompiledContent, type RenderScope } from './render.ts';
 import * as repo from './templates.repo.ts';
-import { contentSchemas, type Channel, type CreateTemplateInput, type TemplateView } from './templates.schema.ts';
+import { contentIssues, type Channel, type CreateTemplateInput, type TemplateView } from './templates.schema.ts';
 
 type Row = NonNullable<Awaited<ReturnType<typeof repo.templateById>>>;
 const view = (t: Row): TemplateView => ({
@@ -39,8 +40,8 @@ export async function updateTemplate(p: Platform, who: Principal, id: string, pa
     const t = await repo.templateById(tx, who.workspaceId, id);
     if (!t) throw notFound('Template');
     if (patch.content) {
-      const r = contentSchemas[t.channel as Channel].safeParse(patch.content);
-      if (!r.success) throw new AppError('validation_failed', 'The content is not valid for this channel.', r.error.issues.map((i) => ({ path: ['content', ...i.path].join('.'), message: i.message })));
+      const issues = contentIssues(t.channel as Channel, patch.content);
+      if (issues.length) throw new AppError('validation_failed', 'The content is not valid for this channel.', issues.map((i) => ({ path: pathString(i.path), message: i.message })));
       checkLiquid(t.channel as Channel, patch.content);
     }
     const row = await repo.updateContent(tx, who.workspaceId, id, patch, p.clock.now());
@@ -55,8 +56,8 @@ export async function getTemplate(p: Platform, workspaceId: string, id: string):
   return view(t);
 }
 
-export async function listTemplates(p: Platform, workspaceId: string, limit: number, channel?: string) {
-  return { items: (await repo.listTemplates(p.db, workspaceId, limit, channel)).map(view), nextCursor: null };
+export async function listTemplates(p: Platform, workspaceId: string, limit: number, channel?: string, cursor?: string) {
+  return page(await repo.listTemplates(p.db, workspaceId, limit, channel, decodeCursor(cursor)), limit, view);
 }
 
 /** For delivery: the template compiled once per batch. Throws `not_found`. */
