@@ -6,8 +6,10 @@ import { createRuntime, type Runtime } from './bootstrap.ts';
 import { buildApp } from './http/app.ts';
 import { loadConfig } from './platform/config.ts';
 import { seedDemo } from './demo/seed-demo.ts';
+import { createLogger } from './platform/logger.ts';
+import type { Platform } from './platform/context.ts';
 
-/** `marketloop start | api | worker | migrate | seed-demo [--seed N]` */
+/** `marketloop start | api | worker | migrate | seed-demo [--seed N] [--users N] | openapi` */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'start', ...args] = process.argv.slice(2);
 
@@ -74,6 +76,14 @@ async function main(): Promise<void> {
       });
       return;
     }
+    case 'openapi': {
+      // The OpenAPI document needs the routes, not a database: print it for docs/openapi.json.
+      const app = await buildApp({ config, log: createLogger('silent') } as unknown as Platform, { logger: false });
+      await app.ready();
+      process.stdout.write(`${JSON.stringify(app.swagger(), null, 2)}\n`);
+      await app.close();
+      return;
+    }
     case 'migrate': {
       const rt = await createRuntime({ config });
       printRootKey(rt);
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      process.stderr.write(`Unknown command "${command}". Use: marketloop start | api | worker | migrate | seed-demo [--seed N] [--users N]\n`);
+      process.stderr.write(`Unknown command "${command}". Use: marketloop start | api | worker | migrate | seed-demo [--seed N] [--users N] | openapi\n`);
       process.exit(2);
   }
 }

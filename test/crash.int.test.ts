@@ -28,7 +28,7 @@ describe('a worker killed mid-send', () => {
       env: {
         ...process.env, DATABASE_URL: h.config.databaseUrl, MARKETLOOP_ROOT_KEY: h.rootKey, MARKETLOOP_DATA_DIR: h.config.dataDir,
         MARKETLOOP_JOBS_SCHEMA: h.p.jobs.schema, MARKETLOOP_DELIVERY_BATCH: '200', MARKETLOOP_WORKER_CONCURRENCY: '2',
-        MARKETLOOP_WORKER_STALE_MS: '1500', LOG_LEVEL: 'error', VITEST: '', ...extraEnv,
+        MARKETLOOP_WORKER_STALE_MS: '1500', LOG_LEVEL: 'error', VITEST: '', MARKETLOOP_JOBS_DEBUG: process.env.CRASH_DEBUG ?? '', ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -79,11 +79,12 @@ describe('a worker killed mid-send', () => {
     await until('the run to finish', async () => {
       const r = await h.p.pool.query('select status from task_runs where task_id = $1', [task.id]);
       return r.rows[0]?.status === 'done';
-    }).catch(async (err) => {
+    }, 60_000).catch(async (err) => {
       const jobs = await h.p.pool.query(`select * from ${h.p.jobs.schema}.jobs`);
       const beats = await h.p.pool.query('select * from worker_heartbeats');
       const batches = await h.p.pool.query("select batch_no, status from task_run_batches where status <> 'done'");
-      throw new Error(`${String(err)}; sent=${await sent()} jobs=${JSON.stringify(jobs.rows)} heartbeats=${JSON.stringify(beats.rows)} batches=${JSON.stringify(batches.rows)}`);
+      const activity = await h.p.pool.query("select application_name, state, wait_event_type, wait_event, left(query, 120) as query from pg_stat_activity where application_name like 'marketloop-%' and state <> 'idle'");
+      throw new Error(`${String(err)}; sent=${await sent()} jobs=${JSON.stringify(jobs.rows)} heartbeats=${JSON.stringify(beats.rows)} batches=${JSON.stringify(batches.rows)} activity=${JSON.stringify(activity.rows)}`);
     });
 
     const out = await h.p.pool.query('select count(*)::int as n, count(distinct external_id)::int as people from sandbox_outbox where workspace_id = $1', [ws.id]);

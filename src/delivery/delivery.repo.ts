@@ -6,9 +6,7 @@ import type { Tx } from '../platform/db.ts';
 export const runForUpdate = (tx: Tx, runId: string) =>
   tx.selectFrom('taskRuns').selectAll().where('id', '=', runId).forUpdate().executeTakeFirst();
 
-/** Shared lock: batches of one run proceed in parallel; expansion (FOR UPDATE) excludes them. */
-export const runForUpdateNoWait = (tx: Tx, runId: string) =>
-  tx.selectFrom('taskRuns').selectAll().where('id', '=', runId).forShare().executeTakeFirst();
+export const runById = (tx: Tx, runId: string) => tx.selectFrom('taskRuns').selectAll().where('id', '=', runId).executeTakeFirst();
 
 /** One run per (task, scheduled time): a repeated launch finds the existing run and returns null. */
 export const insertRunOrNull = (tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date }) =>
@@ -35,8 +33,17 @@ export const finishBatch = (tx: Tx, runId: string, batchNo: number, now: Date) =
 export const pendingBatches = (tx: Tx, workspaceId: string, runId: string) =>
   tx.selectFrom('taskRunBatches').select(['batchNo']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId).where('status', '=', 'pending').execute();
 
-/** Closes the run once no batch is pending. */
-export const finishRunIfDone = async (tx: Tx, runId: string, now: Date): Promise<boolean> =>
+/**
+ * Closes the run once no batch is pending. Batches of one run commit in parallel, so each
+ * takes the run's row lock first: the check then runs after every other batch that got there
+ * earlier has committed (READ COMMITTED re-reads), and the last batch always sees zero pending.
+ */
+export const finishRunIfDone = async (tx: Tx, runId: string, now: Date): Promise<boolean> => {
+  await runForUpdate(tx, runId);
+  return finishRunIfNoPending(tx, runId, now);
+};
+
+const finishRunIfNoPending = async (tx: Tx, runId: string, now: Date): Promise<boolean> =>
   Number((await sql`update task_runs set status = 'done', finished_at = ${now}
       where id = ${runId}::bigint and status = 'sending'
         and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status = 'pending')`.execute(tx)).numAffectedRows ?? 0) > 0;

@@ -80,7 +80,7 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
   await p.db.transaction().execute(async (tx) => {
     const batch = await repo.batchForUpdate(tx, runId, batchNo);
     if (!batch || batch.status !== 'pending') return;
-    const run = await repo.runForUpdateNoWait(tx, runId);
+    const run = await repo.runById(tx, runId);
     if (!run?.snapshotId) return;
     const ws = run.workspaceId;
     const now = p.clock.now();

@@ -155,5 +155,5 @@ function quoteIdent(s: string): string {
 
 // graphile-worker's own chatter stays out of our logs; failures surface through our handlers.
 const quietLogger = new GraphileLogger(() => (level: string, message: string) => {
-  if (level === 'error' && !process.env.VITEST) process.stderr.write(`graphile-worker: ${message}\n`);
+  if (process.env.MARKETLOOP_JOBS_DEBUG || (level === 'error' && !process.env.VITEST)) process.stderr.write(`graphile-worker ${level}: ${message}\n`);
 });

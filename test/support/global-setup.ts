@@ -5,6 +5,8 @@ import type { TestProject } from 'vitest/node';
 import { createDb, migrateToLatest } from '../../src/platform/db.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/platform/embedded-pg.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { Jobs } from '../../src/platform/jobs.ts';
+import { TEST_FORKS, testJobsSchema } from './jobs-schema.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,8 +29,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     embedded = await startEmbeddedPostgres(dir, port, createLogger('silent'));
     url = embedded.url;
   }
-  const { db } = createDb(url, 2);
+  const { db, pool } = createDb(url, 2);
   await migrateToLatest(db as never);
+  // One job-queue schema per test fork, created before any test runs: graphile-worker
+  // announces a schema migration on a database-wide channel, and a worker of another schema
+  // that hears it shuts down. No migration may happen while tests run workers.
+  for (let fork = 1; fork <= TEST_FORKS; fork++) {
+    await new Jobs(testJobsSchema(fork), pool, createLogger('silent')).migrate();
+  }
   await db.destroy();
   project.provide('databaseUrl', url);
   return async () => {

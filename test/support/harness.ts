@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from '../../src/bootstrap.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ManualClock } from '../../src/platform/clock.ts';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
+import { testJobsSchema } from './jobs-schema.ts';
 import type { Platform } from '../../src/platform/context.ts';
 
 /**
@@ -33,14 +34,16 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     MARKETLOOP_DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-data-')), MARKETLOOP_PUBLIC_URL: 'https://ml.test', ...env,
   });
   const clock = new ManualClock(new Date());
-  const rt = await createRuntime({ config, clock, jobsSchema: `gw_${randomBytes(6).toString('hex')}`, poolSize: 8 });
+  const rt = await createRuntime({ config, clock, jobsSchema: testJobsSchema(Number(process.env.VITEST_POOL_ID ?? 1)), poolSize: 8 });
   const app = await buildApp(rt.platform, { logger: !!process.env.TEST_LOG_LEVEL });
   return {
     rt, p: rt.platform, app, clock, rootKey, config,
     drain: () => rt.platform.jobs.drain(clock.now()),
     close: async () => {
       await app.close();
-      await rt.platform.pool.query(`drop schema if exists ${rt.platform.jobs.schema} cascade`);
+      // The fork's queue is reused by its next test file: leave it empty.
+      await rt.platform.pool.query(`delete from ${rt.platform.jobs.schema}._private_jobs`);
+      await rt.platform.pool.query(`delete from ${rt.platform.jobs.schema}._private_job_queues`);
       await rt.close();
     },
   };
