@@ -7,12 +7,10 @@ import { AppError, pathString as toPath, type ErrorDetail } from '../platform/er
 export const statusOf: Record<string, number> = {
   validation_failed: 400,
   invalid_json: 400,
-  invalid_definition: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   forbidden: 403,
   not_found: 404,
-  conflict: 409,
   already_exists: 409,
   invalid_state: 409,
   idempotency_conflict: 409,
@@ -20,10 +18,8 @@ export const statusOf: Record<string, number> = {
   approver_required: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
-  rate_limited: 429,
   bad_request: 400,
   internal_error: 500,
-  unavailable: 503,
 };
 
 export interface ErrorBody {
@@ -83,10 +79,6 @@ export function handleError(err: FastifyError | Error, req: FastifyRequest, repl
   }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.statusCode === 415) {
     void reply.status(415).send(errorBody('unsupported_media_type', 'Send JSON with Content-Type: application/json.'));
-    return;
-  }
-  if (fe.statusCode === 429) {
-    void reply.status(429).send(errorBody('rate_limited', 'Too many requests; slow down.'));
     return;
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
