@@ -11,6 +11,8 @@ import { Jobs } from './platform/jobs.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { registerSegmentJobs } from './audiences/segments.service.ts';
 import { registerDeliveryJobs } from './delivery/delivery.service.ts';
+import { registerMaintenanceJobs } from './platform/maintenance.ts';
+import { registerWorkspaceJobs } from './workspaces/workspaces.service.ts';
 
 /**
  * The composition root: database (embedded unless DATABASE_URL), migrations, job queue,
@@ -49,6 +51,8 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const platform: Platform = { config: opts.config, db, pool, jobs, clock: opts.clock ?? systemClock, log, rootKeyHash: hashSecret(root.key) };
     registerSegmentJobs(platform);
     registerDeliveryJobs(platform);
+    registerMaintenanceJobs(platform);
+    registerWorkspaceJobs(platform);
     return {
       platform,
       newRootKey: root.generated ? root.key : undefined,

@@ -1,7 +1,7 @@
 import { Logger as GraphileLogger } from 'graphile-worker';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { run, runMigrations, runOnce, makeWorkerUtils, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { makeWorkerUtils, parseCronItems, run, runMigrations, runOnce, type Runner, type Task, type TaskList } from 'graphile-worker';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -26,6 +26,12 @@ export interface JobDefinition<P> {
   payload: z.ZodType<P>;
   /** Handlers must be idempotent: a job may run again after a crash or a retry. */
   handle: (payload: P, job: { attempts: number; id: string }) => Promise<void>;
+  /**
+   * A UTC cron pattern: the worker pool enqueues the job on that schedule, once across all
+   * worker processes (graphile-worker's known_crontabs), without backfilling missed runs.
+   * Workspace-local schedules run often and decide per workspace what is due.
+   */
+  cron?: string;
 }
 
 export class Jobs {
@@ -119,6 +125,9 @@ export class Jobs {
       pollInterval: 500,
       logger: quietLogger,
       events: events as never,
+      parsedCronItems: parseCronItems(
+        [...this.defs.values()].filter((d) => d.cron).map((d) => ({ task: d.name, match: d.cron!, identifier: d.name, options: { backfillPeriod: 0 } })),
+      ),
     });
     await beat();
     const timer = setInterval(() => beat().catch((err) => this.log.warn({ err }, 'worker heartbeat failed')), Math.max(250, Math.floor(staleMs / 3)));

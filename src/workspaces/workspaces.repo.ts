@@ -64,3 +64,5 @@ export const listAudit = (tx: Tx, workspaceId: string, limit: number, beforeId?:
   tx.selectFrom('auditLog').selectAll().where('workspaceId', '=', workspaceId)
     .$if(beforeId !== undefined, (q) => q.where('id', '<', sql<string>`${beforeId}::bigint`))
     .orderBy('id', 'desc').limit(limit + 1).execute();
+
+export const deleteExpiredSessions = (tx: Tx, now: Date) => tx.deleteFrom('consoleSessions').where('expiresAt', '<', now).execute();

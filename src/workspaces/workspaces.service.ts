@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
@@ -188,4 +189,8 @@ export async function listAudit(p: Platform, who: Principal, limit: number, curs
   const rows = await repo.listAudit(p.db, who.workspaceId, limit, cursor);
   const items = rows.slice(0, limit).map((r) => ({ id: r.id, actor: r.actor, action: r.action, objectType: r.objectType, objectId: r.objectId, details: r.details, at: r.at.toISOString() }));
   return { items, nextCursor: rows.length > limit ? items[items.length - 1]!.id : null };
+}
+
+export function registerWorkspaceJobs(p: Platform): void {
+  p.jobs.define({ name: 'workspaces.purge-sessions', payload: z.object({}), cron: '41 * * * *', handle: async () => { await repo.deleteExpiredSessions(p.db, p.clock.now()); } });
 }
