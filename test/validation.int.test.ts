@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, newWorkspace, type Harness } from './support/harness.ts';
+import { client, createHarness, newWorkspace, type Harness } from './support/harness.ts';
 import { smallWorld } from './support/fixtures.ts';
 
 /**
@@ -120,6 +120,23 @@ describe('bad input', () => {
     const ok = await ws.api.post('/v1/users', { users: users.slice(0, 10_000) });
     expect(ok.statusCode).toBe(200);
     expect((await counts()).users).toBe(before.users + 10_000);
+  });
+
+  it('root and public routes validate the same way', async () => {
+    const root = client(h.app, h.rootKey);
+    const anon = client(h.app);
+    const before = (await h.p.pool.query('select count(*)::int as n from workspaces')).rows[0].n;
+    expect((await root.post('/v1/workspaces', '{"name":', { 'content-type': 'application/json' })).json().error.code).toBe('invalid_json');
+    const bad = await root.post('/v1/workspaces', { name: 'x', slug: 'Not A Slug', timezone: 'Mars/Base', currency: 'yuan', plan: 'gold' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['slug', 'timezone', 'currency', 'plan']));
+    expect((await root.post(`/v1/workspaces/${ws.slug}/keys`, { name: 'k', role: 'superuser' })).json().error.details[0].path).toBe('role');
+    expect((await h.p.pool.query('select count(*)::int as n from workspaces')).rows[0].n).toBe(before);
+    const login = await anon.post('/v1/auth/login', { email: 'not-an-email', password: 'x', remember: true });
+    expect(login.json().error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['email', 'remember']));
+    const patch = await ws.api.patch('/v1/workspace', { timezone: 'Nowhere/City' });
+    expect(patch.json().error.details[0].path).toBe('timezone');
+    expect((await ws.api.get('/v1/workspace')).json().timezone).toBe('Asia/Shanghai');
   });
 
   it('an unknown route and an unknown id are 404 with the error body', async () => {
