@@ -253,6 +253,55 @@ export interface WorkerHeartbeatsTable {
   heartbeatAt: Ts;
 }
 
+export interface AttributeTypesTable {
+  workspaceId: string;
+  name: string;
+  type: string;
+  source: string;
+  createdAt: Ts;
+  updatedAt: Ts;
+}
+export interface EventPropertyTypesTable {
+  workspaceId: string;
+  eventName: string;
+  property: string;
+  type: string;
+  createdAt: Ts;
+}
+export interface EventCountsTable {
+  workspaceId: string;
+  name: string;
+  shard: number;
+  count: Int8;
+  lastSeenAt: Ts;
+}
+export interface AnonymousIdsTable {
+  workspaceId: string;
+  anonymousId: string;
+  userId: Int8;
+  createdAt: Ts;
+  mergedAt: Ts | null;
+}
+export interface BackgroundJobsTable {
+  id: string;
+  workspaceId: string;
+  type: string;
+  status: string;
+  contentHash: string | null;
+  inputOid: number | null;
+  inputBytes: Int8 | null;
+  inputName: string | null;
+  processed: ColumnType<string, number | string | undefined, number | string>;
+  failed: ColumnType<string, number | string | undefined, number | string>;
+  checkpointLine: ColumnType<string, number | string | undefined, number | string>;
+  errors: ColumnType<unknown, string | undefined, string>;
+  error: string | null;
+  createdBy: string;
+  createdAt: Ts;
+  startedAt: Ts | null;
+  finishedAt: Ts | null;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   apiKeys: ApiKeysTable;
@@ -275,4 +324,9 @@ export interface Database {
   sandboxOutbox: SandboxOutboxTable;
   idempotencyKeys: IdempotencyKeysTable;
   workerHeartbeats: WorkerHeartbeatsTable;
+  attributeTypes: AttributeTypesTable;
+  eventPropertyTypes: EventPropertyTypesTable;
+  eventCounts: EventCountsTable;
+  anonymousIds: AnonymousIdsTable;
+  backgroundJobs: BackgroundJobsTable;
 }
