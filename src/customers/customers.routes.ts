@@ -5,12 +5,15 @@ import { principalOf } from '../http/auth.ts';
 import { errorResponses } from '../http/common.ts';
 import { batchLimit } from '../http/limits.ts';
 import * as service from './customers.service.ts';
+import { attributesRoutes } from './attributes.routes.ts';
 import { ingestEventsBody, MAX_BATCH, upsertUsersBody, userEventsQuery, userSearchQuery, userView } from './customers.schema.ts';
 
 const tags = ['customers'];
 const externalIdParam = z.strictObject({ externalId: z.string().min(1).max(200) });
 
 export const customersRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
+  await app.register(attributesRoutes, { p });
+
   app.post('/v1/users', {
     config: { auth: 'write', idempotent: true },
     preValidation: batchLimit('users', MAX_BATCH),

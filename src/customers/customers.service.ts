@@ -5,11 +5,25 @@ import type { Principal } from '../workspaces/roles.ts';
 import * as repo from './customers.repo.ts';
 import { toJsonb } from '../platform/text.ts';
 import type { EventInput, UserInput, UserView } from './customers.schema.ts';
+import { recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
+
+export { attributeTypes, eventPropertyTypes } from './attributes.service.ts';
+export type { ValueType } from './attribute-types.ts';
 
 const TOP_LEVEL = ['phone', 'email', 'wechatOpenId', 'pushToken', 'platform'] as const;
 
-/** Upserts up to 10,000 users; a repeated externalId in one call merges in order. */
+/** Upserts up to 10,000 users; a repeated externalId in one call merges in order. New attribute names get an inferred type. */
 export async function upsertUsers(p: Platform, who: Principal, users: UserInput[]): Promise<{ upserted: number }> {
+  const { upserted, types } = await p.db.transaction().execute((tx) => upsertUsersIn(tx, who.workspaceId, users, p.clock.now()));
+  types.afterCommit();
+  return { upserted };
+}
+
+/**
+ * The one upsert path (POST /v1/users and CSV imports) inside the caller's transaction; the
+ * caller runs `types.afterCommit()` once it committed.
+ */
+export async function upsertUsersIn(tx: Tx, workspaceId: string, users: UserInput[], now: Date): Promise<{ upserted: number; types: AfterCommit }> {
   const merged = new Map<string, repo.UserRow>();
   for (const u of users) {
     const row = merged.get(u.externalId) ?? { externalId: u.externalId, fields: {}, attributes: {}, createdAt: null };
@@ -19,8 +33,9 @@ export async function upsertUsers(p: Platform, who: Principal, users: UserInput[
     merged.set(u.externalId, row);
   }
   const rows = [...merged.values()].sort((a, b) => (a.externalId < b.externalId ? -1 : 1)); // stable lock order across concurrent batches
-  await p.db.transaction().execute((tx) => repo.upsertUsers(tx, who.workspaceId, rows, p.clock.now()));
-  return { upserted: rows.length };
+  const types = await recordAttributeTypes(tx, workspaceId, rows.map((r) => r.attributes), now);
+  await repo.upsertUsers(tx, workspaceId, rows, now);
+  return { upserted: rows.length, types };
 }
 
 /**
@@ -30,7 +45,7 @@ export async function upsertUsers(p: Platform, who: Principal, users: UserInput[
 export async function ingestEvents(p: Platform, who: Principal, events: EventInput[]): Promise<{ accepted: number; deduplicated: number }> {
   const now = p.clock.now();
   const externalIds = [...new Set(events.map((e) => e.externalId))].sort();
-  return p.db.transaction().execute(async (tx) => {
+  const { result, types } = await p.db.transaction().execute(async (tx) => {
     const ids = await repo.resolveUserIds(tx, who.workspaceId, externalIds, now);
     const orders: repo.EventRow[] = [];
     const others: repo.EventRow[] = [];
@@ -41,9 +56,12 @@ export async function ingestEvents(p: Platform, who: Principal, events: EventInp
       };
       (e.name === 'order_paid' ? orders : others).push(row);
     }
+    const types = await recordEventPropertyTypes(tx, who.workspaceId, events.map((e) => ({ name: e.name, properties: e.properties ?? {} })), now);
     const stored = (await repo.insertEvents(tx, who.workspaceId, others)) + (await repo.insertOrderEvents(tx, who.workspaceId, orders));
-    return { accepted: events.length, deduplicated: events.length - stored };
+    return { result: { accepted: events.length, deduplicated: events.length - stored }, types };
   });
+  types.afterCommit();
+  return result;
 }
 
 /** Events the platform itself records ($message_sent, $link_clicked, …) inside the caller's transaction. */
