@@ -78,18 +78,18 @@ const eventArrays = (rows: EventRow[]) => ({
   p: rows.map((r) => r.properties), m: rows.map((r) => r.messageId),
 });
 
-/** Inserts events; a repeated messageId is skipped by the unique index. Returns how many were new. */
-export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
+/** Inserts events; a repeated messageId is skipped by the unique index. Returns how many were new, per name. */
+export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
   const a = eventArrays(rows);
-  const r = await sql<{ n: number }>`
+  const r = await sql<{ name: string; n: number }>`
     with ins as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
       select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
       on conflict (workspace_id, message_id) where message_id is not null do nothing
-      returning 1
-    ) select count(*)::int as n from ins`.execute(tx);
-  return r.rows[0]!.n;
+      returning name
+    ) select name, count(*)::int as n from ins group by name`.execute(tx);
+  return new Map(r.rows.map((x) => [x.name, x.n]));
 }
 
 /**

@@ -6,6 +6,10 @@ import { errorResponses } from '../http/common.ts';
 import { batchLimit } from '../http/limits.ts';
 import * as service from './customers.service.ts';
 import { attributesRoutes } from './attributes.routes.ts';
+import * as catalog from './catalog.service.ts';
+import { catalogQuery, catalogView } from './catalog.schema.ts';
+import * as identities from './identities.service.ts';
+import { aliasBody, aliasResult } from './identities.schema.ts';
 import { ingestEventsBody, MAX_BATCH, upsertUsersBody, userEventsQuery, userSearchQuery, userView } from './customers.schema.ts';
 
 const tags = ['customers'];
@@ -25,6 +29,16 @@ export const customersRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
     preValidation: batchLimit('events', MAX_BATCH),
     schema: { tags, summary: 'Ingest events (max 10,000 per call); repeated messageIds are ignored', body: ingestEventsBody, response: { 202: z.object({ accepted: z.number(), deduplicated: z.number() }), ...errorResponses } },
   }, async (req, reply) => reply.status(202).send(await service.ingestEvents(p, principalOf(req), req.body.events)));
+
+  app.post('/v1/users/alias', {
+    config: { auth: 'write', idempotent: true },
+    schema: { tags, summary: "Merge an anonymous id's history into a known user (idempotent)", body: aliasBody, response: { 200: aliasResult, ...errorResponses } },
+  }, async (req) => identities.alias(p, principalOf(req), req.body.anonymousId, req.body.externalId));
+
+  app.get('/v1/catalog', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'Attributes with types and top values, events with counts and property types, for the segment builder', querystring: catalogQuery, response: { 200: catalogView, ...errorResponses } },
+  }, async (req) => catalog.catalog(p, principalOf(req).workspaceId));
 
   app.get('/v1/users', {
     config: { auth: 'read' },

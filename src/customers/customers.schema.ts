@@ -3,7 +3,10 @@ import { pgText } from '../platform/text.ts';
 
 export const MAX_BATCH = 10_000;
 
-const externalId = pgText(1, 200);
+/** The caller's id of a known user; the `$anon:` prefix names anonymous profiles and is reserved. */
+export const externalId = pgText(1, 200).refine((s) => !s.startsWith('$anon:'), 'The prefix $anon: is reserved for anonymous profiles.');
+/** A device or browser id of someone not signed in yet (see POST /v1/users/alias). */
+export const anonymousId = pgText(1, 200);
 const iso = z.iso.datetime({ offset: true });
 
 export const userInput = z.strictObject({
@@ -28,13 +31,17 @@ const orderPaidProps = z.looseObject({
 
 export const eventInput = z
   .strictObject({
-    externalId,
+    externalId: externalId.optional(),
+    anonymousId: anonymousId.optional(),
     name: pgText(1, 200),
     timestamp: iso.optional(),
     properties: z.record(z.string(), z.unknown()).optional(),
     messageId: pgText(1, 200).optional(),
   })
   .superRefine((e, ctx) => {
+    if ((e.externalId === undefined) === (e.anonymousId === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [e.externalId === undefined ? 'externalId' : 'anonymousId'], message: 'Send exactly one of externalId and anonymousId.' });
+    }
     // The platform's reserved events drive orders and attribution, so their shape is checked.
     if (e.name === 'order_paid') {
       const r = orderPaidProps.safeParse(e.properties ?? {});
@@ -60,6 +67,8 @@ export const userView = z.object({
   lastOrderAt: z.string().nullable(),
   orderCount: z.number(),
   orderTotal: z.number(),
+  /** Anonymous ids merged into or linked to this user (single-user reads only). */
+  anonymousIds: z.array(z.string()).optional(),
 });
 export type UserView = z.infer<typeof userView>;
 

@@ -6,6 +6,8 @@ import * as repo from './customers.repo.ts';
 import { toJsonb } from '../platform/text.ts';
 import type { EventInput, UserInput, UserView } from './customers.schema.ts';
 import { recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
+import * as catalog from './catalog.repo.ts';
+import * as identities from './identities.repo.ts';
 
 export { attributeTypes, eventPropertyTypes } from './attributes.service.ts';
 export type { ValueType } from './attribute-types.ts';
@@ -39,34 +41,57 @@ export async function upsertUsersIn(tx: Tx, workspaceId: string, users: UserInpu
 }
 
 /**
- * Ingests up to 10,000 events in one transaction. Unknown users are created; a repeated
- * messageId is ignored; order_paid events also write the order and the buyer's order stats.
+ * Ingests up to 10,000 events in one transaction. Unknown users are created (an unknown
+ * anonymousId gets an anonymous profile); a repeated messageId is ignored; order_paid events
+ * also write the order and the buyer's order stats. Property types and per-name counts for
+ * the catalog are kept in the same transaction.
  */
 export async function ingestEvents(p: Platform, who: Principal, events: EventInput[]): Promise<{ accepted: number; deduplicated: number }> {
   const now = p.clock.now();
-  const externalIds = [...new Set(events.map((e) => e.externalId))].sort();
+  const ws = who.workspaceId;
+  const externalIds = new Set<string>();
+  const anonymousIds = new Set<string>();
+  for (const e of events) {
+    if (e.externalId !== undefined) externalIds.add(e.externalId);
+    else if (e.anonymousId !== undefined) anonymousIds.add(e.anonymousId);
+  }
   const { result, types } = await p.db.transaction().execute(async (tx) => {
-    const ids = await repo.resolveUserIds(tx, who.workspaceId, externalIds, now);
+    // Anonymous ids first: an alias locks the same rows before any users row (identities.repo).
+    const anon = anonymousIds.size ? await identities.resolveAnonymousIds(tx, ws, [...anonymousIds].sort(), now) : new Map<string, string>();
+    const known = externalIds.size ? await repo.resolveUserIds(tx, ws, [...externalIds].sort(), now) : new Map<string, string>();
     const orders: repo.EventRow[] = [];
     const others: repo.EventRow[] = [];
     for (const e of events) {
       const row: repo.EventRow = {
-        userId: ids.get(e.externalId)!, name: e.name, ts: e.timestamp ? new Date(e.timestamp) : now,
-        properties: toJsonb(e.properties ?? {}), messageId: e.messageId ?? null,
+        userId: e.externalId !== undefined ? known.get(e.externalId)! : anon.get(e.anonymousId!)!,
+        name: e.name, ts: e.timestamp ? new Date(e.timestamp) : now, properties: toJsonb(e.properties ?? {}), messageId: e.messageId ?? null,
       };
       (e.name === 'order_paid' ? orders : others).push(row);
     }
-    const types = await recordEventPropertyTypes(tx, who.workspaceId, events.map((e) => ({ name: e.name, properties: e.properties ?? {} })), now);
-    const stored = (await repo.insertEvents(tx, who.workspaceId, others)) + (await repo.insertOrderEvents(tx, who.workspaceId, orders));
+    const types = await recordEventPropertyTypes(tx, ws, events.map((e) => ({ name: e.name, properties: e.properties ?? {} })), now);
+    const counts = await repo.insertEvents(tx, ws, others);
+    const paid = await repo.insertOrderEvents(tx, ws, orders);
+    if (paid > 0) counts.set('order_paid', (counts.get('order_paid') ?? 0) + paid);
+    await catalog.addEventCounts(tx, ws, counts, now);
+    const stored = [...counts.values()].reduce((a, b) => a + b, 0);
     return { result: { accepted: events.length, deduplicated: events.length - stored }, types };
   });
   types.afterCommit();
   return result;
 }
 
-/** Events the platform itself records ($message_sent, $link_clicked, …) inside the caller's transaction. */
+/**
+ * Events the platform itself records ($message_sent, $link_clicked, …) inside the caller's
+ * transaction, with their property types and catalog counts.
+ */
 export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { userId: string; name: `$${string}`; ts: Date; properties: Record<string, unknown>; messageId?: string }[]): Promise<void> {
-  await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: toJsonb(r.properties), messageId: r.messageId ?? null })));
+  if (rows.length === 0) return;
+  const now = rows[0]!.ts;
+  // The caller owns the transaction, so the names are remembered now; were it to roll back,
+  // the cache entry expires within a minute and the next such event types them again.
+  (await recordEventPropertyTypes(tx, workspaceId, rows, now)).afterCommit();
+  const counts = await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: toJsonb(r.properties), messageId: r.messageId ?? null })));
+  await catalog.addEventCounts(tx, workspaceId, counts, now);
 }
 
 type UserRowDb = NonNullable<Awaited<ReturnType<typeof repo.userByExternalId>>>;
@@ -77,11 +102,11 @@ export const toView = (u: UserRowDb): UserView => ({
   orderCount: u.orderCount, orderTotal: Number(u.orderTotal),
 });
 
-/** Throws `not_found`. */
+/** A profile with the anonymous ids merged into it. Throws `not_found`. */
 export async function getUser(p: Platform, workspaceId: string, externalId: string): Promise<UserView> {
   const u = await repo.userByExternalId(p.db, workspaceId, externalId);
   if (!u) throw notFound('User');
-  return toView(u);
+  return { ...toView(u), anonymousIds: await identities.anonymousIdsOf(p.db, workspaceId, u.id) };
 }
 
 /** Profiles by internal id, for rendering messages (delivery) — keyed by internal id. */
