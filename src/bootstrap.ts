@@ -4,6 +4,8 @@ import type { Clock } from './platform/clock.ts';
 import { systemClock } from './platform/clock.ts';
 import type { Config } from './platform/config.ts';
 import type { Platform } from './platform/context.ts';
+import { createCounters } from './platform/counters/counters.factory.ts';
+import type { Counters } from './platform/counters/counters.port.ts';
 import { createDb, migrateToLatest } from './platform/db.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/embedded-pg.ts';
 import { hashSecret, newSecret } from './platform/ids.ts';
@@ -43,12 +45,15 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     url = embedded.url;
   }
   const { db, pool } = createDb(url, opts.poolSize ?? 20);
+  let counters: Counters | undefined;
   try {
     await migrateToLatest(db as never);
     const jobs = new Jobs(opts.jobsSchema ?? opts.config.jobsSchema, pool, log);
     await jobs.migrate();
     const root = resolveRootKey(opts.config);
-    const platform: Platform = { config: opts.config, db, pool, jobs, clock: opts.clock ?? systemClock, log, rootKeyHash: hashSecret(root.key) };
+    const clock = opts.clock ?? systemClock;
+    counters = await createCounters(opts.config, db, clock, log);
+    const platform: Platform = { config: opts.config, db, pool, jobs, clock, log, counters, rootKeyHash: hashSecret(root.key) };
     registerSegmentJobs(platform);
     registerDeliveryJobs(platform);
     registerMaintenanceJobs(platform);
@@ -57,11 +62,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       platform,
       newRootKey: root.generated ? root.key : undefined,
       close: async () => {
+        await platform.counters.close();
         await db.destroy();
         if (embedded) await embedded.stop();
       },
     };
   } catch (err) {
+    await counters?.close().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     if (embedded) await embedded.stop().catch(() => undefined);
     throw err;

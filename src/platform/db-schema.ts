@@ -301,6 +301,13 @@ export interface BackgroundJobsTable {
   startedAt: Ts | null;
   finishedAt: Ts | null;
 }
+export interface CountersTable {
+  workspaceId: string;
+  key: string;
+  used: Int8;
+  expiresAt: Ts | null;
+  updatedAt: TsDefault;
+}
 
 export interface Database {
   workspaces: WorkspacesTable;
@@ -329,4 +336,5 @@ export interface Database {
   eventCounts: EventCountsTable;
   anonymousIds: AnonymousIdsTable;
   backgroundJobs: BackgroundJobsTable;
+  counters: CountersTable;
 }

@@ -1,0 +1,54 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * A counter's name: `{ws:<workspaceId>:<scope>}:<name>`.
+ *
+ * The braces are a Redis Cluster hash tag: only the part inside them picks the slot, so every
+ * counter of one scope (a coupon template, a lottery, a user's caps) lives on one node and one
+ * Lua script can change several of them atomically. `takeMany` therefore requires one tag for
+ * all its keys — on both adapters, so code that passes on PostgreSQL cannot fail with CROSSSLOT
+ * on a cluster later. The workspace comes first so PostgreSQL can shard the table by it.
+ */
+export type CounterKey = string & { readonly __counterKey: true };
+
+const WORKSPACE = /^[A-Za-z0-9_-]{1,64}$/;
+// Braces would move the hash tag, '@' separates a window id, whitespace breaks redis-cli use.
+const PART = /^[^{}@\s]{1,200}$/;
+const KEY = /^\{ws:([A-Za-z0-9_-]{1,64}):[^{}@\s]+\}:[^{}@\s]+$/;
+
+/** `counterKey('ws_1', 'tpl:cpt_9', 'stock')` → `{ws:ws_1:tpl:cpt_9}:stock`. Throws `validation_failed` on a bad part. */
+export function counterKey(workspaceId: string, scope: string, name: string): CounterKey {
+  if (!WORKSPACE.test(workspaceId)) throw badKey('workspaceId', workspaceId);
+  if (!PART.test(scope)) throw badKey('scope', scope);
+  if (!PART.test(name)) throw badKey('name', name);
+  return `{ws:${workspaceId}:${scope}}:${name}` as CounterKey;
+}
+
+/** Checks a key that arrived from elsewhere (a job payload, a config) and brands it. */
+export function parseCounterKey(text: string): CounterKey {
+  if (!KEY.test(text)) throw badKey('key', text);
+  return text as CounterKey;
+}
+
+/** The workspace a key belongs to (PostgreSQL's distribution column). */
+export function keyWorkspace(key: CounterKey): string {
+  const m = KEY.exec(key);
+  if (!m?.[1]) throw badKey('key', key);
+  return m[1];
+}
+
+/** The Redis Cluster hash tag: the text between the first `{` and the next `}`. */
+export function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = key.indexOf('}', open + 1);
+  return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+/** One stored bucket of a key: the key itself, or `key@windowId` (same hash tag). */
+export const bucketKey = (key: CounterKey, windowId?: string): string => (windowId === undefined ? key : `${key}@${windowId}`);
+
+function badKey(path: string, value: string): AppError {
+  return new AppError('validation_failed', 'Not a valid counter key.', [
+    { path, message: `${JSON.stringify(value.slice(0, 80))}: expected {ws:<workspace>:<scope>}:<name> without braces, '@' or spaces in the parts.` },
+  ]);
+}

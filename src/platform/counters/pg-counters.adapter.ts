@@ -1,0 +1,121 @@
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db.ts';
+import { keyWorkspace, type CounterKey } from './counters.keys.ts';
+import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type PlannedTake } from './counters.plan.ts';
+import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
+import { deleteBuckets, lockBuckets, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets } from './pg-counters.repo.ts';
+
+/**
+ * Counters in PostgreSQL (the default). A single-bucket take is one autocommit statement
+ * (`INSERT … ON CONFLICT DO UPDATE … WHERE used + n <= limit RETURNING`): the row lock
+ * serialises concurrent takers and the WHERE is evaluated on the latest row, so it cannot
+ * oversell. Several buckets (takeMany, sliding windows, give) run in one transaction that locks
+ * every row first, in one sorted key order, then decides with counters.plan.ts and writes.
+ * Windows follow the injected clock.
+ */
+export class PgCounters implements Counters {
+  readonly kind = 'postgres' as const;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async take(key: CounterKey, opts: TakeOptions): Promise<TakeResult> {
+    const now = this.clock.now();
+    const ws = keyWorkspace(key);
+    const plan = planTake({ key, ...opts }, now.getTime());
+    const bucket = plan.read[0]!;
+    if (plan.read.length === 1 && plan.amount <= plan.limit) {
+      const used = await takeOne(this.db, ws, bucket, plan.amount, plan.limit, plan.newExpiry, now);
+      if (used !== null) return { ok: true, remaining: Math.max(0, plan.limit - used) };
+      // Refused: report what is left (read after the fact; informative, not a promise).
+      const cur = live((await readBuckets(this.db, ws, plan.read)).get(bucket), now.getTime()).used;
+      return { ok: false, remaining: Math.max(0, plan.limit - cur) };
+    }
+    const r = await this.step(ws, [plan], now.getTime());
+    return { ok: r.ok, remaining: r.remaining[0]! };
+  }
+
+  async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
+    const nowMs = this.clock.now().getTime();
+    const plans = planTakeMany(items, nowMs);
+    return this.step(keyWorkspace(items[0]!.key), plans, nowMs);
+  }
+
+  async give(key: CounterKey, amount: number, opts: WindowOption = {}): Promise<GiveResult> {
+    const nowMs = this.clock.now().getTime();
+    const ws = keyWorkspace(key);
+    count(amount, 'amount', 1);
+    const { read } = planBuckets(key, opts.window, nowMs, false);
+    return this.db.transaction().execute(async (tx) => {
+      const stored = await readBuckets(tx, ws, sorted(read), true);
+      const { result, writes } = applyGive(read, amount, stored, nowMs);
+      await writeBuckets(tx, ws, writes);
+      return result;
+    });
+  }
+
+  async get(key: CounterKey, opts: WindowOption = {}): Promise<number> {
+    const nowMs = this.clock.now().getTime();
+    const { read } = planBuckets(key, opts.window, nowMs, false);
+    const stored = await readBuckets(this.db, keyWorkspace(key), read);
+    return read.reduce((s, k) => s + live(stored.get(k), nowMs).used, 0);
+  }
+
+  async set(key: CounterKey, used: number, opts: SetOptions = {}): Promise<void> {
+    const now = this.clock.now();
+    const { read, newExpiry } = planSet(key, opts.window, now.getTime());
+    await setBucket(this.db, keyWorkspace(key), read[0]!, count(used, 'used', 0), newExpiry, now);
+  }
+
+  async reset(key: CounterKey, opts: WindowOption = {}): Promise<void> {
+    const { read } = planBuckets(key, opts.window, this.clock.now().getTime(), false);
+    await deleteBuckets(this.db, keyWorkspace(key), read);
+  }
+
+  /**
+   * Deletes buckets that expired before `before` (default: an hour ago by the clock), in
+   * batches; an expired bucket already reads as empty, so this only reclaims space.
+   */
+  async purgeExpired(before = new Date(this.clock.now().getTime() - 3_600_000), batch = 10_000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await purgeExpired(this.db, before, batch);
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the runtime, which closes it after this.
+  }
+
+  /** Locks every bucket in sorted order, decides, writes; rolls back when anything would overflow. */
+  private async step(ws: string, plans: PlannedTake[], nowMs: number): Promise<TakeManyResult> {
+    const keys = sorted(plans.flatMap((p) => p.read));
+    try {
+      return await this.db.transaction().execute(async (tx) => {
+        const stored = await lockBuckets(tx, ws, keys);
+        const { result, writes } = applyTakes(plans, stored, nowMs);
+        // Rolling back also drops the empty rows lockBuckets created.
+        if (!result.ok) throw new NothingTaken(result);
+        await writeBuckets(tx, ws, writes);
+        return result;
+      });
+    } catch (err) {
+      if (err instanceof NothingTaken) return err.result;
+      throw err;
+    }
+  }
+}
+
+/** Carries a refused step out of the transaction callback so Kysely rolls it back. */
+class NothingTaken extends Error {
+  constructor(readonly result: TakeManyResult) {
+    super('nothing taken');
+  }
+}
+
+/** One total order for lock acquisition in every process: JavaScript's code-unit order over unique keys. */
+const sorted = (keys: readonly string[]): string[] => [...new Set(keys)].sort();
