@@ -4,11 +4,48 @@ import type { TimeCursor } from '../platform/cursor.ts';
 
 /** SQL for segments, their snapshots and members. */
 
-export const insertSegment = (tx: Tx, workspaceId: string, row: { id: string; name: string; definition: unknown; refresh: string; createdBy: string; now: Date }) =>
+export interface NewSegmentRow {
+  id: string;
+  name: string;
+  kind: string;
+  definition: unknown;
+  refresh: string;
+  refreshAt: string;
+  nextRefreshAt: Date | null;
+  status: 'computing' | 'ready';
+  createdBy: string;
+  now: Date;
+}
+
+export const insertSegment = (tx: Tx, workspaceId: string, row: NewSegmentRow) =>
   tx.insertInto('segments').values({
-    id: row.id, workspaceId, name: row.name, definition: JSON.stringify(row.definition), refresh: row.refresh,
-    status: 'computing', createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now,
+    id: row.id, workspaceId, name: row.name, kind: row.kind, definition: JSON.stringify(row.definition), refresh: row.refresh,
+    refreshAt: row.refreshAt, nextRefreshAt: row.nextRefreshAt, status: row.status, createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now,
   }).returningAll().executeTakeFirstOrThrow();
+
+export interface SegmentChanges {
+  name?: string;
+  kind?: string;
+  definition?: unknown;
+  refresh?: string;
+  refreshAt?: string;
+  nextRefreshAt?: Date | null;
+  status?: string;
+}
+
+export const updateSegment = (tx: Tx, workspaceId: string, id: string, changes: SegmentChanges, now: Date) =>
+  tx.updateTable('segments').set({
+    ...changes, definition: changes.definition === undefined ? undefined : JSON.stringify(changes.definition), updatedAt: now,
+    ...(changes.status === 'computing' ? { error: null } : {}),
+  }).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+
+/** Locks the segment row: concurrent PATCHes of referencing segments are checked for cycles one at a time. */
+export const segmentForUpdate = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('segments').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+
+/** Kind and definition of the given segments of this workspace (cycle detection walks references). */
+export const definitionsOf = (tx: Tx, workspaceId: string, ids: string[]) =>
+  ids.length === 0 ? Promise.resolve([]) : tx.selectFrom('segments').select(['id', 'kind', 'definition']).where('workspaceId', '=', workspaceId).where('id', 'in', ids).execute();
 
 export const segmentById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('segments').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
@@ -21,15 +58,69 @@ export const listSegments = (tx: Tx, workspaceId: string, limit: number, before?
 export const setStatus = (tx: Tx, workspaceId: string, id: string, status: string, now: Date, error: string | null = null) =>
   tx.updateTable('segments').set({ status, error, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
 
+export const insertSnapshot = async (tx: Tx, workspaceId: string, segmentId: string, reason: string, now: Date) =>
+  (await tx.insertInto('segmentSnapshots').values({ workspaceId, segmentId, computedAt: now, count: 0, reason }).returning('id').executeTakeFirstOrThrow()).id;
+
+export const setSnapshotCount = (tx: Tx, workspaceId: string, snapshotId: string, count: number) =>
+  tx.updateTable('segmentSnapshots').set({ count }).where('workspaceId', '=', workspaceId).where('id', '=', snapshotId).execute();
+
 /** Writes a snapshot of everyone matching `predicate` (an expression over users `u`). */
 export async function writeSnapshot(tx: Tx, workspaceId: string, segmentId: string, predicate: RawBuilder<unknown>, reason: string, now: Date): Promise<{ id: string; count: number }> {
-  const snap = await tx.insertInto('segmentSnapshots').values({ workspaceId, segmentId, computedAt: now, count: 0, reason }).returning('id').executeTakeFirstOrThrow();
+  const id = await insertSnapshot(tx, workspaceId, segmentId, reason, now);
   const r = await sql`insert into segment_members (snapshot_id, user_id, workspace_id)
-    select ${snap.id}::bigint, u.id, ${workspaceId} from users u where u.workspace_id = ${workspaceId} and ${predicate}`.execute(tx);
+    select ${id}::bigint, u.id, ${workspaceId} from users u where u.workspace_id = ${workspaceId} and ${predicate}`.execute(tx);
   const count = Number(r.numAffectedRows ?? 0);
-  await tx.updateTable('segmentSnapshots').set({ count }).where('id', '=', snap.id).execute();
-  return { id: snap.id, count };
+  await setSnapshotCount(tx, workspaceId, id, count);
+  return { id, count };
 }
+
+/** Writes a snapshot of the given users (ids an SQL segment produced, already of this workspace). */
+export async function writeSnapshotOfIds(tx: Tx, workspaceId: string, segmentId: string, userIds: string[], reason: string, now: Date): Promise<{ id: string; count: number }> {
+  const id = await insertSnapshot(tx, workspaceId, segmentId, reason, now);
+  // Joined with users again: the snapshot only ever holds users of this workspace.
+  const r = await sql`insert into segment_members (snapshot_id, user_id, workspace_id)
+    select ${id}::bigint, u.id, ${workspaceId} from users u where u.workspace_id = ${workspaceId} and u.id = any(${userIds}::bigint[])`.execute(tx);
+  const count = Number(r.numAffectedRows ?? 0);
+  await setSnapshotCount(tx, workspaceId, id, count);
+  return { id, count };
+}
+
+/**
+ * Adds the users named by `externalIds` to a list snapshot; returns the externalIds that are
+ * users here (the caller reports the others). Repeated ids are members once.
+ */
+export async function addListMembers(tx: Tx, workspaceId: string, snapshotId: string, externalIds: string[]): Promise<Set<string>> {
+  const r = await sql<{ externalId: string }>`
+    with found as (
+      select u.id, u.external_id from users u where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])
+    ), ins as (
+      insert into segment_members (snapshot_id, user_id, workspace_id)
+      select ${snapshotId}::bigint, id, ${workspaceId} from found on conflict do nothing
+    )
+    select external_id from found`.execute(tx);
+  return new Set(r.rows.map((x) => x.externalId));
+}
+
+export async function countMembers(tx: Tx, workspaceId: string, snapshotId: string): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::int as n from segment_members where snapshot_id = ${snapshotId}::bigint and workspace_id = ${workspaceId}`.execute(tx);
+  return r.rows[0]!.n;
+}
+
+/** A page of a snapshot's members with the profile fields an export can ask for, by user id. */
+export const exportPage = (tx: Tx, workspaceId: string, snapshotId: string, afterUserId: string, limit: number) =>
+  tx.selectFrom('segmentMembers as m').innerJoin('users as u', 'u.id', 'm.userId')
+    .select(['u.id', 'u.externalId', 'u.phone', 'u.email', 'u.platform', 'u.createdAt', 'u.attributes'])
+    .where('m.snapshotId', '=', snapshotId).where('m.workspaceId', '=', workspaceId).where('u.workspaceId', '=', workspaceId)
+    .where('m.userId', '>', afterUserId).orderBy('m.userId').limit(limit).execute();
+
+/**
+ * Daily segments due now, across workspaces (the scheduler serves all of them), locked so two
+ * scheduler runs never take the same one.
+ */
+export const dueDailySegments = (tx: Tx, now: Date, limit: number) =>
+  tx.selectFrom('segments').select(['id', 'workspaceId', 'refreshAt', 'nextRefreshAt']).where('refresh', '=', 'daily')
+    .where('nextRefreshAt', '<=', now)
+    .orderBy('nextRefreshAt').limit(limit).forUpdate().skipLocked().execute();
 
 export const markReady = (tx: Tx, workspaceId: string, id: string, snapshotId: string, count: number, now: Date) =>
   tx.updateTable('segments').set({ status: 'ready', count, computedAt: now, currentSnapshotId: snapshotId, error: null, updatedAt: now })
@@ -74,4 +165,4 @@ export const snapshotCount = async (tx: Tx, workspaceId: string, snapshotId: str
 
 export const history = (tx: Tx, workspaceId: string, segmentId: string, limit: number) =>
   tx.selectFrom('segmentSnapshots').select(['id', 'computedAt', 'count', 'reason']).where('workspaceId', '=', workspaceId).where('segmentId', '=', segmentId)
-    .orderBy('computedAt', 'desc').limit(limit).execute();
+    .orderBy('computedAt', 'desc').orderBy('id', 'desc').limit(limit).execute();

@@ -5,27 +5,62 @@ import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { decodeCursor, page } from '../platform/cursor.ts';
-import type { Principal } from '../workspaces/roles.ts';
+import { can, type Principal } from '../workspaces/roles.ts';
+import * as customers from '../customers/customers.service.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
-import { compile, type CompileContext } from './definition.compiler.ts';
-import type { Definition } from './definition.schema.ts';
+import { nextDailyRun } from './daily-schedule.ts';
+import { compile, type CompileContext, type SegmentTarget } from './definition.compiler.ts';
+import { invalid, type Path } from './definition-errors.ts';
+import type { ValueType } from './definition-values.compiler.ts';
+import { isSqlDefinition, type Definition } from './definition.schema.ts';
+import { previewSql, sqlMemberIds, validateSql } from './segment-sql.service.ts';
 import * as repo from './segments.repo.ts';
-import type { SegmentView } from './segments.schema.ts';
+import { DEFAULT_REFRESH_AT, type PatchSegmentInput, type RefreshMode, type SegmentKind, type SegmentView } from './segments.schema.ts';
+import { refreshDueSegments } from './segment-refresh.service.ts';
 
 // A segment computation is one SQL statement; this bounds it so a runaway definition fails
 // with a clear error instead of holding a connection forever.
 const COMPUTE_TIMEOUT_MS = 10 * 60_000;
 const PREVIEW_TIMEOUT_MS = 15_000;
 
-type SegmentRow = NonNullable<Awaited<ReturnType<typeof repo.segmentById>>>;
-const view = (s: SegmentRow): SegmentView => ({
-  id: s.id, name: s.name, definition: s.definition, refresh: s.refresh as SegmentView['refresh'], status: s.status as SegmentView['status'],
-  count: s.count, computedAt: s.computedAt?.toISOString() ?? null, error: s.error, createdAt: s.createdAt.toISOString(),
+export type SegmentRow = NonNullable<Awaited<ReturnType<typeof repo.segmentById>>>;
+export const view = (s: SegmentRow): SegmentView => ({
+  id: s.id, name: s.name, kind: s.kind as SegmentKind, definition: s.definition, refresh: s.refresh as RefreshMode, refreshAt: s.refreshAt,
+  status: s.status as SegmentView['status'], count: s.count, computedAt: s.computedAt?.toISOString() ?? null, error: s.error, createdAt: s.createdAt.toISOString(),
 });
+
+const kindOf = (d: Definition): SegmentKind => (isSqlDefinition(d) ? 'sql' : 'definition');
+
+/**
+ * Who may author what: SQL reads raw rows (phones, emails) of the whole workspace, so it needs
+ * the export right (admin, analyst); every other segment needs write (admin, operator).
+ */
+function assertMayAuthor(who: Principal, kind: SegmentKind): void {
+  const needed = kind === 'sql' ? 'export' : 'write';
+  if (!can(who.role, needed)) {
+    throw new AppError('forbidden', kind === 'sql' ? `Role ${who.role} may not write SQL segments (admin and analyst may).` : `Role ${who.role} may not do this (needs write).`);
+  }
+}
 
 async function compileContext(tx: Tx, workspaceId: string, now: Date): Promise<CompileContext> {
   const ws = await workspaces.settings(tx, workspaceId);
-  return { workspaceId, timezone: ws.timezone, now, snapshotOf: (id) => repo.snapshotIdOf(tx, workspaceId, id) };
+  let attributeTypes: Promise<Map<string, ValueType>> | undefined;
+  const propertyTypes = new Map<string, Promise<Map<string, ValueType>>>();
+  return {
+    workspaceId, timezone: ws.timezone, now,
+    segment: async (id): Promise<SegmentTarget | null> => {
+      const s = await repo.segmentById(tx, workspaceId, id);
+      if (!s) return null;
+      if (s.currentSnapshotId) return { kind: 'snapshot', snapshotId: s.currentSnapshotId };
+      return s.kind === 'definition' ? { kind: 'definition', definition: s.definition as Definition } : { kind: 'pending' };
+    },
+    attributeType: async (name) => (await (attributeTypes ??= customers.attributeTypes(tx, workspaceId))).get(name),
+    propertyType: async (event, prop) => {
+      let types = propertyTypes.get(event);
+      if (!types) propertyTypes.set(event, (types = customers.eventPropertyTypes(tx, workspaceId, event)));
+      return (await types).get(prop);
+    },
+  };
 }
 
 /** Compiles a definition for this workspace now; throws `validation_failed` naming the bad path. */
@@ -33,14 +68,116 @@ async function predicate(tx: Tx, workspaceId: string, definition: Definition, no
   return compile(definition, await compileContext(tx, workspaceId, now));
 }
 
-/** Creates a segment and queues its first computation in the same transaction. Throws `validation_failed`. */
-export async function createSegment(p: Platform, who: Principal, input: { name: string; definition: Definition; refresh: string }): Promise<SegmentView> {
+/** Every {"segment": id} of a definition with where it sits. */
+function referencesOf(def: Definition, path: Path, out: { id: string; path: Path }[] = []): { id: string; path: Path }[] {
+  if ('all' in def) def.all.forEach((d, i) => referencesOf(d, [...path, 'all', i], out));
+  else if ('any' in def) def.any.forEach((d, i) => referencesOf(d, [...path, 'any', i], out));
+  else if ('not' in def) referencesOf(def.not, [...path, 'not'], out);
+  else if ('segment' in def) out.push({ id: def.segment, path: [...path, 'segment'] });
+  return out;
+}
+
+/**
+ * Rejects a definition for segment `selfId` whose references lead back to it, naming the
+ * reference that starts the cycle. Walks stored definitions breadth-first.
+ */
+async function assertNoCycle(tx: Tx, workspaceId: string, selfId: string, definition: Definition): Promise<void> {
+  for (const ref of referencesOf(definition, ['definition'])) {
+    const parent = new Map<string, string | null>([[ref.id, null]]);
+    let frontier = ref.id === selfId ? [] : [ref.id];
+    while (frontier.length > 0) {
+      if (parent.has(selfId)) break;
+      const next: string[] = [];
+      for (const row of await repo.definitionsOf(tx, workspaceId, frontier)) {
+        if (row.kind !== 'definition') continue;
+        for (const r of referencesOf(row.definition as Definition, [])) {
+          if (parent.has(r.id)) continue;
+          parent.set(r.id, row.id);
+          next.push(r.id);
+        }
+      }
+      frontier = next;
+    }
+    if (ref.id === selfId || parent.has(selfId)) {
+      const chain: string[] = [];
+      if (ref.id === selfId) chain.push(selfId);
+      else for (let at: string | null | undefined = selfId; at; at = parent.get(at)) chain.unshift(at);
+      invalid(ref.path, `This reference makes a cycle: ${[selfId, ...chain].join(' → ')}.`);
+    }
+  }
+}
+
+/** Checks a definition can be computed here: SQL in the sandbox (LIMIT 0), anything else by compiling it. */
+async function validateDefinition(p: Platform, tx: Tx, workspaceId: string, definition: Definition, now: Date): Promise<void> {
+  if (isSqlDefinition(definition)) await validateSql(p, workspaceId, definition);
+  else await predicate(tx, workspaceId, definition, now);
+}
+
+async function nextRefreshAt(tx: Tx, workspaceId: string, refresh: string, refreshAt: string, now: Date): Promise<Date | null> {
+  if (refresh !== 'daily') return null;
+  return nextDailyRun(now, refreshAt, (await workspaces.settings(tx, workspaceId)).timezone);
+}
+
+/**
+ * Creates a segment and queues its first computation in the same transaction.
+ * Throws `validation_failed`, `forbidden`, and for SQL `segment_sql_invalid` / `segment_sql_timeout`.
+ */
+export async function createSegment(p: Platform, who: Principal, input: { name: string; definition: Definition; refresh: string; refreshAt?: string }): Promise<SegmentView> {
+  const kind = kindOf(input.definition);
+  assertMayAuthor(who, kind);
   return p.db.transaction().execute(async (tx) => {
     const now = p.clock.now();
-    await predicate(tx, who.workspaceId, input.definition, now); // reject a bad definition before storing it
-    const row = await repo.insertSegment(tx, who.workspaceId, { id: newId('seg'), ...input, createdBy: who.actor, now });
+    await validateDefinition(p, tx, who.workspaceId, input.definition, now); // reject a bad definition before storing it
+    const refreshAt = input.refreshAt ?? DEFAULT_REFRESH_AT;
+    const row = await repo.insertSegment(tx, who.workspaceId, {
+      id: newId('seg'), name: input.name, kind, definition: input.definition, refresh: input.refresh, refreshAt,
+      nextRefreshAt: await nextRefreshAt(tx, who.workspaceId, input.refresh, refreshAt, now), status: 'computing', createdBy: who.actor, now,
+    });
     await p.jobs.enqueue(tx, 'segments.compute', { workspaceId: who.workspaceId, segmentId: row.id, reason: 'create' }, { jobKey: `segment:${row.id}` });
-    await workspaces.audit(tx, who, 'segment.create', 'segment', row.id, { name: input.name }, now);
+    await workspaces.audit(tx, who, 'segment.create', 'segment', row.id, { name: input.name, kind }, now);
+    return view(row);
+  });
+}
+
+/**
+ * Changes a segment's name, definition, refresh mode or daily time; a new definition is
+ * recomputed. Throws `not_found`, `forbidden`, `validation_failed` (including a reference
+ * cycle, naming the reference) and `invalid_state` (a frozen or list segment's definition).
+ */
+export async function patchSegment(p: Platform, who: Principal, id: string, patch: PatchSegmentInput): Promise<SegmentView> {
+  return p.db.transaction().execute(async (tx) => {
+    const now = p.clock.now();
+    const s = await repo.segmentForUpdate(tx, who.workspaceId, id);
+    if (!s) throw notFound('Segment');
+    assertMayAuthor(who, s.kind as SegmentKind);
+    const changes: repo.SegmentChanges = {};
+    if (patch.name !== undefined) changes.name = patch.name;
+    const touchesContent = patch.definition !== undefined || (patch.refresh !== undefined && patch.refresh !== s.refresh) || patch.refreshAt !== undefined;
+    if (s.kind === 'list' && touchesContent) {
+      throw new AppError('invalid_state', 'An uploaded list is static: only its name can change. Upload a new list instead.');
+    }
+    if (s.refresh === 'once' && touchesContent) {
+      throw new AppError('invalid_state', 'A segment with refresh "once" is frozen: only its name can change. Create a new segment instead.');
+    }
+    if (patch.definition !== undefined) {
+      const kind = kindOf(patch.definition);
+      assertMayAuthor(who, kind);
+      if (kind === 'definition') await assertNoCycle(tx, who.workspaceId, id, patch.definition);
+      await validateDefinition(p, tx, who.workspaceId, patch.definition, now);
+      Object.assign(changes, { kind, definition: patch.definition, status: 'computing' });
+    }
+    const refresh = patch.refresh ?? s.refresh;
+    const refreshAt = patch.refreshAt ?? s.refreshAt;
+    if (patch.refresh !== undefined) changes.refresh = patch.refresh;
+    if (patch.refreshAt !== undefined) changes.refreshAt = patch.refreshAt;
+    if (patch.refresh !== undefined || patch.refreshAt !== undefined) {
+      changes.nextRefreshAt = await nextRefreshAt(tx, who.workspaceId, refresh, refreshAt, now);
+    }
+    const row = await repo.updateSegment(tx, who.workspaceId, id, changes, now);
+    if (patch.definition !== undefined) {
+      await p.jobs.enqueue(tx, 'segments.compute', { workspaceId: who.workspaceId, segmentId: id, reason: 'update' }, { jobKey: `segment:${id}` });
+    }
+    await workspaces.audit(tx, who, 'segment.update', 'segment', id, { fields: Object.keys(patch).filter((k) => patch[k as keyof PatchSegmentInput] !== undefined) }, now);
     return view(row);
   });
 }
@@ -55,19 +192,24 @@ export async function listSegments(p: Platform, workspaceId: string, limit: numb
   return page(await repo.listSegments(p.db, workspaceId, limit, decodeCursor(cursor)), limit, view);
 }
 
-/** Count and a sample of a definition without saving it. Throws `validation_failed`. */
-export async function preview(p: Platform, workspaceId: string, definition: Definition) {
+/** Count and a sample of a definition without saving it. Throws `validation_failed`, `forbidden` (SQL), `segment_sql_*`. */
+export async function preview(p: Platform, who: Principal, definition: Definition) {
+  if (isSqlDefinition(definition)) {
+    assertMayAuthor(who, 'sql');
+    return previewSql(p, who.workspaceId, definition, 20);
+  }
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
-    return repo.countMatching(tx, workspaceId, await predicate(tx, workspaceId, definition, p.clock.now()), 20);
+    return repo.countMatching(tx, who.workspaceId, await predicate(tx, who.workspaceId, definition, p.clock.now()), 20);
   });
 }
 
-/** Queues a recomputation. Throws `invalid_state` for a frozen (`once`) segment. */
+/** Queues a recomputation. Throws `invalid_state` for a frozen (`once`) segment or a list. */
 export async function requestRefresh(p: Platform, who: Principal, id: string): Promise<SegmentView> {
   return p.db.transaction().execute(async (tx) => {
     const s = await repo.segmentById(tx, who.workspaceId, id);
     if (!s) throw notFound('Segment');
+    if (s.kind === 'list') throw new AppError('invalid_state', 'An uploaded list is static; upload a new list instead.');
     if (s.refresh === 'once') throw new AppError('invalid_state', 'A segment with refresh "once" is frozen; create a new one instead.');
     await repo.setStatus(tx, who.workspaceId, id, 'computing', p.clock.now());
     await p.jobs.enqueue(tx, 'segments.compute', { workspaceId: who.workspaceId, segmentId: id, reason: 'manual' }, { jobKey: `segment:${id}` });
@@ -76,15 +218,20 @@ export async function requestRefresh(p: Platform, who: Principal, id: string): P
   });
 }
 
-/** Computes a new snapshot and makes it current. */
+/** Computes a new snapshot and makes it current (a list keeps the one it was uploaded with). */
 export async function computeSnapshot(p: Platform, workspaceId: string, segmentId: string, reason: string): Promise<{ snapshotId: string; count: number }> {
+  const s = await repo.segmentById(p.db, workspaceId, segmentId);
+  if (!s) throw notFound('Segment');
+  if (s.kind === 'list' && s.currentSnapshotId) return { snapshotId: s.currentSnapshotId, count: s.count ?? 0 };
+  const definition = s.definition as Definition;
+  // The SQL runs first, in its sandbox on a connection of its own; its members are then written here.
+  const sqlIds = isSqlDefinition(definition) ? await sqlMemberIds(p, workspaceId, definition) : null;
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(COMPUTE_TIMEOUT_MS)}`.execute(tx);
-    const s = await repo.segmentById(tx, workspaceId, segmentId);
-    if (!s) throw notFound('Segment');
     const now = p.clock.now();
-    const pred = await predicate(tx, workspaceId, s.definition as Definition, now);
-    const snap = await repo.writeSnapshot(tx, workspaceId, segmentId, pred, reason, now);
+    const snap = sqlIds
+      ? await repo.writeSnapshotOfIds(tx, workspaceId, segmentId, sqlIds, reason, now)
+      : await repo.writeSnapshot(tx, workspaceId, segmentId, await predicate(tx, workspaceId, definition, now), reason, now);
     await repo.markReady(tx, workspaceId, segmentId, snap.id, snap.count, now);
     return { snapshotId: snap.id, count: snap.count };
   });
@@ -102,8 +249,9 @@ export async function snapshotForRun(p: Platform, workspaceId: string, segmentId
   return { snapshotId: s.currentSnapshotId, count: s.count ?? 0 };
 }
 
-/** Is this one user in the definition right now? Same compiled SQL as the batch computation. */
+/** Is this one user in the definition right now? Same compiled SQL as the batch computation (SQL: same sandbox query). */
 export async function userInDefinition(p: Platform, workspaceId: string, userId: string, definition: Definition): Promise<boolean> {
+  if (isSqlDefinition(definition)) return (await sqlMemberIds(p, workspaceId, definition, userId)).length > 0;
   return repo.userMatches(p.db, workspaceId, userId, await predicate(p.db, workspaceId, definition, p.clock.now()));
 }
 
@@ -145,6 +293,15 @@ export function registerSegmentJobs(p: Platform): void {
         await repo.setStatus(p.db, workspaceId, segmentId, 'failed', p.clock.now(), message);
         if (!(err instanceof AppError)) throw err;
       }
+    },
+  });
+  p.jobs.define({
+    name: 'segments.daily-refresh',
+    payload: z.object({}),
+    // Every minute (UTC cron): each run queues the daily segments whose workspace-local time has come.
+    cron: '* * * * *',
+    handle: async () => {
+      await refreshDueSegments(p);
     },
   });
 }

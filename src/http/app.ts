@@ -1,4 +1,5 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -48,6 +49,9 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
   });
 
   await app.register(fastifyCookie);
+  // Registered once for every route that takes uploads (segment lists, user imports). Uploads
+  // are streamed by their routes, so the limit is about one request's size, not memory.
+  await app.register(fastifyMultipart, { limits: { fileSize: 2 * 1024 ** 3 } });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

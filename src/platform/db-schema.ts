@@ -111,6 +111,9 @@ export interface SegmentsTable {
   createdBy: string;
   createdAt: Ts;
   updatedAt: Ts;
+  kind: ColumnType<string, string | undefined, string>;
+  refreshAt: ColumnType<string, string | undefined, string>;
+  nextRefreshAt: Ts | null;
 }
 export interface SegmentSnapshotsTable {
   id: Generated<string>;
@@ -119,6 +122,11 @@ export interface SegmentSnapshotsTable {
   computedAt: Ts;
   count: number;
   reason: string;
+}
+export interface SegmentSqlContextTable {
+  pid: number;
+  xid: string;
+  workspaceId: string;
 }
 export interface SegmentMembersTable {
   snapshotId: Int8;
@@ -321,6 +329,7 @@ export interface Database {
   segments: SegmentsTable;
   segmentSnapshots: SegmentSnapshotsTable;
   segmentMembers: SegmentMembersTable;
+  segmentSqlContext: SegmentSqlContextTable;
   templates: TemplatesTable;
   campaigns: CampaignsTable;
   tasks: TasksTable;

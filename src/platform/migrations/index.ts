@@ -1,11 +1,13 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-foundation.ts';
 import * as m0002 from './0002-customers-identities.ts';
+import * as m0003 from './0003-audiences.ts';
 import * as m0004 from './0004-counters.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-customers-identities': m0002,
+  '0003-audiences': m0003,
   '0004-counters': m0004,
 };
