@@ -72,13 +72,16 @@ export async function* csvIdBatches(stream: Readable): AsyncGenerator<string[]> 
         batch = [];
       }
     }
+    if (batch.length) yield batch;
   } catch (err) {
     if (err instanceof AppError || (err as { statusCode?: number }).statusCode) throw err;
     const e = err as { message?: string; code?: string };
     if (e.code?.startsWith('CSV_')) throw bad('file', `Not a readable CSV: ${e.message}`);
     throw err;
+  } finally {
+    // Also when the consumer stops early (a failed batch): release the parser and the upload.
+    parser.destroy();
   }
-  if (batch.length) yield batch;
 }
 
 async function* chunks(ids: string[]): AsyncGenerator<string[]> {

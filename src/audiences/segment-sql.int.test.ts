@@ -11,9 +11,12 @@ let a: Workspace;
 let b: Workspace;
 const preview = (ws: Workspace, sql: string, extra: Record<string, unknown> = {}) => ws.api.post('/v1/segments/preview', { definition: { sql, ...extra } });
 
+/** Rows of the two workspaces (other test files write to the same database meanwhile). */
 async function tableCounts() {
-  const r = await h.p.pool.query(`select (select count(*) from users)::int as users, (select count(*) from events)::int as events,
-    (select count(*) from orders)::int as orders, (select count(*) from segments)::int as segments, (select count(*) from segment_sql_context)::int as ctx`);
+  const ws = [a.id, b.id];
+  const r = await h.p.pool.query(`select (select count(*) from users where workspace_id = any($1))::int as users,
+    (select count(*) from events where workspace_id = any($1))::int as events, (select count(*) from orders where workspace_id = any($1))::int as orders,
+    (select count(*) from segments where workspace_id = any($1))::int as segments, (select count(*) from segment_sql_context)::int as ctx`, [ws]);
   return r.rows[0];
 }
 

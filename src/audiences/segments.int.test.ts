@@ -83,6 +83,18 @@ describe('PATCH /v1/segments/{id} and references', () => {
     expect((await ws.api.patch(`/v1/segments/${b}`, { definition: { all: [{ segment: a }, { attr: 'city', op: 'eq', value: 'Guangzhou' }] } })).statusCode).toBe(200);
   });
 
+  it('two concurrent PATCHes that would close a cycle between them: one wins, the other is a 400', async () => {
+    const x = await create(ws.api, { attr: 'vip', op: 'exists' });
+    const y = await create(ws.api, { attr: 'city', op: 'exists' });
+    await h.drain();
+    const [rx, ry] = await Promise.all([
+      ws.api.patch(`/v1/segments/${x}`, { definition: { segment: y } }),
+      ws.api.patch(`/v1/segments/${y}`, { definition: { segment: x } }),
+    ]);
+    expect([rx.statusCode, ry.statusCode].sort()).toEqual([200, 400]);
+    await h.drain();
+  });
+
   it("a segment of another workspace cannot be referenced, by create, preview or PATCH", async () => {
     const other = await newWorkspace(h);
     const foreign = await create(other.api, { attr: 'city', op: 'exists' });

@@ -43,6 +43,13 @@ export const updateSegment = (tx: Tx, workspaceId: string, id: string, changes: 
 export const segmentForUpdate = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('segments').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
 
+/**
+ * Serialises changes to the workspace's reference graph: two PATCHes that each add one half of
+ * a cycle (A → B, B → A) would otherwise both see the other's old definition and pass.
+ */
+export const lockReferenceGraph = (tx: Tx, workspaceId: string) =>
+  sql`select pg_advisory_xact_lock(hashtextextended(${`marketloop:segment-refs:${workspaceId}`}, 0))`.execute(tx);
+
 /** Kind and definition of the given segments of this workspace (cycle detection walks references). */
 export const definitionsOf = (tx: Tx, workspaceId: string, ids: string[]) =>
   ids.length === 0 ? Promise.resolve([]) : tx.selectFrom('segments').select(['id', 'kind', 'definition']).where('workspaceId', '=', workspaceId).where('id', 'in', ids).execute();

@@ -82,7 +82,9 @@ function referencesOf(def: Definition, path: Path, out: { id: string; path: Path
  * reference that starts the cycle. Walks stored definitions breadth-first.
  */
 async function assertNoCycle(tx: Tx, workspaceId: string, selfId: string, definition: Definition): Promise<void> {
-  for (const ref of referencesOf(definition, ['definition'])) {
+  const refs = referencesOf(definition, ['definition']);
+  if (refs.length > 0) await repo.lockReferenceGraph(tx, workspaceId);
+  for (const ref of refs) {
     const parent = new Map<string, string | null>([[ref.id, null]]);
     let frontier = ref.id === selfId ? [] : [ref.id];
     while (frontier.length > 0) {
@@ -107,10 +109,18 @@ async function assertNoCycle(tx: Tx, workspaceId: string, selfId: string, defini
   }
 }
 
-/** Checks a definition can be computed here: SQL in the sandbox (LIMIT 0), anything else by compiling it. */
-async function validateDefinition(p: Platform, tx: Tx, workspaceId: string, definition: Definition, now: Date): Promise<void> {
-  if (isSqlDefinition(definition)) await validateSql(p, workspaceId, definition);
-  else await predicate(tx, workspaceId, definition, now);
+/**
+ * Checks a definition compiles here (SQL is checked by checkSql before the transaction: the
+ * sandbox takes a connection of its own, and waiting for a second connection while holding
+ * one could exhaust the pool under load).
+ */
+async function validateDefinition(tx: Tx, workspaceId: string, definition: Definition, now: Date): Promise<void> {
+  if (!isSqlDefinition(definition)) await predicate(tx, workspaceId, definition, now);
+}
+
+/** Runs an SQL definition in the sandbox with LIMIT 0: parse errors and forbidden reads are 400s now, not a failed segment later. */
+async function checkSql(p: Platform, workspaceId: string, definition: Definition | undefined): Promise<void> {
+  if (definition && isSqlDefinition(definition)) await validateSql(p, workspaceId, definition);
 }
 
 async function nextRefreshAt(tx: Tx, workspaceId: string, refresh: string, refreshAt: string, now: Date): Promise<Date | null> {
@@ -125,9 +135,10 @@ async function nextRefreshAt(tx: Tx, workspaceId: string, refresh: string, refre
 export async function createSegment(p: Platform, who: Principal, input: { name: string; definition: Definition; refresh: string; refreshAt?: string }): Promise<SegmentView> {
   const kind = kindOf(input.definition);
   assertMayAuthor(who, kind);
+  await checkSql(p, who.workspaceId, input.definition);
   return p.db.transaction().execute(async (tx) => {
     const now = p.clock.now();
-    await validateDefinition(p, tx, who.workspaceId, input.definition, now); // reject a bad definition before storing it
+    await validateDefinition(tx, who.workspaceId, input.definition, now); // reject a bad definition before storing it
     const refreshAt = input.refreshAt ?? DEFAULT_REFRESH_AT;
     const row = await repo.insertSegment(tx, who.workspaceId, {
       id: newId('seg'), name: input.name, kind, definition: input.definition, refresh: input.refresh, refreshAt,
@@ -145,6 +156,8 @@ export async function createSegment(p: Platform, who: Principal, input: { name: 
  * cycle, naming the reference) and `invalid_state` (a frozen or list segment's definition).
  */
 export async function patchSegment(p: Platform, who: Principal, id: string, patch: PatchSegmentInput): Promise<SegmentView> {
+  if (patch.definition !== undefined) assertMayAuthor(who, kindOf(patch.definition));
+  await checkSql(p, who.workspaceId, patch.definition);
   return p.db.transaction().execute(async (tx) => {
     const now = p.clock.now();
     const s = await repo.segmentForUpdate(tx, who.workspaceId, id);
@@ -161,9 +174,8 @@ export async function patchSegment(p: Platform, who: Principal, id: string, patc
     }
     if (patch.definition !== undefined) {
       const kind = kindOf(patch.definition);
-      assertMayAuthor(who, kind);
       if (kind === 'definition') await assertNoCycle(tx, who.workspaceId, id, patch.definition);
-      await validateDefinition(p, tx, who.workspaceId, patch.definition, now);
+      await validateDefinition(tx, who.workspaceId, patch.definition, now);
       Object.assign(changes, { kind, definition: patch.definition, status: 'computing' });
     }
     const refresh = patch.refresh ?? s.refresh;
@@ -222,7 +234,11 @@ export async function requestRefresh(p: Platform, who: Principal, id: string): P
 export async function computeSnapshot(p: Platform, workspaceId: string, segmentId: string, reason: string): Promise<{ snapshotId: string; count: number }> {
   const s = await repo.segmentById(p.db, workspaceId, segmentId);
   if (!s) throw notFound('Segment');
-  if (s.kind === 'list' && s.currentSnapshotId) return { snapshotId: s.currentSnapshotId, count: s.count ?? 0 };
+  if (s.kind === 'list') {
+    // A list is written with its snapshot in one transaction; it has nothing to recompute.
+    if (!s.currentSnapshotId) throw new AppError('invalid_state', 'This list has no members snapshot.');
+    return { snapshotId: s.currentSnapshotId, count: s.count ?? 0 };
+  }
   const definition = s.definition as Definition;
   // The SQL runs first, in its sandbox on a connection of its own; its members are then written here.
   const sqlIds = isSqlDefinition(definition) ? await sqlMemberIds(p, workspaceId, definition) : null;
