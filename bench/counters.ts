@@ -15,14 +15,14 @@ import { fmt, header, median, option, startBench, verdicts, type Verdict } from 
  * `redis-benchmark` running the same Lua script (same SHA, same KEYS and ARGV the adapter
  * sends) on the same machine — DESIGN.md's "counters alone ≥ 0.7 × redis-benchmark".
  *
- *   npm run bench -- counters [--ops 200000] [--pg-ops 20000] [--concurrency 50] [--rounds 3]
+ *   npm run bench -- counters [--ops 200000] [--pg-ops 20000] [--concurrency 50] [--rounds 3] [--connections 2]
  *
  * Two workloads per adapter:
  *   hot key        every take on one stock counter (the worst case: one row / one key)
  *   spread keys    per-user limits, each take on one of 100,000 user counters at random
  * `concurrency` takes are in flight at once — redis-benchmark's `-c` (one request per
- * connection); the adapter carries them on its one auto-pipelined connection, as an API process
- * would. PostgreSQL takes are durable commits (see the fsync line in the header). Limits are
+ * connection); the adapter carries them on its own auto-pipelined connections (2 by default),
+ * as an API process would. PostgreSQL takes are durable commits (see the fsync line in the header). Limits are
  * far above the ops, so every take succeeds on both sides (the same script path); a last check
  * races 1,000 takes for 100 units on each adapter: no oversell. Each round measures the
  * adapter and redis-benchmark back to back; the median of the per-round ratios governs.
@@ -31,6 +31,7 @@ const ops = option('ops', 200_000);
 const pgOps = option('pg-ops', 20_000);
 const concurrency = option('concurrency', 50);
 const rounds = option('rounds', 3);
+const connections = option('connections', 2);
 const SPREAD = 100_000;
 const BIG = Number.MAX_SAFE_INTEGER;
 const run = promisify(execFile);
@@ -90,11 +91,11 @@ async function which(cmd: string): Promise<boolean> {
 
 try {
   const hasRedisBenchmark = await which('redis-benchmark');
-  if (redisUrl) redis = await connectRedisCounters({ url: redisUrl, clock: systemClock, prefix: `bench:${randomBytes(4).toString('hex')}:` });
+  if (redisUrl) redis = await connectRedisCounters({ url: redisUrl, clock: systemClock, prefix: `bench:${randomBytes(4).toString('hex')}:`, connections });
   const redisVersion = redis ? ((await redis.redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?') : null;
   header('Benchmark: Counters.take (PostgreSQL and Redis adapters) vs redis-benchmark of the same Lua', b.machine, {
     workload: `${rounds} rounds; PostgreSQL ${fmt(pgOps)} takes and Redis ${fmt(ops)} takes per workload (hot key, ${fmt(SPREAD)} spread keys), ${concurrency} in flight`,
-    redis: redis ? `${redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (Redis ${redisVersion}); ioredis, one connection, auto-pipelining` : 'REDIS_URL not set: the Redis adapter and the redis-benchmark ratio are skipped',
+    redis: redis ? `${redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (Redis ${redisVersion}); ioredis, ${connections} auto-pipelined connection${connections > 1 ? 's' : ''} used in turn` : 'REDIS_URL not set: the Redis adapter and the redis-benchmark ratio are skipped',
     'redis-benchmark': hasRedisBenchmark ? `${(await run('redis-benchmark', ['--version'])).stdout.trim()}, -c ${concurrency}, no pipelining, EVALSHA of the adapter's take script` : 'not found (Debian package redis-server ships it): the ratio is skipped',
   });
 

@@ -96,7 +96,7 @@ export class PgCounters implements Counters {
     const keys = sorted(plans.flatMap((p) => p.read));
     try {
       return await this.db.transaction().execute(async (tx) => {
-        const stored = await lockBuckets(tx, ws, keys);
+        const stored = await lockBuckets(tx, ws, keys, new Date(nowMs));
         const { result, writes } = applyTakes(plans, stored, nowMs);
         // Rolling back also drops the empty rows lockBuckets created.
         if (!result.ok) throw new NothingTaken(result);

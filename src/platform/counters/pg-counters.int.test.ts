@@ -5,7 +5,7 @@ import { createHarness, type Harness } from '../../../test/support/harness.ts';
 import { createDb, type Db } from '../db.ts';
 import { counterKey } from './counters.keys.ts';
 import { countersContract } from './counters.contract.ts';
-import { rollingWindow } from './counters.windows.ts';
+import { lastDaysWindow, rollingWindow } from './counters.windows.ts';
 import { PgCounters } from './pg-counters.adapter.ts';
 
 /**
@@ -49,6 +49,15 @@ describe('PostgreSQL counters adapter', () => {
     expect(await hh.p.counters.takeMany([{ key: k('stock'), limit: 5 }, { key: k('user:1'), limit: 0 }])).toMatchObject({ ok: false, failedIndex: 1 });
     const rows = await sql<{ key: string; used: string }>`select key, used from counters where workspace_id = ${w} order by key`.execute(hh.p.db);
     expect(rows.rows).toEqual([{ key: '{ws:' + w + ':tpl:x}:stock', used: '2' }]);
+  });
+
+  it('a sliding-window take leaves no never-expiring empty rows for the days it only read', async () => {
+    const w = `ws_pgslide_${Date.now().toString(36)}`;
+    hh.clock.set('2026-11-22T03:00:00Z');
+    await hh.p.counters.take(counterKey(w, 'user:1', 'cap:sms'), { limit: 2, window: lastDaysWindow(hh.clock.now(), 'Asia/Shanghai', 7) });
+    const rows = await sql<{ key: string; used: string; live: boolean }>`
+      select key, used, expires_at is null or expires_at > ${hh.clock.now()} as live from counters where workspace_id = ${w} order by key`.execute(hh.p.db);
+    expect(rows.rows.filter((r) => r.live)).toEqual([{ key: `{ws:${w}:user:1}:cap:sms@d2026-11-22`, used: '1', live: true }]);
   });
 
   it('purgeExpired reclaims only buckets whose window ended', async () => {

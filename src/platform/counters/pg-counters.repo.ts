@@ -38,11 +38,13 @@ export async function takeOne(tx: Tx, workspaceId: string, key: string, amount: 
  * deadlock. The no-op DO UPDATE is what takes the lock on an existing row within the same
  * single pass (ON CONFLICT DO NOTHING would not lock it, and a later SELECT … FOR UPDATE would
  * take the locks in a second pass, out of order with the rows this statement inserted).
+ * A created row is born expired (at `now`), which reads exactly as absent: the buckets a step
+ * only reads (the older days of a sliding window) then leave nothing that purgeExpired keeps.
  */
-export async function lockBuckets(tx: Tx, workspaceId: string, sortedKeys: readonly string[]): Promise<Map<string, BucketState>> {
+export async function lockBuckets(tx: Tx, workspaceId: string, sortedKeys: readonly string[], now: Date): Promise<Map<string, BucketState>> {
   const r = await sql<Row>`
-    insert into counters as c (workspace_id, key, used)
-    select ${workspaceId}, k, 0 from unnest(${sortedKeys}::text[]) with ordinality as t(k, i) order by i
+    insert into counters as c (workspace_id, key, used, expires_at)
+    select ${workspaceId}, k, 0, ${now}::timestamptz from unnest(${sortedKeys}::text[]) with ordinality as t(k, i) order by i
     on conflict (workspace_id, key) do update set used = c.used
     returning key, used, expires_at`.execute(tx);
   return new Map(r.rows.map((row) => [row.key, toState(row)]));
@@ -90,6 +92,6 @@ export async function deleteBuckets(tx: Tx, workspaceId: string, keys: readonly 
 export async function purgeExpired(tx: Tx, before: Date, batch: number): Promise<number> {
   const r = await sql`
     delete from counters where ctid = any(array(
-      select ctid from counters where expires_at < ${before} limit ${batch}))`.execute(tx);
+      select ctid from counters where expires_at < ${before} limit ${batch})) and expires_at < ${before}`.execute(tx);
   return Number(r.numAffectedRows ?? 0);
 }
