@@ -12,6 +12,7 @@ import { hashSecret, newSecret } from './platform/ids.ts';
 import { Jobs } from './platform/jobs.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { registerSegmentJobs } from './audiences/segments.service.ts';
+import { registerCustomerJobs } from './customers/customers.jobs.ts';
 import { registerDeliveryJobs } from './delivery/delivery.service.ts';
 import { registerMaintenanceJobs } from './platform/maintenance.ts';
 import { registerWorkspaceJobs } from './workspaces/workspaces.service.ts';
@@ -55,6 +56,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     counters = await createCounters(opts.config, db, clock, log);
     const platform: Platform = { config: opts.config, db, pool, jobs, clock, log, counters, rootKeyHash: hashSecret(root.key) };
     registerSegmentJobs(platform);
+    registerCustomerJobs(platform);
     registerDeliveryJobs(platform);
     registerMaintenanceJobs(platform);
     registerWorkspaceJobs(platform);

@@ -6,6 +6,7 @@ import { errorResponses } from '../http/common.ts';
 import { batchLimit } from '../http/limits.ts';
 import * as service from './customers.service.ts';
 import { attributesRoutes } from './attributes.routes.ts';
+import { userImportRoutes } from './user-import.routes.ts';
 import * as catalog from './catalog.service.ts';
 import { catalogQuery, catalogView } from './catalog.schema.ts';
 import * as identities from './identities.service.ts';
@@ -17,6 +18,7 @@ const externalIdParam = z.strictObject({ externalId: z.string().min(1).max(200) 
 
 export const customersRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   await app.register(attributesRoutes, { p });
+  await app.register(userImportRoutes, { p });
 
   app.post('/v1/users', {
     config: { auth: 'write', idempotent: true },
