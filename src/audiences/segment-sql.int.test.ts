@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from '../../test/support/harness.ts';
+import { setUpSegmentSqlSandbox } from '../platform/migrations/0003-audiences.ts';
 
 /**
  * SQL segments run as marketloop_segment_sql: read-only, under a timeout, seeing only their own
@@ -149,6 +150,14 @@ describe('SQL segments', () => {
     expect(saved.statusCode).toBe(201);
     await h.drain();
     expect((await a.api.get(`/v1/segments/${saved.json().id}`)).json()).toMatchObject({ status: 'failed', error: 'The query ran longer than 1 s and was stopped.' });
+  });
+
+  it('setting the sandbox up again (the role exists: another database, a re-run) changes nothing', async () => {
+    const schema = (await h.p.pool.query('select current_schema() as s')).rows[0].s as string;
+    await setUpSegmentSqlSandbox(h.p.db as never, schema);
+    await setUpSegmentSqlSandbox(h.p.db as never, schema);
+    expect((await preview(a, 'select external_id from users')).json().count).toBe(3);
+    expect((await preview(a, "select external_id from users where set_config('role', 'postgres', true) is not null")).statusCode).toBe(400);
   });
 
   it('a bad query is rejected when saving; the app connection is unaffected afterwards', async () => {

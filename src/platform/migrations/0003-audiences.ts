@@ -65,9 +65,17 @@ create function ml_segment_sql_workspace() returns text language sql stable secu
 revoke all on function ml_segment_sql_workspace() from public;
 `.execute(db);
 
-  // Roles belong to the cluster, not the database: another database of the same server (a
-  // test run, a second install) may have created it already. Without the right to create
-  // roles, SQL segments stay unavailable and say so; everything else works.
+  await setUpSegmentSqlSandbox(db, schema);
+}
+
+/**
+ * The role SQL segments run as, its grants and row-level security. Idempotent: roles belong to
+ * the cluster, not the database, so another database of the same server (a test run, a second
+ * install) may have created the role already, and an operator may run this again after
+ * granting the rights it lacked. Without those rights nothing changes (all or nothing) and SQL
+ * segments answer segment_sql_unavailable; everything else works.
+ */
+export async function setUpSegmentSqlSandbox(db: Kysely<unknown>, schema: string): Promise<void> {
   await sql`
 do $d$ begin
   create role marketloop_segment_sql nologin;
@@ -87,23 +95,24 @@ do $d$ begin
     execute format('grant marketloop_segment_sql to %I', current_user);
   end if;
   -- set_config() could SET ROLE back to the session user (the app) from inside a query, or
-  -- point marketloop.workspace_id elsewhere: no role but the app may call it. Without the right
-  -- to revoke it the sandbox is not safe, and SQL segments report themselves unavailable.
-  begin
-    revoke execute on function pg_catalog.set_config(text, text, boolean) from public;
-    if not (select rolsuper from pg_roles where rolname = current_user) then
-      execute format('grant execute on function pg_catalog.set_config(text, text, boolean) to %I', current_user);
-    end if;
-  exception when insufficient_privilege then
-    raise notice 'cannot revoke set_config from public: SQL segments are unavailable';
-  end;
+  -- point marketloop.workspace_id elsewhere: no role but the app may call it. The sandbox
+  -- checks this before every query and refuses to run while the role still may.
+  revoke execute on function pg_catalog.set_config(text, text, boolean) from public;
+  if not (select rolsuper from pg_roles where rolname = current_user) then
+    execute format('grant execute on function pg_catalog.set_config(text, text, boolean) to %I', current_user);
+  end if;
   -- The owner (the app) bypasses row-level security; only the sandbox role is filtered.
-  alter table users enable row level security;
-  alter table events enable row level security;
-  alter table orders enable row level security;
+  execute format('alter table %I.users enable row level security', ${sql.lit(schema)});
+  execute format('alter table %I.events enable row level security', ${sql.lit(schema)});
+  execute format('alter table %I.orders enable row level security', ${sql.lit(schema)});
   -- (select …) makes the workspace an InitPlan, computed once per query rather than per row.
-  create policy segment_sql_workspace on users for select to marketloop_segment_sql using (workspace_id = (select ml_segment_sql_workspace()));
-  create policy segment_sql_workspace on events for select to marketloop_segment_sql using (workspace_id = (select ml_segment_sql_workspace()));
-  create policy segment_sql_workspace on orders for select to marketloop_segment_sql using (workspace_id = (select ml_segment_sql_workspace()));
+  execute format('drop policy if exists segment_sql_workspace on %I.users', ${sql.lit(schema)});
+  execute format('drop policy if exists segment_sql_workspace on %I.events', ${sql.lit(schema)});
+  execute format('drop policy if exists segment_sql_workspace on %I.orders', ${sql.lit(schema)});
+  execute format('create policy segment_sql_workspace on %I.users for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', ${sql.lit(schema)}, ${sql.lit(schema)});
+  execute format('create policy segment_sql_workspace on %I.events for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', ${sql.lit(schema)}, ${sql.lit(schema)});
+  execute format('create policy segment_sql_workspace on %I.orders for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', ${sql.lit(schema)}, ${sql.lit(schema)});
+exception when insufficient_privilege then
+  raise notice 'cannot set up the SQL segment sandbox (%): SQL segments are unavailable', sqlerrm;
 end $d$;`.execute(db);
 }
