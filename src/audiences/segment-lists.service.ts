@@ -103,14 +103,15 @@ export async function createListFromParts(p: Platform, who: Principal, parts: As
       if (part.kind === 'field') {
         if (part.name !== 'name') throw bad(part.name, 'Unknown field.');
         name = part.value.trim();
+        if (!name || name.length > 200 || name.includes('\u0000')) throw bad('name', 'A name of 1 to 200 characters, without NUL.');
         continue;
       }
       if (writer) throw bad(part.name, 'Upload one CSV file.');
-      writer = await startList(tx, who, segmentId, name ?? '(uploading)', 'upload', now);
+      // The name may come after the file; it is set when the list is complete.
+      writer = await startList(tx, who, segmentId, '(uploading)', 'upload', now);
       for await (const batch of csvIdBatches(part.stream)) await writer.add(batch);
     }
     if (!name) throw bad('name', 'A name for the list (a form field before or after the file).');
-    if (name.length > 200) throw bad('name', 'At most 200 characters.');
     if (!writer) throw bad('file', 'Upload a CSV file with an externalId column.');
     return finishList(tx, who, segmentId, writer, name, 'upload', now);
   });

@@ -179,10 +179,15 @@ describe('uploaded and pasted lists', () => {
     expect(noColumn.json().error.details[0].path).toBe('file');
     const broken = await upload(ws.api, [{ name: 'name', value: 'x' }, { name: 'file', filename: 'a.csv', content: 'externalId\n"k1\n' }]);
     expect(broken.statusCode).toBe(400);
+    const nul = await upload(ws.api, [{ name: 'name', value: 'a\u0000b' }, { name: 'file', filename: 'a.csv', content: 'externalId\nk1\n' }]);
+    expect(nul.json().error.details[0].path).toBe('name');
     const extra = await upload(ws.api, [{ name: 'name', value: 'x' }, { name: 'colour', value: 'red' }]);
     expect(extra.json().error.details[0]).toEqual({ path: 'colour', message: 'Unknown field.' });
     expect((await ws.api.post('/v1/segments/upload', { name: 'x' })).statusCode).toBe(415);
     expect((await ws.api.get('/v1/segments?limit=1000')).json().items.length).toBe(before);
+    // An id that cannot be a user (NUL) is simply unknown.
+    const nulIds = await ws.api.post('/v1/segments/list', { name: 'nul', externalIds: ['k1', 'k\u00002'] });
+    expect(nulIds.json()).toMatchObject({ matched: 1, unknownCount: 1 });
   });
 
   it('pasted ids make the same kind of list', async () => {

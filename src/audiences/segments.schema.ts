@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pgText } from '../platform/text.ts';
 import { definitionSchema } from './definition.schema.ts';
 
 export const refreshModes = ['once', 'daily', 'manual'] as const;
@@ -10,8 +11,10 @@ export type SegmentKind = (typeof segmentKinds)[number];
 export const refreshAt = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A local time "HH:MM" (00:00–23:59).');
 export const DEFAULT_REFRESH_AT = '02:00';
 
+const segmentName = pgText(1, 200);
+
 export const createSegmentBody = z.strictObject({
-  name: z.string().min(1).max(200),
+  name: segmentName,
   definition: definitionSchema,
   refresh: z.enum(refreshModes).default('manual'),
   refreshAt: refreshAt.optional(),
@@ -19,7 +22,7 @@ export const createSegmentBody = z.strictObject({
 
 export const patchSegmentBody = z
   .strictObject({
-    name: z.string().min(1).max(200).optional(),
+    name: segmentName.optional(),
     definition: definitionSchema.optional(),
     refresh: z.enum(refreshModes).optional(),
     refreshAt: refreshAt.optional(),
@@ -46,8 +49,9 @@ export type SegmentView = z.infer<typeof segmentView>;
 
 export const MAX_PASTED_IDS = 100_000;
 export const listBody = z.strictObject({
-  name: z.string().min(1).max(200),
-  externalIds: z.array(z.string().min(1).max(200)).min(1).max(MAX_PASTED_IDS),
+  name: segmentName,
+  // Any string is accepted as an id: one that cannot be a user (too long, NUL) is reported unknown.
+  externalIds: z.array(z.string().min(1).max(10_000)).min(1).max(MAX_PASTED_IDS),
 });
 
 /** A static list: the segment, and what matched. Unknown ids are reported, never dropped silently. */
