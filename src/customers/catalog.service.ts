@@ -17,6 +17,7 @@ import type { CatalogView } from './catalog.schema.ts';
 const SAMPLE = 10_000;
 const TOP = 10;
 
+/** The catalog of one workspace, read in a bounded number of small queries. */
 export async function catalog(p: Platform, workspaceId: string): Promise<CatalogView> {
   const [types, stored, counts, props, top, sampled] = await Promise.all([
     attributes.attributeTypes(p.db, workspaceId),
