@@ -39,6 +39,9 @@ describe('CSV import of users', () => {
       '', //                                                                     10 empty: skipped
       'u8,,,"Guang""zhou",18,TRUE,2026-02-30', //                                11 no such day
       'u9,,,GZ,22,,', //                                                         12 ok
+      'u10,,,5\'3" tall,,,', //                                                  13 ok: a stray quote is a character
+      'u11,,,"never closed,,,', //                                               14 the rest of the file is one open value
+      'u12,,,GZ,,,', //                                                          15 (lost)
     ].join('\r\n') + '\r\n';
     const r = await upload(ws.key, csv);
     expect(r.statusCode, r.body).toBe(202);
@@ -47,9 +50,10 @@ describe('CSV import of users', () => {
     expect((await ws.api.get(`/v1/jobs/${jobId}`)).json()).toMatchObject({ id: jobId, type: 'users.import', status: 'queued', processed: 0, failed: 0, errors: [], finishedAt: null, input: { name: 'users.csv', bytes: Buffer.byteLength(csv) } });
     await h.drain();
     const job = (await ws.api.get(`/v1/jobs/${jobId}`)).json();
-    expect(job).toMatchObject({ status: 'done', processed: 9, failed: 6, error: null });
+    expect(job).toMatchObject({ status: 'done', processed: 11, failed: 7, error: null });
     expect(job.finishedAt).toBe(h.clock.now().toISOString());
-    expect(job.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 8, 9, 11]);
+    expect(job.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 8, 9, 11, 14]);
+    expect(job.errors[6].message).toContain('never closed');
     expect(job.errors[0].message).toContain('age');
     expect(job.errors[1].message).toContain('externalId');
     expect(job.errors[2].message).toMatch(/^phone:/);
@@ -60,7 +64,8 @@ describe('CSV import of users', () => {
     expect((await ws.api.get('/v1/users/u1')).json()).toMatchObject({ phone: '13800000001', email: 'a@x.com', attributes: { city: 'GZ', age: 30, vip: true, joined: '2026-01-01' } });
     expect((await ws.api.get('/v1/users/u5')).json().attributes).toEqual({ city: 'two\nline city' }); // line breaks inside values become LF
     expect((await ws.api.get('/v1/users/u9')).json().attributes).toEqual({ city: 'GZ', age: 22 });
-    for (const id of ['u2', 'u4', 'u6', 'u7', 'u8']) expect((await ws.api.get(`/v1/users/${id}`)).statusCode, id).toBe(404);
+    expect((await ws.api.get('/v1/users/u10')).json().attributes).toEqual({ city: '5\'3" tall' });
+    for (const id of ['u2', 'u4', 'u6', 'u7', 'u8', 'u11', 'u12']) expect((await ws.api.get(`/v1/users/${id}`)).statusCode, id).toBe(404);
     const types = Object.fromEntries((await ws.api.get('/v1/attributes?limit=100')).json().items.map((a: { name: string; type: string }) => [a.name, a.type]));
     expect(types).toMatchObject({ city: 'string', age: 'number', vip: 'boolean', joined: 'date' });
     // The uploaded file is dropped once the job is done.

@@ -36,7 +36,11 @@ export interface Upload {
   filename: string | null;
 }
 
-const csvOptions = { info: true, raw: true, bom: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_RECORD_BYTES } as const;
+// relax_quotes: a stray quote inside an unquoted value (5'3") is taken literally; without it
+// csv-parse loses its place and drops every row after the first such value.
+const csvOptions = {
+  info: true, raw: true, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, skip_records_with_error: true, max_record_size: MAX_RECORD_BYTES,
+} as const;
 type Parsed = { record: string[]; info: Info; raw: string };
 
 /**
@@ -63,7 +67,7 @@ export function crlfToLf(): Transform {
 }
 
 /** The line a record starts on: it ends on `info.lines`; its raw text may hold skipped empty lines before it and its own line breaks. */
-function startLine(info: Info, raw: string): number {
+function startLine(info: { lines: number }, raw: string): number {
   const own = raw.replace(/^\n+/, '').replace(/\n$/, '');
   let breaks = 0;
   for (let i = own.indexOf('\n'); i !== -1; i = own.indexOf('\n', i + 1)) breaks++;
@@ -97,6 +101,12 @@ export async function startUserImport(p: Platform, who: Principal, upload: Uploa
   });
 }
 
+function unreadableMessage(err: CsvError): string {
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED') return 'Not valid CSV: a quote opened on this line is never closed, so the rest of the file could not be read.';
+  if (err.code === 'CSV_MAX_RECORD_SIZE') return `Not valid CSV: a record longer than ${MAX_RECORD_BYTES} bytes starts here (a quote never closed?); the rest of the file could not be read.`;
+  return `Not valid CSV: ${err.message}`;
+}
+
 export const importPayload = z.object({ workspaceId: z.string(), jobId: z.string() });
 
 /**
@@ -126,8 +136,11 @@ async function importRows(p: Platform, workspaceId: string, jobId: string, input
   const types = await attributeTypes(p.db, workspaceId);
   const parser = input.pipe(crlfToLf()).pipe(parse(csvOptions));
   // Records the parser could not read (a quote never closed, …) arrive as events, with their line.
-  const unreadable: JobError[] = [];
-  parser.on('skip', (err: CsvError & { lines?: number }) => unreadable.push({ line: err.lines ?? 0, message: `Not valid CSV: ${err.message}` }));
+  const unreadable: (JobError & { endLine: number })[] = [];
+  parser.on('skip', (err: CsvError & { lines?: number; raw?: string }) => {
+    const endLine = err.lines ?? 0;
+    unreadable.push({ line: err.raw === undefined ? endLine : startLine({ lines: endLine }, err.raw), endLine, message: unreadableMessage(err) });
+  });
 
   let columns: Column[] | undefined;
   let users: UserInput[] = [];
@@ -136,11 +149,11 @@ async function importRows(p: Platform, workspaceId: string, jobId: string, input
   let bytes = 0;
   let lastLine = checkpoint;
   const flush = async () => {
-    for (const e of unreadable.splice(0)) {
-      if (e.line <= checkpoint) continue;
+    for (const { endLine, ...e } of unreadable.splice(0)) {
+      if (endLine <= checkpoint) continue;
       errors.push(e);
       rows++;
-      lastLine = Math.max(lastLine, e.line);
+      lastLine = Math.max(lastLine, endLine);
     }
     if (rows === 0) return;
     const batch = users;
