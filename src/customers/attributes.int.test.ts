@@ -34,6 +34,9 @@ describe('typed attributes', () => {
     expect(Object.fromEntries(await customers.eventPropertyTypes(h.p.db, ws.id, 'add_to_cart'))).toEqual({ sku: 'string', price: 'number', gift: 'boolean', size: 'string' });
     expect(Object.fromEntries(await customers.eventPropertyTypes(h.p.db, ws.id, 'order_paid'))).toEqual({ orderId: 'string', amount: 'number', couponCode: 'string', paidOn: 'date' });
     expect((await customers.eventPropertyTypes(h.p.db, ws.id, 'nothing')).size).toBe(0);
+    // Keys no type row can hold are stored with the event but not typed.
+    await expectOk(await ws.api.post('/v1/events', { events: [{ externalId: 'a', name: 'odd', properties: { 'a\u0000b': 1, ['k'.repeat(300)]: 2, ok: 3 } }] }));
+    expect(Object.fromEntries(await customers.eventPropertyTypes(h.p.db, ws.id, 'odd'))).toEqual({ ok: 'number' });
   });
 
   it('PUT declares or changes a type; built-ins are fixed; bad input names the field', async () => {

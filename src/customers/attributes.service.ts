@@ -41,11 +41,16 @@ export async function recordAttributeTypes(tx: Tx, workspaceId: string, docs: It
 
 const propKey = (event: string, prop: string): string => `${event}\u0000${prop}`;
 
+// Property names are free-form JSON keys; one that text or a btree key cannot hold (a NUL, a
+// very long name) is stored with its event but not typed.
+const typeableName = (name: string): boolean => name.length > 0 && name.length <= 200 && !name.includes('\u0000');
+
 /** Like recordAttributeTypes, for the properties of each event name in the batch. */
 export async function recordEventPropertyTypes(tx: Tx, workspaceId: string, events: Iterable<{ name: string; properties: Record<string, unknown> }>, now: Date): Promise<AfterCommit> {
   const inferred = new Map<string, [string, string, ValueType]>();
   for (const e of events) {
     for (const [prop, value] of Object.entries(e.properties)) {
+      if (!typeableName(prop)) continue;
       const key = propKey(e.name, prop);
       if (inferred.has(key)) continue;
       const type = inferType(value);
