@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from '../../test/support/harness.ts';
 import { expectOk } from '../../test/support/fixtures.ts';
+import { backfillCatalog } from '../platform/migrations/0002-customers-identities.ts';
 
 describe('catalog', () => {
   let h: Harness;
@@ -42,6 +43,26 @@ describe('catalog', () => {
     expect(pv.lastSeenAt).toBe(h.clock.now().toISOString());
     expect(cat.events.find((e: { name: string }) => e.name === 'register').properties).toEqual([]);
     expect(cat.sample.users).toBe(6 + 12 + 1); // the anonymous profile is a profile too
+  });
+
+  it('the migration types and counts data ingested before it, first value first', async () => {
+    const ws = await newWorkspace(h);
+    // Rows written straight to the tables, as the ingest of an older version left them.
+    await h.p.pool.query(`insert into users (workspace_id, external_id, attributes, created_at, updated_at) values
+      ($1, 'old-1', '{"city":"GZ","age":30,"vip":true,"since":"2025-01-02","nested":{"a":1}}', now(), now()),
+      ($1, 'old-2', '{"city":5,"age":"x","nick":"2025-13-40"}', now(), now())`, [ws.id]);
+    const ids = (await h.p.pool.query(`select id from users where workspace_id = $1 order by external_id`, [ws.id])).rows.map((r) => r.id);
+    await h.p.pool.query(`insert into events (workspace_id, user_id, name, ts, properties) values
+      ($1, $2, 'page_view', '2026-01-01T00:00:00Z', '{"url":"/","ms":5}'), ($1, $3, 'page_view', '2026-01-03T00:00:00Z', '{"url":7,"at":"2026-01-01T08:00:00+08:00"}'),
+      ($1, $2, 'register', '2026-01-02T00:00:00Z', '{}')`, [ws.id, ids[0], ids[1]]);
+    await backfillCatalog(h.p.db as never, ws.id);
+    const cat = (await ws.api.get('/v1/catalog')).json();
+    const types = Object.fromEntries(cat.attributes.filter((a: { source: string }) => a.source === 'inferred').map((a: { name: string; type: string }) => [a.name, a.type]));
+    expect(types).toEqual({ city: 'string', age: 'number', vip: 'boolean', since: 'date', nick: 'string' });
+    expect(cat.events).toEqual([
+      { name: 'page_view', count: 2, lastSeenAt: '2026-01-03T00:00:00.000Z', properties: [{ name: 'at', type: 'date' }, { name: 'ms', type: 'number' }, { name: 'url', type: 'string' }] },
+      { name: 'register', count: 1, lastSeenAt: '2026-01-02T00:00:00.000Z', properties: [] },
+    ]);
   });
 
   it('follows a declared type, belongs to its workspace, and rejects unknown parameters', async () => {

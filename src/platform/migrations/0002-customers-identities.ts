@@ -80,4 +80,35 @@ create table background_jobs (
 create unique index background_jobs_input on background_jobs (workspace_id, type, content_hash) where content_hash is not null;
 create index background_jobs_ws on background_jobs (workspace_id, created_at desc);
 `.execute(db);
+  await backfillCatalog(db);
+}
+
+/**
+ * Types and event counts for data ingested before this migration, as ingest would have kept
+ * them: each name typed by its first value (lowest id), counts from the events table. Runs once,
+ * inside the migration, while the new tables are still empty; `workspaceId` limits it (tests).
+ */
+export async function backfillCatalog(db: Kysely<unknown>, workspaceId: string | null = null): Promise<void> {
+  const typeOf = (v: string) => sql.raw(`case jsonb_typeof(${v}) when 'number' then 'number' when 'boolean' then 'boolean'
+    else case when (${v} #>> '{}') ~ '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}(:?\\d{2})?)?)?$'
+              and ml_try_timestamptz(${v} #>> '{}') is not null then 'date' else 'string' end end`);
+  const scalar = sql.raw(`jsonb_typeof(kv.value) in ('string', 'number', 'boolean')`);
+  await sql`
+    insert into event_counts (workspace_id, name, shard, count, last_seen_at)
+    select workspace_id, name, 0, count(*), max(ts) from events
+    where ${workspaceId}::text is null or workspace_id = ${workspaceId}
+    group by workspace_id, name`.execute(db);
+  await sql`
+    insert into event_property_types (workspace_id, event_name, property, type, created_at)
+    select distinct on (e.workspace_id, e.name, kv.key) e.workspace_id, e.name, kv.key, ${typeOf('kv.value')}, now()
+    from events e, jsonb_each(e.properties) kv
+    where (${workspaceId}::text is null or e.workspace_id = ${workspaceId}) and ${scalar} and length(kv.key) <= 200
+    order by e.workspace_id, e.name, kv.key, e.id`.execute(db);
+  await sql`
+    insert into attribute_types (workspace_id, name, type, source, created_at, updated_at)
+    select distinct on (u.workspace_id, kv.key) u.workspace_id, kv.key, ${typeOf('kv.value')}, 'inferred', now(), now()
+    from users u, jsonb_each(u.attributes) kv
+    where (${workspaceId}::text is null or u.workspace_id = ${workspaceId}) and ${scalar}
+      and kv.key not in ('externalId', 'phone', 'email', 'platform', 'createdAt', 'firstOrderAt', 'lastOrderAt', 'orderCount', 'orderTotal')
+    order by u.workspace_id, kv.key, u.id`.execute(db);
 }
