@@ -127,6 +127,7 @@ describe('CSV import of users', () => {
     const cases: [string | Buffer, string][] = [
       ['phone,email\n1380000,a@b.c\n', 'externalId'],
       ['', 'empty'],
+      [`externalId,${'x'.repeat(1100 * 1024)}\nu1,1\n`, 'a name of 1 to 200 characters'], // only the first MiB is read for the header
       ['externalId,city,city\nx,a,b\n', 'twice'],
       ['externalId,orderCount\nx,3\n', 'computed from orders'],
       ['externalId,,city\nx,,a\n', 'no name'],

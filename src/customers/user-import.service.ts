@@ -76,10 +76,13 @@ function startLine(info: { lines: number }, raw: string): number {
 
 /** The header of an uploaded file; throws `validation_failed` naming `file` when it is unusable. */
 export async function checkHeader(path: string): Promise<Column[]> {
-  const parser = createReadStream(path, { highWaterMark: 64 * 1024 }).pipe(crlfToLf()).pipe(parse({ ...csvOptions, to_line: 1 }));
+  // The header is within the first MAX_RECORD_BYTES or it is not a header: read no further.
+  const head = createReadStream(path, { highWaterMark: 64 * 1024, start: 0, end: MAX_RECORD_BYTES - 1 });
+  const parser = head.pipe(crlfToLf()).pipe(parse({ ...csvOptions, to_line: 1 }));
   let first: string[] | undefined;
   for await (const r of parser as AsyncIterable<Parsed>) first ??= r.record;
-  const header = first ? readHeader(first) : { ok: false as const, message: 'The file is empty: it needs a header line.' };
+  head.destroy();
+  const header = first ? readHeader(first) : { ok: false as const, message: 'No header line: the file is empty, or its first line is not valid CSV.' };
   if (!header.ok) throw new AppError('validation_failed', 'The CSV cannot be imported.', [{ path: 'file', message: header.message }]);
   return header.columns;
 }
@@ -185,6 +188,6 @@ async function importRows(p: Platform, workspaceId: string, jobId: string, input
     else errors.push({ line, message: r.message });
     if (rows >= BATCH_ROWS || bytes >= BATCH_BYTES) await flush();
   }
-  if (!columns) throw new AppError('validation_failed', 'The file is empty: it needs a header line.', [{ path: 'file', message: 'No header line.' }]);
+  if (!columns) throw new AppError('validation_failed', 'No header line.', [{ path: 'file', message: 'No header line: the file is empty, or its first line is not valid CSV.' }]);
   await flush();
 }
