@@ -3,8 +3,11 @@ import { pgText } from '../platform/text.ts';
 
 export const MAX_BATCH = 10_000;
 
+/** externalId of an anonymous id's profile: `$anon:<anonymousId>` (see identities.repo.ts). */
+export const ANONYMOUS_PREFIX = '$anon:';
+
 /** The caller's id of a known user; the `$anon:` prefix names anonymous profiles and is reserved. */
-export const externalId = pgText(1, 200).refine((s) => !s.startsWith('$anon:'), 'The prefix $anon: is reserved for anonymous profiles.');
+export const externalId = pgText(1, 200).refine((s) => !s.startsWith(ANONYMOUS_PREFIX), `The prefix ${ANONYMOUS_PREFIX} is reserved for anonymous profiles.`);
 /** A device or browser id of someone not signed in yet (see POST /v1/users/alias). */
 export const anonymousId = pgText(1, 200);
 const iso = z.iso.datetime({ offset: true });

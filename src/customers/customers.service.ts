@@ -4,13 +4,16 @@ import { notFound } from '../platform/errors.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as repo from './customers.repo.ts';
 import { toJsonb } from '../platform/text.ts';
-import type { EventInput, UserInput, UserView } from './customers.schema.ts';
+import { ANONYMOUS_PREFIX, type EventInput, type UserInput, type UserView } from './customers.schema.ts';
 import { recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
 import * as catalog from './catalog.repo.ts';
 import * as identities from './identities.repo.ts';
 
 export { attributeTypes, eventPropertyTypes } from './attributes.service.ts';
 export type { ValueType } from './attribute-types.ts';
+
+/** True for the profile of an anonymous id not merged yet (externalId `$anon:<anonymousId>`). */
+export const isAnonymousProfile = (externalId: string): boolean => externalId.startsWith(ANONYMOUS_PREFIX);
 
 const TOP_LEVEL = ['phone', 'email', 'wechatOpenId', 'pushToken', 'platform'] as const;
 

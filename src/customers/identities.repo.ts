@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import { ANONYMOUS_PREFIX } from './customers.schema.ts';
 
 /**
  * SQL for anonymous identities. An anonymous id's history lives on its own anonymous profile
@@ -11,7 +12,6 @@ import type { Tx } from '../platform/db.ts';
  * any users row. A merge therefore waits for in-flight batches of that anonymous id to commit
  * (and moves their events too), and batches that come later read the new owner.
  */
-export const ANONYMOUS_PREFIX = '$anon:';
 
 const lockShared = (tx: Tx, workspaceId: string, anonymousIds: string[]) =>
   sql<{ anonymousId: string; userId: string }>`

@@ -4,6 +4,7 @@ import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './identities.repo.ts';
 import type { AliasResult } from './identities.schema.ts';
+import { ANONYMOUS_PREFIX } from './customers.schema.ts';
 
 /**
  * Merges an anonymous id's history into the known user `externalId` (created when missing),
@@ -29,7 +30,7 @@ export async function alias(p: Platform, who: Principal, anonymousId: string, ex
     }
     if (link.userId === known.id) return { anonymousId, externalId, status: 'unchanged', moved: none };
     const holder = await repo.lockUserById(tx, who.workspaceId, link.userId);
-    if (!holder || !holder.externalId.startsWith(repo.ANONYMOUS_PREFIX)) {
+    if (!holder || !holder.externalId.startsWith(ANONYMOUS_PREFIX)) {
       throw new AppError('invalid_state', `Anonymous id ${anonymousId} is already merged into another user.`, [{ path: 'anonymousId', message: 'Belongs to another user.' }]);
     }
     const moved = await repo.mergeUsers(tx, who.workspaceId, holder.id, known.id, now);
