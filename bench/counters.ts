@@ -64,7 +64,7 @@ async function measure(c: Counters, n: number, key: () => CounterKey): Promise<n
 function evalshaArgs(c: RedisCounters, key: string): string[] {
   const now = systemClock.now().getTime();
   const { keys, args } = encodeTakes([planTake({ key: key as CounterKey, limit: BIG }, now)], c.prefix, now);
-  return ['EVALSHA', TAKE.sha, String(keys.length), ...keys, ...args.map(String)];
+  return ['EVALSHA', TAKE.sha, String(keys.length), ...keys, ...args];
 }
 
 async function redisBenchmark(c: RedisCounters, key: string, n: number, randomKeys: boolean): Promise<number> {
@@ -95,7 +95,7 @@ try {
   const redisVersion = redis ? ((await redis.redis.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?') : null;
   header('Benchmark: Counters.take (PostgreSQL and Redis adapters) vs redis-benchmark of the same Lua', b.machine, {
     workload: `${rounds} rounds; PostgreSQL ${fmt(pgOps)} takes and Redis ${fmt(ops)} takes per workload (hot key, ${fmt(SPREAD)} spread keys), ${concurrency} in flight`,
-    redis: redis ? `${redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (Redis ${redisVersion}); ioredis, ${connections} auto-pipelined connection${connections > 1 ? 's' : ''} used in turn` : 'REDIS_URL not set: the Redis adapter and the redis-benchmark ratio are skipped',
+    redis: redis ? `${redisUrl!.replace(/\/\/[^@/]*@/, '//***@')} (Redis ${redisVersion}); node-redis, ${connections} auto-pipelined connection${connections > 1 ? 's' : ''} used in turn` : 'REDIS_URL not set: the Redis adapter and the redis-benchmark ratio are skipped',
     'redis-benchmark': hasRedisBenchmark ? `${(await run('redis-benchmark', ['--version'])).stdout.trim()}, -c ${concurrency}, no pipelining, EVALSHA of the adapter's take script` : 'not found (Debian package redis-server ships it): the ratio is skipped',
   });
 
@@ -165,9 +165,9 @@ try {
   if (redis) {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.redis.scan(cursor, 'MATCH', `${redis.prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.redis.del(...keys);
-      cursor = next;
+      const r = await redis.redis.scan(cursor, { MATCH: `${redis.prefix}*`, COUNT: 1000 });
+      if (r.keys.length) await redis.redis.del(r.keys);
+      cursor = r.cursor;
     } while (cursor !== '0');
     await redis.close();
   }

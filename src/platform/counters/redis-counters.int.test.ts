@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness } from '../../../test/support/harness.ts';
 import { ManualClock } from '../clock.ts';
@@ -8,7 +7,7 @@ import { countersContract } from './counters.contract.ts';
 import { dayWindow, rollingWindow } from './counters.windows.ts';
 import { connectRedisCounters, type RedisCounters } from './redis-counters.adapter.ts';
 import { EXPIRY_GRACE_MS } from './redis-counters.lua.ts';
-import { runScript } from './redis-scripts.ts';
+import { runScript, type RedisClient } from './redis-scripts.ts';
 
 /**
  * The contract on real Redis, when REDIS_URL is set (CI's second pass sets it). Each run uses
@@ -18,12 +17,12 @@ const url = process.env.REDIS_URL;
 const skipReason = url ? undefined : 'REDIS_URL is not set; run with REDIS_URL=redis://127.0.0.1:6379';
 
 /** Deletes every key under the prefix (SCAN, never KEYS, on a shared server). */
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+async function dropPrefix(redis: RedisClient, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
+    const r = await redis.scan(cursor, { MATCH: `${prefix}*`, COUNT: 1000 });
+    if (r.keys.length) await redis.del(r.keys);
+    cursor = r.cursor;
   } while (cursor !== '0');
 }
 
@@ -57,9 +56,9 @@ describe.skipIf(!url)(`Redis counters adapter${skipReason ? ` (skipped: ${skipRe
   it('keeps its keys under its prefix with the hash tag intact', async () => {
     const k = counterKey('ws_r1', 'tpl:x', 'stock');
     await c.take(k, { limit: 3 });
-    expect(await c.redis.hget(`${prefix}{ws:ws_r1:tpl:x}:stock`, 'u')).toBe('1');
+    expect(await c.redis.hGet(`${prefix}{ws:ws_r1:tpl:x}:stock`, 'u')).toBe('1');
     // Stock never expires; Redis must not drop it.
-    expect(await c.redis.pttl(`${prefix}{ws:ws_r1:tpl:x}:stock`)).toBe(-1);
+    expect(await c.redis.pTTL(`${prefix}{ws:ws_r1:tpl:x}:stock`)).toBe(-1);
   });
 
   it('gives windowed buckets a Redis TTL only as garbage collection, past the clock-side expiry', async () => {
@@ -67,8 +66,8 @@ describe.skipIf(!url)(`Redis counters adapter${skipReason ? ` (skipped: ${skipRe
     const w = dayWindow(clock.now(), 'Asia/Shanghai');
     await c.take(k, { limit: 3, window: w });
     const stored = `${prefix}{ws:ws_r2:user:1}:daily@${w.id}`;
-    expect(await c.redis.hget(stored, 'e')).toBe(String(w.expiresAt.getTime()));
-    const ttl = await c.redis.pttl(stored);
+    expect(await c.redis.hGet(stored, 'e')).toBe(String(w.expiresAt.getTime()));
+    const ttl = await c.redis.pTTL(stored);
     const expected = w.expiresAt.getTime() - clock.now().getTime() + EXPIRY_GRACE_MS;
     expect(ttl).toBeGreaterThan(expected - 5_000);
     expect(ttl).toBeLessThanOrEqual(expected);
@@ -79,17 +78,17 @@ describe.skipIf(!url)(`Redis counters adapter${skipReason ? ` (skipped: ${skipRe
     await c.take(k, { limit: 5, window: rollingWindow(1000) });
     clock.advance(1000);
     await c.take(k, { limit: 5 });
-    expect(await c.redis.pttl(`${prefix}{ws:ws_r3:ip:1}:mixed`)).toBe(-1);
-    expect(await c.redis.hexists(`${prefix}{ws:ws_r3:ip:1}:mixed`, 'e')).toBe(0);
+    expect(await c.redis.pTTL(`${prefix}{ws:ws_r3:ip:1}:mixed`)).toBe(-1);
+    expect(await c.redis.hExists(`${prefix}{ws:ws_r3:ip:1}:mixed`, 'e')).toBe(0);
   });
 
   it('EVALSHA falls back to EVAL for a script the server does not know, which loads it', async () => {
     const source = `return ARGV[1] .. ':${randomBytes(8).toString('hex')}'`;
     const { createHash } = await import('node:crypto');
     const s = { name: 'probe', source, sha: createHash('sha1').update(source).digest('hex') };
-    expect(await c.redis.script('EXISTS', s.sha)).toEqual([0]);
+    expect(await c.redis.scriptExists(s.sha)).toEqual([0]);
     expect(String(await runScript(c.redis, s, [], ['x']))).toMatch(/^x:/);
-    expect(await c.redis.script('EXISTS', s.sha)).toEqual([1]);
+    expect(await c.redis.scriptExists(s.sha)).toEqual([1]);
     expect(String(await runScript(c.redis, s, [], ['y']))).toMatch(/^y:/);
   });
 
@@ -103,7 +102,7 @@ describe.skipIf(!url)(`Redis counters adapter${skipReason ? ` (skipped: ${skipRe
     } finally {
       await h.close();
     }
-    expect((h.p.counters as RedisCounters).redis.status).toBe('end');
+    expect((h.p.counters as RedisCounters).redis.isOpen).toBe(false);
   });
 
   it('fails fast with a clear message when Redis is not there', async () => {
