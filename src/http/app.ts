@@ -20,6 +20,7 @@ import { sandboxRoutes } from '../channels/sandbox/sandbox.routes.ts';
 import { customersRoutes } from '../customers/customers.routes.ts';
 import { jobsStatusRoutes } from '../jobs-status/jobs-status.routes.ts';
 import { linksRoutes } from '../links/links.routes.ts';
+import { policiesRoutes } from '../policies/policies.routes.ts';
 import { templatesRoutes } from '../templates/templates.routes.ts';
 import { workspacesRoutes } from '../workspaces/workspaces.routes.ts';
 
@@ -69,7 +70,7 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
   app.get('/health', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, linksRoutes, analyticsRoutes, jobsStatusRoutes]) {
+  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, linksRoutes, analyticsRoutes, jobsStatusRoutes, policiesRoutes]) {
     await app.register(routes, { p });
   }
 

@@ -195,6 +195,8 @@ export interface TaskRunsTable {
   startedAt: Ts | null;
   finishedAt: Ts | null;
   error: string | null;
+  priority: ColumnType<number, number | undefined, number>;
+  deferred: ColumnType<number, number | undefined, number>;
 }
 export interface TaskRunBatchesTable {
   workspaceId: string;
@@ -317,6 +319,25 @@ export interface CountersTable {
   updatedAt: TsDefault;
 }
 
+export interface DeliveryPoliciesTable {
+  workspaceId: string;
+  policy: ColumnType<Json, string, string>;
+  updatedBy: string;
+  updatedAt: Ts;
+}
+export interface UnsubscribesTable {
+  workspaceId: string;
+  externalId: string;
+  channel: string;
+  createdAt: Ts;
+}
+export interface BlacklistTable {
+  workspaceId: string;
+  externalId: string;
+  createdBy: string;
+  createdAt: Ts;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   apiKeys: ApiKeysTable;
@@ -346,4 +367,7 @@ export interface Database {
   anonymousIds: AnonymousIdsTable;
   backgroundJobs: BackgroundJobsTable;
   counters: CountersTable;
+  deliveryPolicies: DeliveryPoliciesTable;
+  unsubscribes: UnsubscribesTable;
+  blacklist: BlacklistTable;
 }

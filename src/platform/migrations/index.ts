@@ -3,6 +3,7 @@ import * as m0001 from './0001-foundation.ts';
 import * as m0002 from './0002-customers-identities.ts';
 import * as m0003 from './0003-audiences.ts';
 import * as m0004 from './0004-counters.ts';
+import * as m0005 from './0005-reach.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-customers-identities': m0002,
   '0003-audiences': m0003,
   '0004-counters': m0004,
+  '0005-reach': m0005,
 };
