@@ -13,7 +13,8 @@ export interface OutgoingMessage {
   campaignId: string;
 }
 
-export type SendOutcome = { messageId: string; status: 'delivered' | 'sent' } | { messageId: string; status: 'failed'; reason: string };
+/** `retryable` on a failure: the vendor may accept the same message later (5xx, timeout, network); a fallback provider is tried then. */
+export type SendOutcome = { messageId: string; status: 'delivered' | 'sent' } | { messageId: string; status: 'failed'; reason: string; retryable?: boolean };
 
 /**
  * A provider sends a batch. `transactional` providers (the sandbox) write inside the
