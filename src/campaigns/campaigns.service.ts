@@ -142,7 +142,7 @@ async function launchTask(p: Platform, tx: Tx, c: CampaignRow, t: TaskRow, now: 
   // A task never runs before its campaign starts, nor after it ends.
   const at = new Date(Math.max(wanted.getTime(), c.startAt.getTime()));
   if (at >= c.endAt) return;
-  await delivery.scheduleRun(p, tx, { workspaceId: c.workspaceId, taskId: t.id, campaignId: c.id, scheduledFor: at });
+  await delivery.scheduleRun(p, tx, { workspaceId: c.workspaceId, taskId: t.id, campaignId: c.id, scheduledFor: at, priority: t.priority });
   await repo.setTaskStatus(tx, c.workspaceId, t.id, 'scheduled', now);
 }
 

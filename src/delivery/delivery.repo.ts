@@ -9,7 +9,7 @@ export const runForUpdate = (tx: Tx, runId: string) =>
 export const runById = (tx: Tx, runId: string) => tx.selectFrom('taskRuns').selectAll().where('id', '=', runId).executeTakeFirst();
 
 /** One run per (task, scheduled time): a repeated launch finds the existing run and returns null. */
-export const insertRunOrNull = (tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date }) =>
+export const insertRunOrNull = (tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date; priority: number }) =>
   tx.insertInto('taskRuns').values({ ...r, status: 'scheduled' }).onConflict((oc) => oc.columns(['taskId', 'scheduledFor']).doNothing()).returning('id').executeTakeFirst();
 
 export const setRun = (tx: Tx, runId: string, set: { status: string; snapshotId?: string; targeted?: number; batchesTotal?: number; startedAt?: Date; finishedAt?: Date; error?: string | null }) =>
@@ -45,7 +45,7 @@ export const finishRunIfDone = async (tx: Tx, runId: string, now: Date): Promise
 
 const finishRunIfNoPending = async (tx: Tx, runId: string, now: Date): Promise<boolean> =>
   Number((await sql`update task_runs set status = 'done', finished_at = ${now}
-      where id = ${runId}::bigint and status = 'sending'
+      where id = ${runId}::bigint and status = 'sending' and deferred = 0
         and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status = 'pending')`.execute(tx)).numAffectedRows ?? 0) > 0;
 
 export const runsOfCampaign = (tx: Tx, workspaceId: string, campaignId: string, statuses: string[]) =>
@@ -67,7 +67,7 @@ export async function claimMessages(tx: Tx, m: { workspaceId: string; runId: str
 
 export interface MessageUpdate {
   id: string;
-  status: 'sent' | 'delivered' | 'failed' | 'suppressed';
+  status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred';
   reason: string | null;
   to: string | null;
 }
@@ -75,13 +75,13 @@ export interface MessageUpdate {
 export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdate[], now: Date): Promise<void> {
   if (rows.length === 0) return;
   await sql`update messages m set status = x.status, reason = x.reason, to_address = x.to_address,
-      provider = case when x.status = 'suppressed' then null else ${provider} end,
+      provider = case when x.status in ('suppressed', 'deferred') then null else ${provider} end,
       sent_at = case when x.status in ('sent', 'delivered') then ${now}::timestamptz else m.sent_at end,
       delivered_at = case when x.status = 'delivered' then ${now}::timestamptz else m.delivered_at end,
       failed_at = case when x.status = 'failed' then ${now}::timestamptz else m.failed_at end
     from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.to)}::text[])
       as x(id, status, reason, to_address)
-    where m.id = x.id and m.status = 'queued'`.execute(tx);
+    where m.id = x.id and m.status in ('queued', 'deferred')`.execute(tx);
 }
 
 export const messageById = (tx: Tx, workspaceId: string, id: string) =>
@@ -148,3 +148,23 @@ export const messagesOfUser = (tx: Tx, workspaceId: string, userId: string, limi
     .where('workspaceId', '=', workspaceId).where('userId', '=', userId)
     .$if(!!beforeId, (q) => q.where('id', '<', beforeId!))
     .orderBy('id', 'desc').limit(limit + 1).execute();
+
+/** Open runs of higher priority due by `until`: they reach their users before this run does. */
+export const higherPriorityOpenRuns = (tx: Tx, workspaceId: string, runId: string, priority: number, until: Date) =>
+  tx.selectFrom('taskRuns').select(['id', 'campaignId']).where('workspaceId', '=', workspaceId).where('id', '!=', runId)
+    .where('status', 'in', ['scheduled', 'sending']).where('priority', '>', priority).where('scheduledFor', '<=', until).execute();
+
+export const lowerPriorityOpenRuns = (tx: Tx, workspaceId: string, priority: number) =>
+  tx.selectFrom('taskRuns').select(['id', 'deferred']).where('workspaceId', '=', workspaceId)
+    .where('status', '=', 'sending').where('priority', '<', priority).execute();
+
+/** A run's messages waiting for quiet hours to end, in user order. */
+export const deferredMessages = (tx: Tx, workspaceId: string, runId: string) =>
+  tx.selectFrom('messages').select(['id', 'userId']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
+    .where('status', '=', 'deferred').orderBy('userId').execute();
+
+export const addDeferred = (tx: Tx, runId: string, n: number) =>
+  tx.updateTable('taskRuns').set((eb) => ({ deferred: eb('deferred', '+', n) })).where('id', '=', runId).execute();
+
+export const recountDeferred = (tx: Tx, runId: string) =>
+  sql`update task_runs set deferred = (select count(*) from messages where task_run_id = ${runId}::bigint and status = 'deferred') where id = ${runId}::bigint`.execute(tx);

@@ -10,6 +10,10 @@ import * as links from '../links/links.service.ts';
 import { addressFor, type OutgoingMessage, type Provider } from '../channels/providers.ts';
 import { sandboxProvider } from '../channels/sandbox/sandbox.provider.ts';
 import type { Channel } from '../channels/channels.schema.ts';
+import * as policies from '../policies/policies.service.ts';
+import type { TakeItem } from '../platform/counters/counters.port.ts';
+import * as caps from './caps.ts';
+import { quietUntil } from './quiet-hours.ts';
 import * as repo from './delivery.repo.ts';
 
 /**
@@ -21,7 +25,7 @@ import * as repo from './delivery.repo.ts';
 const providerFor = (_workspaceId: string, _channel: Channel): Provider => sandboxProvider;
 
 /** Creates a run for (task, time) and queues it, in the caller's transaction. Idempotent. */
-export async function scheduleRun(p: Platform, tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date }): Promise<void> {
+export async function scheduleRun(p: Platform, tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date; priority: number }): Promise<void> {
   const run = await repo.insertRunOrNull(tx, r);
   if (!run) return;
   await p.jobs.enqueue(tx, 'delivery.run', { runId: run.id }, { runAt: r.scheduledFor, jobKey: `run:${run.id}` });
@@ -39,6 +43,8 @@ export async function resumeCampaign(p: Platform, tx: Tx, workspaceId: string, c
     for (const b of await repo.pendingBatches(tx, workspaceId, run.id)) {
       await p.jobs.enqueue(tx, 'delivery.batch', { runId: run.id, batchNo: b.batchNo }, { jobKey: `batch:${run.id}:${b.batchNo}` });
     }
+    // Deferred messages whose quiet hours ended during the pause go now (quiet again: deferred again).
+    await p.jobs.enqueue(tx, 'delivery.deferred', { runId: run.id });
   }
 }
 
@@ -69,77 +75,210 @@ async function expandRun(p: Platform, runId: string): Promise<void> {
     });
     await campaigns.markRunning(tx, run.workspaceId, run.campaignId, now);
     await campaigns.setTaskStatus(tx, run.workspaceId, run.taskId, ranges.length ? 'running' : 'completed', now);
+    if (!ranges.length) await wakeLowerRuns(p, tx, run);
     for (let i = 0; i < ranges.length; i++) {
       await p.jobs.enqueue(tx, 'delivery.batch', { runId, batchNo: i }, { jobKey: `batch:${runId}:${i}` });
     }
   });
 }
 
-/** Sends one batch in one transaction (sandbox: the send itself is part of it). */
+/** How long before a run's time a higher-priority run counts as "the same window" (docs/delivery.md "Priority"). */
+export const PRIORITY_WINDOW_MS = 10 * 60_000;
+/** A run held back by a higher-priority one looks again after this, if no wake-up came first. */
+const PRIORITY_RECHECK_MS = 30_000;
+
+type RunRow = NonNullable<Awaited<ReturnType<typeof repo.runById>>>;
+
+/**
+ * Whether a higher-priority run of the workspace, due within PRIORITY_WINDOW_MS of this one
+ * and still open (scheduled, sending or holding deferred messages), must reach its users
+ * first. Runs of campaigns that are not live (paused, ended) hold nobody back.
+ */
+async function heldBack(tx: Tx, run: RunRow, now: Date): Promise<boolean> {
+  const blockers = await repo.higherPriorityOpenRuns(tx, run.workspaceId, run.id, run.priority, new Date(run.scheduledFor.getTime() + PRIORITY_WINDOW_MS));
+  for (const campaignId of new Set(blockers.map((b) => b.campaignId))) {
+    const c = await campaigns.campaignInfo(tx, run.workspaceId, campaignId);
+    if (isLive(c, now)) return true;
+  }
+  return false;
+}
+
+/** A finished run lets the lower-priority runs it held back go on at once. */
+async function wakeLowerRuns(p: Platform, tx: Tx, run: RunRow): Promise<void> {
+  for (const r of await repo.lowerPriorityOpenRuns(tx, run.workspaceId, run.priority)) {
+    for (const b of await repo.pendingBatches(tx, run.workspaceId, r.id)) {
+      await p.jobs.enqueue(tx, 'delivery.batch', { runId: r.id, batchNo: b.batchNo });
+    }
+    if (r.deferred > 0) await p.jobs.enqueue(tx, 'delivery.deferred', { runId: r.id });
+  }
+}
+
+const isLive = (campaign: { status: string; endAt: string }, now: Date) => live.has(campaign.status) && new Date(campaign.endAt) > now;
+
+/**
+ * Sends one batch in one transaction (sandbox: the send itself is part of it). Caps are taken
+ * on the Counters port outside it; when the transaction does not commit, they are given back.
+ */
 async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<void> {
-  await p.db.transaction().execute(async (tx) => {
-    const batch = await repo.batchForUpdate(tx, runId, batchNo);
-    if (!batch || batch.status !== 'pending') return;
-    const run = await repo.runById(tx, runId);
-    if (!run?.snapshotId) return;
-    const ws = run.workspaceId;
-    const now = p.clock.now();
-    const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
-    if (!live.has(campaign.status)) return; // paused or ended: the batch stays pending
-    const task = await campaigns.taskInfo(tx, ws, run.taskId);
-    const { compiled } = await templates.compiledTemplate(tx, ws, task.templateId);
-    const userIds = await segments.memberIdsInRange(tx, ws, run.snapshotId, batch.fromUserId, batch.toUserId);
-    const queued = userIds.length ? await repo.claimMessages(tx, { workspaceId: ws, runId, taskId: task.id, campaignId: campaign.id, channel: task.channel, userIds, now }) : [];
-    const profiles = await customers.profilesByIds(tx, ws, queued.map((q) => q.userId));
-    const updates: repo.MessageUpdate[] = [];
-    const outgoing: OutgoingMessage[] = [];
-    const newLinks: links.NewLink[] = [];
-    const scopeCampaign = { id: campaign.id, name: campaign.name, goal: campaign.goal };
-    const scopeTask = { id: task.id, name: task.name };
-    for (const q of queued) {
-      const u = profiles.get(q.userId);
-      const to = u ? addressFor(task.channel, u) : null;
-      if (!u || !to) {
-        updates.push({ id: q.id, status: 'suppressed', reason: 'noAddress', to: null });
-        continue;
+  const taken: TakeItem[][] = [];
+  try {
+    await p.db.transaction().execute(async (tx) => {
+      const batch = await repo.batchForUpdate(tx, runId, batchNo);
+      if (!batch || batch.status !== 'pending') return;
+      const run = await repo.runById(tx, runId);
+      if (!run?.snapshotId) return;
+      const ws = run.workspaceId;
+      const now = p.clock.now();
+      const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
+      if (!isLive(campaign, now)) return; // paused or past endAt: the batch stays pending
+      if (await heldBack(tx, run, now)) {
+        await p.jobs.enqueue(tx, 'delivery.batch', { runId, batchNo }, { runAt: new Date(now.getTime() + PRIORITY_RECHECK_MS) });
+        return;
       }
-      try {
-        const perMessage = new Map<string, string>();
-        const rendered = compiled.render({ user: templates.userScope(u), campaign: scopeCampaign, task: scopeTask }, (url) => {
-          let short = perMessage.get(url);
-          if (!short) {
-            const link = links.newLink({ workspaceId: ws, messageId: q.id, campaignId: campaign.id, taskId: task.id, userId: q.userId, url, now });
-            newLinks.push(link);
-            short = links.shortUrl(p, link.code);
-            perMessage.set(url, short);
-          }
-          return short;
-        });
-        outgoing.push({ messageId: q.id, workspaceId: ws, channel: task.channel, externalId: u.externalId, to, rendered, taskId: task.id, campaignId: campaign.id });
-      } catch (err) {
-        updates.push({ id: q.id, status: 'failed', reason: `render_error: ${err instanceof Error ? err.message.split('\n')[0] : 'unknown'}`, to });
+      const userIds = await segments.memberIdsInRange(tx, ws, run.snapshotId, batch.fromUserId, batch.toUserId);
+      const task = await campaigns.taskInfo(tx, ws, run.taskId);
+      const queued = userIds.length ? await repo.claimMessages(tx, { workspaceId: ws, runId, taskId: task.id, campaignId: campaign.id, channel: task.channel, userIds, now }) : [];
+      await deliver(p, tx, run, campaign, task, queued, now, taken);
+      await repo.finishBatch(tx, runId, batchNo, now);
+      if (await repo.finishRunIfDone(tx, runId, now)) {
+        await campaigns.setTaskStatus(tx, ws, task.id, 'completed', now);
+        await wakeLowerRuns(p, tx, run);
       }
+    });
+  } catch (err) {
+    await caps.giveBack(p.counters, taken);
+    throw err;
+  }
+}
+
+/** Sends a run's messages deferred by quiet hours, checking every rule again (they may have changed). */
+async function sendDeferred(p: Platform, runId: string): Promise<void> {
+  const taken: TakeItem[][] = [];
+  try {
+    await p.db.transaction().execute(async (tx) => {
+      const run = await repo.runForUpdate(tx, runId);
+      if (!run || run.deferred === 0) return;
+      const ws = run.workspaceId;
+      const now = p.clock.now();
+      const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
+      if (!isLive(campaign, now)) return; // resume re-queues it
+      if (await heldBack(tx, run, now)) {
+        await p.jobs.enqueue(tx, 'delivery.deferred', { runId }, { runAt: new Date(now.getTime() + PRIORITY_RECHECK_MS) });
+        return;
+      }
+      const task = await campaigns.taskInfo(tx, ws, run.taskId);
+      const waiting = await repo.deferredMessages(tx, ws, runId);
+      await deliver(p, tx, run, campaign, task, waiting, now, taken);
+      await repo.recountDeferred(tx, runId);
+      if (await repo.finishRunIfDone(tx, runId, now)) {
+        await campaigns.setTaskStatus(tx, ws, task.id, 'completed', now);
+        await wakeLowerRuns(p, tx, run);
+      }
+    });
+  } catch (err) {
+    await caps.giveBack(p.counters, taken);
+    throw err;
+  }
+}
+
+type CampaignInfo = Awaited<ReturnType<typeof campaigns.campaignInfo>>;
+type TaskInfo = Awaited<ReturnType<typeof campaigns.taskInfo>>;
+
+/**
+ * The anti-disturbance checks and the send, for messages of one run that are queued or
+ * deferred. The order of checks is part of the contract (docs/delivery.md):
+ *   1. blacklisted   2. unsubscribed (this channel or all)   3. no address for the channel
+ *   4. control group (not yet)   5. frequency caps: task, channel, global (one takeMany)
+ *   6. quiet hours: deferred to their end, not dropped.
+ * The first that applies decides. In quiet hours the caps are not taken (nothing goes out);
+ * they are judged when the deferred message is sent, so a message never holds cap room it
+ * has not used. Caps count sends that went out: a render or provider failure gives them back.
+ */
+async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo, task: TaskInfo, queued: { id: string; userId: string }[], now: Date, taken: TakeItem[][]): Promise<void> {
+  const ws = run.workspaceId;
+  const updates: repo.MessageUpdate[] = [];
+  if (queued.length === 0) return;
+  const { compiled } = await templates.compiledTemplate(tx, ws, task.templateId);
+  const profiles = await customers.profilesByIds(tx, ws, queued.map((q) => q.userId));
+  const policy = await policies.policyFor(tx, ws);
+  const rules = await policies.suppressionsFor(tx, ws, [...profiles.values()].map((u) => u.externalId));
+  const quietEnd = quietUntil(now, policy.quietHours, policy.timezone);
+  const candidates: { q: { id: string; userId: string }; u: NonNullable<ReturnType<typeof profiles.get>>; to: string }[] = [];
+  let newlyDeferred = 0;
+  for (const q of queued) {
+    const u = profiles.get(q.userId);
+    const suppress = (reason: string) => updates.push({ id: q.id, status: 'suppressed', reason, to: null });
+    if (!u) { suppress('noAddress'); continue; }
+    if (rules.isBlacklisted(u.externalId)) { suppress('blacklisted'); continue; }
+    if (rules.isUnsubscribed(u.externalId, task.channel)) { suppress('unsubscribed'); continue; }
+    const to = addressFor(task.channel, u);
+    if (!to) { suppress('noAddress'); continue; }
+    if (quietEnd) {
+      updates.push({ id: q.id, status: 'deferred', reason: null, to });
+      newlyDeferred++;
+      continue;
     }
-    await links.insertLinks(tx, newLinks);
-    const provider = providerFor(ws, task.channel);
-    const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];
-    const byId = new Map(outgoing.map((o) => [o.messageId, o]));
-    const userOf = new Map(queued.map((q) => [q.id, q.userId]));
-    const platformEvents: Parameters<typeof customers.recordPlatformEvents>[2] = [];
-    for (const o of outcomes) {
-      const m = byId.get(o.messageId)!;
-      const userId = userOf.get(o.messageId)!;
-      updates.push({ id: o.messageId, status: o.status, reason: o.status === 'failed' ? o.reason : null, to: m.to });
-      const props = { messageId: o.messageId, taskId: task.id, campaignId: campaign.id, channel: task.channel };
-      if (o.status !== 'failed') platformEvents.push({ userId, name: '$message_sent', ts: now, properties: props, messageId: `sent:${o.messageId}` });
-      if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${o.messageId}` });
-      if (o.status === 'failed') platformEvents.push({ userId, name: '$message_failed', ts: now, properties: { ...props, reason: o.reason }, messageId: `fail:${o.messageId}` });
+    candidates.push({ q, u, to });
+  }
+  const capInput: caps.CapsInput = {
+    workspaceId: ws, timezone: policy.timezone, channel: task.channel, taskId: task.id,
+    task: (task.frequency as caps.Cap | null) ?? null, channelCap: policy.channels[task.channel] ?? null, global: policy.global,
+  };
+  const got = await caps.takeCaps(p.counters, capInput, candidates.map((c) => c.q.userId), now);
+  const capsOf = new Map<string, TakeItem[]>();
+  const outgoing: OutgoingMessage[] = [];
+  const newLinks: links.NewLink[] = [];
+  const scopeCampaign = { id: campaign.id, name: campaign.name, goal: campaign.goal };
+  const scopeTask = { id: task.id, name: task.name };
+  for (const { q, u, to } of candidates) {
+    const items = got.get(q.userId);
+    if (!items) { updates.push({ id: q.id, status: 'suppressed', reason: 'frequency', to: null }); continue; }
+    taken.push(items);
+    capsOf.set(q.id, items);
+    try {
+      const perMessage = new Map<string, string>();
+      const rendered = compiled.render({ user: templates.userScope(u), campaign: scopeCampaign, task: scopeTask }, (url) => {
+        let short = perMessage.get(url);
+        if (!short) {
+          const link = links.newLink({ workspaceId: ws, messageId: q.id, campaignId: campaign.id, taskId: task.id, userId: q.userId, url, now });
+          newLinks.push(link);
+          short = links.shortUrl(p, link.code);
+          perMessage.set(url, short);
+        }
+        return short;
+      });
+      outgoing.push({ messageId: q.id, workspaceId: ws, channel: task.channel, externalId: u.externalId, to, rendered, taskId: task.id, campaignId: campaign.id });
+    } catch (err) {
+      updates.push({ id: q.id, status: 'failed', reason: `render_error: ${err instanceof Error ? err.message.split('\n')[0] : 'unknown'}`, to });
+      await caps.giveBack(p.counters, [items]);
+      taken.splice(taken.indexOf(items), 1);
     }
-    await repo.applyOutcomes(tx, provider.name, updates, now);
-    await customers.recordPlatformEvents(tx, ws, platformEvents);
-    await repo.finishBatch(tx, runId, batchNo, now);
-    if (await repo.finishRunIfDone(tx, runId, now)) await campaigns.setTaskStatus(tx, ws, task.id, 'completed', now);
-  });
+  }
+  await links.insertLinks(tx, newLinks);
+  const provider = providerFor(ws, task.channel);
+  const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];
+  const byId = new Map(outgoing.map((o) => [o.messageId, o]));
+  const userOf = new Map(queued.map((q) => [q.id, q.userId]));
+  const platformEvents: Parameters<typeof customers.recordPlatformEvents>[2] = [];
+  for (const o of outcomes) {
+    const m = byId.get(o.messageId)!;
+    const userId = userOf.get(o.messageId)!;
+    updates.push({ id: o.messageId, status: o.status, reason: o.status === 'failed' ? o.reason : null, to: m.to });
+    const props = { messageId: o.messageId, taskId: task.id, campaignId: campaign.id, channel: task.channel };
+    if (o.status !== 'failed') platformEvents.push({ userId, name: '$message_sent', ts: now, properties: props, messageId: `sent:${o.messageId}` });
+    if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${o.messageId}` });
+    if (o.status === 'failed') {
+      platformEvents.push({ userId, name: '$message_failed', ts: now, properties: { ...props, reason: o.reason }, messageId: `fail:${o.messageId}` });
+      const items = capsOf.get(o.messageId);
+      if (items) { await caps.giveBack(p.counters, [items]); taken.splice(taken.indexOf(items), 1); }
+    }
+  }
+  await repo.applyOutcomes(tx, provider.name, updates, now);
+  await customers.recordPlatformEvents(tx, ws, platformEvents);
+  if (quietEnd && newlyDeferred > 0) {
+    await repo.addDeferred(tx, run.id, newlyDeferred);
+    await p.jobs.enqueue(tx, 'delivery.deferred', { runId: run.id }, { runAt: quietEnd, jobKey: `deferred:${run.id}:${quietEnd.toISOString()}` });
+  }
 }
 
 /** A provider's delivery receipt for one message. Throws `not_found`. */
@@ -203,5 +342,6 @@ const endPayload = z.object({ workspaceId: z.string(), campaignId: z.string() })
 export function registerDeliveryJobs(p: Platform): void {
   p.jobs.define({ name: 'delivery.run', payload: runPayload, handle: ({ runId }) => expandRun(p, runId) });
   p.jobs.define({ name: 'delivery.batch', payload: batchPayload, handle: ({ runId, batchNo }) => sendBatch(p, runId, batchNo) });
+  p.jobs.define({ name: 'delivery.deferred', payload: runPayload, handle: ({ runId }) => sendDeferred(p, runId) });
   p.jobs.define({ name: 'campaigns.end', payload: endPayload, handle: ({ workspaceId, campaignId }) => campaigns.endIfDue(p, workspaceId, campaignId) });
 }
