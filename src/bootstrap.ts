@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './platform/logger.ts';
 import { registerSegmentJobs } from './audiences/segments.service.ts';
 import { registerCustomerJobs } from './customers/customers.jobs.ts';
 import { registerDeliveryJobs } from './delivery/delivery.service.ts';
+import { registerChannels } from './channels/channels.service.ts';
 import { registerMaintenanceJobs } from './platform/maintenance.ts';
 import { registerWorkspaceJobs } from './workspaces/workspaces.service.ts';
 
@@ -58,6 +59,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     registerSegmentJobs(platform);
     registerCustomerJobs(platform);
     registerDeliveryJobs(platform);
+    registerChannels(platform);
     registerMaintenanceJobs(platform);
     registerWorkspaceJobs(platform);
     return {

@@ -17,6 +17,7 @@ import { analyticsRoutes } from '../analytics/analytics.routes.ts';
 import { audiencesRoutes } from '../audiences/segments.routes.ts';
 import { campaignsRoutes } from '../campaigns/campaigns.routes.ts';
 import { sandboxRoutes } from '../channels/sandbox/sandbox.routes.ts';
+import { channelsRoutes } from '../channels/channels.routes.ts';
 import { customersRoutes } from '../customers/customers.routes.ts';
 import { jobsStatusRoutes } from '../jobs-status/jobs-status.routes.ts';
 import { linksRoutes } from '../links/links.routes.ts';
@@ -70,7 +71,7 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
   app.get('/health', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, linksRoutes, analyticsRoutes, jobsStatusRoutes, policiesRoutes]) {
+  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, channelsRoutes, linksRoutes, analyticsRoutes, jobsStatusRoutes, policiesRoutes]) {
     await app.register(routes, { p });
   }
 

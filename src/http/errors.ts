@@ -22,6 +22,8 @@ export const statusOf: Record<string, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   bad_request: 400,
+  invalid_token: 400,
+  provider_credentials_unreadable: 500,
   internal_error: 500,
 };
 

@@ -12,6 +12,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   MARKETLOOP_ROOT_KEY: z.string().min(16).optional(),
+  MARKETLOOP_SECRET_KEY: z.string().min(16).optional(),
   MARKETLOOP_PUBLIC_URL: z.string().url().optional(),
   MARKETLOOP_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   MARKETLOOP_WORKER_STALE_MS: z.coerce.number().int().min(500).default(30_000),
@@ -28,6 +29,8 @@ export interface Config {
   databaseUrl?: string;
   redisUrl?: string;
   rootKey?: string;
+  /** Encrypts provider credentials at rest; unset: a key generated in the data dir (src/channels/secret-box.ts). */
+  secretKey?: string;
   publicUrl: string;
   workerConcurrency: number;
   workerStaleMs: number;
@@ -54,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     rootKey: e.MARKETLOOP_ROOT_KEY,
+    secretKey: e.MARKETLOOP_SECRET_KEY,
     publicUrl: (e.MARKETLOOP_PUBLIC_URL ?? `http://${shownHost}:${e.PORT}`).replace(/\/$/, ''),
     workerConcurrency: e.MARKETLOOP_WORKER_CONCURRENCY,
     workerStaleMs: e.MARKETLOOP_WORKER_STALE_MS,

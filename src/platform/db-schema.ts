@@ -338,6 +338,40 @@ export interface BlacklistTable {
   createdAt: Ts;
 }
 
+export interface ProvidersTable {
+  id: string;
+  workspaceId: string;
+  channel: string;
+  type: string;
+  name: string;
+  credentialsEnc: string;
+  credentialKeys: ColumnType<string[], string[] | undefined, string[]>;
+  settings: ColumnType<Json, string | undefined, string>;
+  rateLimitPerSecond: number | null;
+  fallbackProviderId: string | null;
+  priority: ColumnType<number, number | undefined, number>;
+  createdAt: TsDefault;
+  updatedAt: TsDefault;
+}
+export interface ProviderMessageRefsTable {
+  providerId: string;
+  vendorRef: string;
+  workspaceId: string;
+  messageId: Int8;
+  createdAt: TsDefault;
+}
+export interface InboxMessagesTable {
+  messageId: Int8;
+  workspaceId: string;
+  externalId: string;
+  title: string;
+  body: string;
+  url: string | null;
+  readAt: Ts | null;
+  expiresAt: Ts | null;
+  createdAt: Ts;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   apiKeys: ApiKeysTable;
@@ -367,6 +401,9 @@ export interface Database {
   anonymousIds: AnonymousIdsTable;
   backgroundJobs: BackgroundJobsTable;
   counters: CountersTable;
+  providers: ProvidersTable;
+  providerMessageRefs: ProviderMessageRefsTable;
+  inboxMessages: InboxMessagesTable;
   deliveryPolicies: DeliveryPoliciesTable;
   unsubscribes: UnsubscribesTable;
   blacklist: BlacklistTable;
