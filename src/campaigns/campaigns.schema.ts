@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channels } from '../channels/channels.schema.ts';
+import { cronProblem } from './schedules.ts';
 
 export const goals = ['acquisition', 'activation', 'retention', 'repurchase', 'other'] as const;
 export const statuses = ['draft', 'pending_approval', 'approved', 'running', 'paused', 'ended'] as const;
@@ -35,6 +36,12 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour.');
 export const scheduleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('now') }),
   z.strictObject({ type: z.literal('at'), at: iso }),
+  z.strictObject({
+    type: z.literal('recurring'),
+    cron: z.string().min(1).max(200).superRefine((c, ctx) => { const why = cronProblem(c); if (why) ctx.addIssue({ code: 'custom', message: why }); }),
+    from: iso.optional(),
+    until: iso.optional(),
+  }).refine((r) => !r.from || !r.until || new Date(r.until) > new Date(r.from), { path: ['until'], message: 'until must be after from.' }),
 ]);
 export type Schedule = z.infer<typeof scheduleSchema>;
 export { hhmm };

@@ -9,7 +9,8 @@ import * as delivery from '../delivery/delivery.service.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './campaigns.repo.ts';
-import type { CampaignStatus, CampaignView, CreateCampaignInput, CreateTaskInput, TaskView } from './campaigns.schema.ts';
+import type { CampaignStatus, CampaignView, CreateCampaignInput, CreateTaskInput, Schedule, TaskView } from './campaigns.schema.ts';
+import { occurrenceFrom } from './schedules.ts';
 
 type CampaignRow = NonNullable<Awaited<ReturnType<typeof repo.campaignById>>>;
 type TaskRow = NonNullable<Awaited<ReturnType<typeof repo.taskById>>>;
@@ -54,7 +55,9 @@ export async function listCampaigns(p: Platform, workspaceId: string, limit: num
 
 /** Task lifecycle as runs progress: scheduled → running → completed (one-off schedules). */
 export async function setTaskStatus(tx: Tx, workspaceId: string, id: string, status: 'running' | 'completed', now: Date): Promise<void> {
-  await repo.setTaskStatus(tx, workspaceId, id, status, now);
+  // A recurring task with its next run queued is not completed: it is scheduled again.
+  const next = status === 'completed' && (await delivery.hasScheduledRun(tx, workspaceId, id)) ? 'scheduled' : status;
+  await repo.setTaskStatus(tx, workspaceId, id, next, now);
 }
 
 export async function statusCounts(p: Platform, workspaceId: string): Promise<Record<string, number>> {
@@ -137,6 +140,10 @@ async function checkApprover(tx: Tx, who: Principal, c: CampaignRow): Promise<vo
 /** Creates the task's run for its schedule, if the campaign is live. */
 async function launchTask(p: Platform, tx: Tx, c: CampaignRow, t: TaskRow, now: Date): Promise<void> {
   if (c.status !== 'approved' && c.status !== 'running') return;
+  if ((t.schedule as Schedule).type === 'recurring') {
+    await scheduleNextRecurring(p, tx, c, t, now);
+    return;
+  }
   const schedule = t.schedule as { type: 'now' } | { type: 'at'; at: string };
   const wanted = schedule.type === 'at' ? new Date(schedule.at) : now;
   // A task never runs before its campaign starts, nor after it ends.
@@ -144,6 +151,33 @@ async function launchTask(p: Platform, tx: Tx, c: CampaignRow, t: TaskRow, now: 
   if (at >= c.endAt) return;
   await delivery.scheduleRun(p, tx, { workspaceId: c.workspaceId, taskId: t.id, campaignId: c.id, scheduledFor: at, priority: t.priority });
   await repo.setTaskStatus(tx, c.workspaceId, t.id, 'scheduled', now);
+}
+
+/**
+ * A recurring task has one future run at a time: launching creates the first, and each run,
+ * when it starts, creates the next occurrence after max(now, its own time). A run that was due
+ * during downtime or a pause therefore runs once when work resumes, not once per missed
+ * occurrence, and (task, time) stays unique. Returns whether a run was created.
+ */
+async function scheduleNextRecurring(p: Platform, tx: Tx, c: CampaignRow, t: TaskRow, after: Date): Promise<boolean> {
+  const schedule = t.schedule as Extract<Schedule, { type: 'recurring' }>;
+  const tz = (await workspaces.settings(tx, c.workspaceId)).timezone;
+  const from = Math.max(after.getTime(), c.startAt.getTime(), schedule.from ? new Date(schedule.from).getTime() : 0);
+  const next = occurrenceFrom(schedule.cron, new Date(from), tz);
+  const stop = Math.min(c.endAt.getTime(), schedule.until ? new Date(schedule.until).getTime() : Infinity);
+  if (next.getTime() >= stop) return false;
+  await delivery.scheduleRun(p, tx, { workspaceId: c.workspaceId, taskId: t.id, campaignId: c.id, scheduledFor: next, priority: t.priority });
+  await repo.setTaskStatus(tx, c.workspaceId, t.id, 'scheduled', p.clock.now());
+  return true;
+}
+
+/** Called by delivery when a run of a recurring task starts: queues the following run. */
+export async function scheduleFollowingRun(p: Platform, tx: Tx, workspaceId: string, campaignId: string, taskId: string, after: Date): Promise<void> {
+  const c = await repo.campaignById(tx, workspaceId, campaignId);
+  const t = await repo.taskById(tx, workspaceId, taskId);
+  if (!c || !t || (t.schedule as Schedule).type !== 'recurring') return;
+  if (c.status !== 'approved' && c.status !== 'running') return;
+  await scheduleNextRecurring(p, tx, c, t, new Date(after.getTime() + 1)); // strictly after: the current run holds `after`
 }
 
 /**

@@ -168,3 +168,6 @@ export const addDeferred = (tx: Tx, runId: string, n: number) =>
 
 export const recountDeferred = (tx: Tx, runId: string) =>
   sql`update task_runs set deferred = (select count(*) from messages where task_run_id = ${runId}::bigint and status = 'deferred') where id = ${runId}::bigint`.execute(tx);
+
+export const hasScheduledRun = async (tx: Tx, workspaceId: string, taskId: string) =>
+  !!(await tx.selectFrom('taskRuns').select('id').where('workspaceId', '=', workspaceId).where('taskId', '=', taskId).where('status', '=', 'scheduled').limit(1).executeTakeFirst());

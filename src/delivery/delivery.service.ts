@@ -31,6 +31,8 @@ export async function scheduleRun(p: Platform, tx: Tx, r: { workspaceId: string;
   await p.jobs.enqueue(tx, 'delivery.run', { runId: run.id }, { runAt: r.scheduledFor, jobKey: `run:${run.id}` });
 }
 
+export const hasScheduledRun = (tx: Tx, workspaceId: string, taskId: string) => repo.hasScheduledRun(tx, workspaceId, taskId);
+
 export const hasStarted = (tx: Tx, workspaceId: string, campaignId: string) => repo.hasStartedRuns(tx, workspaceId, campaignId);
 
 /** Resume re-queues what a pause left: runs not started and batches not sent. */
@@ -59,7 +61,7 @@ async function expandRun(p: Platform, runId: string): Promise<void> {
   const head = await p.db.selectFrom('taskRuns').select(['workspaceId', 'taskId', 'campaignId', 'status']).where('id', '=', runId).executeTakeFirst();
   if (!head || head.status !== 'scheduled') return;
   const campaign = await campaigns.campaignInfo(p.db, head.workspaceId, head.campaignId);
-  if (!live.has(campaign.status)) return; // paused: resume re-queues; ended: nothing to do
+  if (!isLive(campaign, p.clock.now())) return; // paused: resume re-queues; ended or past endAt: nothing to do
   const task = await campaigns.taskInfo(p.db, head.workspaceId, head.taskId);
   // Computing a dynamic segment can take a while; it happens before the run row is locked.
   const snap = await segments.snapshotForRun(p, head.workspaceId, task.audience.segmentId);
@@ -68,6 +70,8 @@ async function expandRun(p: Platform, runId: string): Promise<void> {
     const run = await repo.runForUpdate(tx, runId);
     if (!run || run.status !== 'scheduled') return;
     const now = p.clock.now();
+    // A recurring task queues its next run as this one starts (campaigns owns the schedule).
+    await campaigns.scheduleFollowingRun(p, tx, run.workspaceId, run.campaignId, run.taskId, new Date(Math.max(now.getTime(), run.scheduledFor.getTime())));
     await repo.insertBatches(tx, run.workspaceId, runId, ranges);
     await repo.setRun(tx, runId, {
       status: ranges.length ? 'sending' : 'done', snapshotId: snap.snapshotId, targeted: snap.count, batchesTotal: ranges.length,
