@@ -150,6 +150,9 @@ describe('inbox', () => {
     const later = (await w.api.get('/v1/inbox/ann')).json();
     expect(later.unread).toBe(1);
     expect(later.items.map((i: { id: string }) => i.id)).toEqual(['900002', '900001']);
+    // The hourly purge deletes the expired row itself.
+    expect((await channels.purgeChannelData(h.p)).inbox).toBeGreaterThanOrEqual(1);
+    expect(await h.p.db.selectFrom('inboxMessages').select('messageId').where('messageId', '=', '900004').executeTakeFirst()).toBeUndefined();
   });
 });
 

@@ -18,7 +18,8 @@ import { configIssues, mask, typeSpecs, type CreateProviderInput, type ProviderT
 import { derivedKey, open, seal, signToken, verifyToken } from './secret-box.ts';
 import { sleep } from './http-call.ts';
 import * as repo from './providers.repo.ts';
-import type { z } from 'zod';
+import { z as zod, type z } from 'zod';
+import * as inboxRepo from './inbox/inbox.repo.ts';
 
 /**
  * Providers per workspace and channel (docs/channels.md): configuration with sealed
@@ -29,9 +30,22 @@ import type { z } from 'zod';
 
 let platform: Platform | undefined;
 
-/** Called once by the composition root: providers built in jobs need the config, clock and counters. */
+/** Called once by the composition root: providers built in jobs need the config, clock and counters; hourly purge of channel data. */
 export function registerChannels(p: Platform): void {
   platform = p;
+  p.jobs.define({ name: 'channels.purge', payload: emptyPayload, cron: '41 * * * *', handle: async () => { await purgeChannelData(p); } });
+}
+const emptyPayload = zod.object({});
+
+/** Vendor serials wait this long for their receipt (Tencent reports within 72 hours). */
+const REF_RETENTION_MS = 7 * 86_400_000;
+
+/** Deletes expired inbox messages and vendor serials past their receipt window. */
+export async function purgeChannelData(p: Platform): Promise<{ inbox: number; refs: number }> {
+  const now = p.clock.now();
+  const inbox = await inboxRepo.purgeExpired(p.db, now);
+  const refs = await repo.purgeMessageRefs(p.db, new Date(now.getTime() - REF_RETENTION_MS));
+  return { inbox, refs };
 }
 const plat = (): Platform => {
   if (!platform) throw new Error('registerChannels(p) was not called');

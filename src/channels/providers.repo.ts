@@ -38,3 +38,6 @@ export async function insertMessageRefs(tx: Tx, workspaceId: string, providerId:
 export const messagesByRefs = (tx: Tx, providerId: string, vendorRefs: string[]) =>
   vendorRefs.length === 0 ? Promise.resolve([]) :
     tx.selectFrom('providerMessageRefs').select(['vendorRef', 'messageId', 'workspaceId']).where('providerId', '=', providerId).where('vendorRef', 'in', vendorRefs).execute();
+
+export const purgeMessageRefs = async (tx: Tx, before: Date) =>
+  Number((await tx.deleteFrom('providerMessageRefs').where('createdAt', '<', before).executeTakeFirst()).numDeletedRows);
