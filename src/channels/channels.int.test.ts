@@ -58,6 +58,9 @@ describe('provider configuration', () => {
     expect((await w.api.patch(`/v1/providers/${prv.id}`, { type: 'smtp' })).json().error.details[0].path).toBe('type');
 
     expect((await w.api.del(`/v1/providers/${prv.id}`)).statusCode).toBe(200);
+    const audit = await h.p.db.selectFrom('auditLog').select(['action', 'details']).where('workspaceId', '=', w.id).where('objectId', '=', prv.id).orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(['provider.create', 'provider.update', 'provider.delete']);
+    expect(JSON.stringify(audit)).not.toContain('whsec_');
     expect((await w.api.get(`/v1/providers/${prv.id}`)).statusCode).toBe(404);
   });
 

@@ -15,7 +15,7 @@ const externalIdParam = z.strictObject({ externalId: z.string().min(1).max(200) 
 
 export const channelsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   app.post('/v1/providers', {
-    config: { auth: 'manage' },
+    config: { auth: 'manage', idempotent: true },
     schema: { tags, summary: 'Configure a provider for a channel (credentials are encrypted, never returned)', body: createProviderBody, response: { 201: providerView, ...errorResponses } },
   }, async (req, reply) => reply.status(201).send(await service.createProvider(p, principalOf(req), req.body)));
 

@@ -5,6 +5,7 @@ import { newId } from '../platform/ids.ts';
 import { counterKey } from '../platform/counters/counters.keys.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as delivery from '../delivery/delivery.service.ts';
+import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as policies from '../policies/policies.service.ts';
 import type { Channel } from './channels.schema.ts';
 import type { OutgoingMessage, Provider, SendOutcome } from './providers.ts';
@@ -101,6 +102,8 @@ export async function createProvider(p: Platform, who: Principal, input: CreateP
       credentialsEnc: seal(derivedKey(p.config, 'credentials'), JSON.stringify(credentials), aad(who.workspaceId, id)), credentialKeys: Object.keys(credentials),
       settings: JSON.stringify(settings), rateLimitPerSecond: input.rateLimitPerSecond ?? null, fallbackProviderId: input.fallbackProviderId ?? null, priority: input.priority ?? 0, now: p.clock.now(),
     });
+    // The audit names credential keys, never their values.
+    await workspaces.audit(tx, who, 'provider.create', 'provider', id, { channel: input.channel, type: input.type, name: input.name, credentialKeys: Object.keys(credentials), settings }, p.clock.now());
     return view(p, row);
   });
 }
@@ -133,13 +136,18 @@ export async function updateProvider(p: Platform, who: Principal, id: string, in
       ...(input.priority !== undefined ? { priority: input.priority } : {}),
       updatedAt: p.clock.now(),
     });
+    const { credentials: newCreds, ...rest } = input;
+    await workspaces.audit(tx, who, 'provider.update', 'provider', id, { ...rest, ...(newCreds ? { credentialKeys: Object.keys(credentials) } : {}) }, p.clock.now());
     return view(p, row!);
   });
 }
 
 /** Throws `not_found`. Providers falling back to it lose their fallback. */
 export async function deleteProvider(p: Platform, who: Principal, id: string): Promise<void> {
-  if (!(await repo.deleteProvider(p.db, who.workspaceId, id))) throw notFound('Provider');
+  await p.db.transaction().execute(async (tx) => {
+    if (!(await repo.deleteProvider(tx, who.workspaceId, id))) throw notFound('Provider');
+    await workspaces.audit(tx, who, 'provider.delete', 'provider', id, {}, p.clock.now());
+  });
 }
 
 /** The default of a channel when the workspace configured none. */
