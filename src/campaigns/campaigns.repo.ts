@@ -32,10 +32,10 @@ export const countByStatus = (tx: Tx, workspaceId: string) =>
 
 export const insertTask = (tx: Tx, workspaceId: string, row: {
   id: string; campaignId: string; name: string; channel: string; templateId: string; segmentId: string; schedule: unknown;
-  frequency: unknown; priority: number; createdBy: string; now: Date;
+  frequency: unknown; priority: number; createdBy: string; now: Date; variants?: unknown; controlPercent?: number;
 }) => tx.insertInto('tasks').values({
   id: row.id, workspaceId, campaignId: row.campaignId, name: row.name, channel: row.channel, templateId: row.templateId, segmentId: row.segmentId,
-  schedule: JSON.stringify(row.schedule), frequency: row.frequency ? JSON.stringify(row.frequency) : null, variants: null, controlPercent: 0,
+  schedule: JSON.stringify(row.schedule), frequency: row.frequency ? JSON.stringify(row.frequency) : null, variants: row.variants ? JSON.stringify(row.variants) : null, controlPercent: row.controlPercent ?? 0,
   couponTemplateId: null, priority: row.priority, status: 'scheduled', createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now,
 }).returningAll().executeTakeFirstOrThrow();
 

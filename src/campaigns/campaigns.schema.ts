@@ -54,6 +54,12 @@ export const createTaskBody = z.strictObject({
   schedule: scheduleSchema,
   frequency: z.strictObject({ maxPerUser: z.number().int().min(1), perDays: z.number().int().min(1).max(365) }).optional(),
   priority: z.number().int().min(-1000).max(1000).optional(),
+  variants: z.array(z.strictObject({
+    name: z.string().min(1).max(50).refine((n) => n !== 'control', 'control names the control group.'),
+    templateId: z.string().min(1).max(100),
+    weight: z.number().int().min(1).max(10_000),
+  })).min(1).max(10).refine((vs) => new Set(vs.map((v) => v.name)).size === vs.length, 'Variant names must be unique.').optional(),
+  controlPercent: z.number().int().min(0).max(100).optional(),
 });
 export type CreateTaskInput = z.infer<typeof createTaskBody>;
 
@@ -61,5 +67,6 @@ export const taskView = z.object({
   id: z.string(), campaignId: z.string(), name: z.string(), channel: z.enum(channels), templateId: z.string(),
   audience: z.object({ segmentId: z.string() }), schedule: z.unknown(), frequency: z.unknown().nullable(),
   priority: z.number(), status: z.string(), createdAt: z.string(),
+  variants: z.array(z.object({ name: z.string(), templateId: z.string(), weight: z.number() })).nullable(), controlPercent: z.number(),
 });
 export type TaskView = z.infer<typeof taskView>;

@@ -26,6 +26,7 @@ const taskView = (t: TaskRow): TaskView => ({
   id: t.id, campaignId: t.campaignId, name: t.name, channel: t.channel as TaskView['channel'], templateId: t.templateId,
   audience: { segmentId: t.segmentId }, schedule: t.schedule, frequency: t.frequency ?? null, priority: t.priority,
   status: t.status, createdAt: t.createdAt.toISOString(),
+  variants: (t.variants as TaskView['variants']) ?? null, controlPercent: t.controlPercent,
 });
 
 /** Creates a draft campaign. */
@@ -197,12 +198,21 @@ export async function createTask(p: Platform, who: Principal, campaignId: string
     if (tpl.template.channel !== input.channel) {
       throw new AppError('validation_failed', 'Template and task channels differ.', [{ path: 'templateId', message: `The template is for ${tpl.template.channel}, the task for ${input.channel}.` }]);
     }
+    for (const [i, v] of (input.variants ?? []).entries()) {
+      const vt = await templates.compiledTemplate(tx, who.workspaceId, v.templateId).catch(() => {
+        throw new AppError('validation_failed', 'Unknown template.', [{ path: `variants[${i}].templateId`, message: 'No such template in this workspace.' }]);
+      });
+      if (vt.template.channel !== input.channel) {
+        throw new AppError('validation_failed', 'Template and task channels differ.', [{ path: `variants[${i}].templateId`, message: `The template is for ${vt.template.channel}, the task for ${input.channel}.` }]);
+      }
+    }
     await segments.assertExists(tx, who.workspaceId, input.audience.segmentId).catch(() => {
       throw new AppError('validation_failed', 'Unknown segment.', [{ path: 'audience.segmentId', message: 'No such segment in this workspace.' }]);
     });
     const t = await repo.insertTask(tx, who.workspaceId, {
       id: newId('tsk'), campaignId, name: input.name, channel: input.channel, templateId: input.templateId, segmentId: input.audience.segmentId,
       schedule: input.schedule, frequency: input.frequency ?? null, priority: input.priority ?? 0, createdBy: who.actor, now,
+      variants: input.variants ?? null, controlPercent: input.controlPercent ?? 0,
     });
     await launchTask(p, tx, c, t, now);
     await workspaces.audit(tx, who, 'task.create', 'task', t.id, { campaignId, name: input.name }, now);

@@ -70,17 +70,21 @@ export interface MessageUpdate {
   status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred';
   reason: string | null;
   to: string | null;
+  /** The A/B variant (or 'control'); absent keeps what the row has. */
+  variant?: string | null;
 }
 
 export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdate[], now: Date): Promise<void> {
   if (rows.length === 0) return;
   await sql`update messages m set status = x.status, reason = x.reason, to_address = x.to_address,
+      variant = case when x.has_variant then x.variant else m.variant end,
       provider = case when x.status in ('suppressed', 'deferred') then null else ${provider} end,
       sent_at = case when x.status in ('sent', 'delivered') then ${now}::timestamptz else m.sent_at end,
       delivered_at = case when x.status = 'delivered' then ${now}::timestamptz else m.delivered_at end,
       failed_at = case when x.status = 'failed' then ${now}::timestamptz else m.failed_at end
-    from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.to)}::text[])
-      as x(id, status, reason, to_address)
+    from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.to)}::text[],
+        ${rows.map((r) => r.variant !== undefined)}::boolean[], ${rows.map((r) => r.variant ?? null)}::text[])
+      as x(id, status, reason, to_address, has_variant, variant)
     where m.id = x.id and m.status in ('queued', 'deferred')`.execute(tx);
 }
 
@@ -171,3 +175,29 @@ export const recountDeferred = (tx: Tx, runId: string) =>
 
 export const hasScheduledRun = async (tx: Tx, workspaceId: string, taskId: string) =>
   !!(await tx.selectFrom('taskRuns').select('id').where('workspaceId', '=', workspaceId).where('taskId', '=', taskId).where('status', '=', 'scheduled').limit(1).executeTakeFirst());
+
+/**
+ * The task's messages per variant ('' without variants, 'control'): touched users (sent, or
+ * held out as control at the moment the send was decided) who did the conversion event
+ * within the window after their first touch.
+ */
+export async function variantCounts(tx: Tx, workspaceId: string, taskId: string, event: string, windowDays: number) {
+  const window = sql`${windowDays} * interval '1 day'`;
+  const converted = event === 'order_paid'
+    ? sql`exists (select 1 from orders o where o.workspace_id = ${workspaceId} and o.user_id = t.user_id and o.paid_at >= t.t and o.paid_at < t.t + ${window})`
+    : sql`exists (select 1 from events e where e.workspace_id = ${workspaceId} and e.user_id = t.user_id and e.name = ${event} and e.ts >= t.t and e.ts < t.t + ${window})`;
+  const r = await sql<{ variant: string | null; n: string; sent: string; delivered: string; clicked: string; converted: string }>`
+    with m as (
+      select coalesce(variant, '') as variant, user_id, sent_at, delivered_at, first_clicked_at,
+             case when sent_at is not null then sent_at when reason = 'control' then created_at end as touch
+      from messages where workspace_id = ${workspaceId} and task_id = ${taskId}
+    ), t as (
+      select variant, user_id, min(touch) as t from m where touch is not null group by 1, 2
+    ), c as (
+      select variant, count(*) filter (where ${converted}) as converted from t group by 1
+    )
+    select m.variant, count(*) as n, count(m.sent_at) as sent, count(m.delivered_at) as delivered, count(m.first_clicked_at) as clicked,
+           coalesce(max(c.converted), 0) as converted
+    from m left join c on c.variant = m.variant group by m.variant`.execute(tx);
+  return r.rows;
+}

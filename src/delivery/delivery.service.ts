@@ -14,6 +14,7 @@ import * as policies from '../policies/policies.service.ts';
 import type { TakeItem } from '../platform/counters/counters.port.ts';
 import * as caps from './caps.ts';
 import { quietUntil } from './quiet-hours.ts';
+import { inControl, variantFor, type Variant } from './assignment.ts';
 import * as repo from './delivery.repo.ts';
 
 /**
@@ -192,7 +193,7 @@ type TaskInfo = Awaited<ReturnType<typeof campaigns.taskInfo>>;
  * The anti-disturbance checks and the send, for messages of one run that are queued or
  * deferred. The order of checks is part of the contract (docs/delivery.md):
  *   1. blacklisted   2. unsubscribed (this channel or all)   3. no address for the channel
- *   4. control group (not yet)   5. frequency caps: task, channel, global (one takeMany)
+ *   4. control group (hash of task and user)   5. frequency caps: task, channel, global (one takeMany)
  *   6. quiet hours: deferred to their end, not dropped.
  * The first that applies decides. In quiet hours the caps are not taken (nothing goes out);
  * they are judged when the deferred message is sent, so a message never holds cap room it
@@ -202,12 +203,14 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   const ws = run.workspaceId;
   const updates: repo.MessageUpdate[] = [];
   if (queued.length === 0) return;
-  const { compiled } = await templates.compiledTemplate(tx, ws, task.templateId);
+  const variants = (task.variants ?? []) as Variant[];
+  const compiledOf = new Map<string, Awaited<ReturnType<typeof templates.compiledTemplate>>['compiled']>();
+  for (const id of new Set([task.templateId, ...variants.map((v) => v.templateId)])) compiledOf.set(id, (await templates.compiledTemplate(tx, ws, id)).compiled);
   const profiles = await customers.profilesByIds(tx, ws, queued.map((q) => q.userId));
   const policy = await policies.policyFor(tx, ws);
   const rules = await policies.suppressionsFor(tx, ws, [...profiles.values()].map((u) => u.externalId));
   const quietEnd = quietUntil(now, policy.quietHours, policy.timezone);
-  const candidates: { q: { id: string; userId: string }; u: NonNullable<ReturnType<typeof profiles.get>>; to: string }[] = [];
+  const candidates: { q: { id: string; userId: string }; u: NonNullable<ReturnType<typeof profiles.get>>; to: string; variant: Variant | null }[] = [];
   let newlyDeferred = 0;
   for (const q of queued) {
     const u = profiles.get(q.userId);
@@ -217,12 +220,17 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
     if (rules.isUnsubscribed(u.externalId, task.channel)) { suppress('unsubscribed'); continue; }
     const to = addressFor(task.channel, u);
     if (!to) { suppress('noAddress'); continue; }
+    if (inControl(task.id, u.externalId, task.controlPercent)) {
+      updates.push({ id: q.id, status: 'suppressed', reason: 'control', to: null, variant: 'control' });
+      continue;
+    }
+    const variant = variants.length ? variantFor(task.id, u.externalId, variants) : null;
     if (quietEnd) {
-      updates.push({ id: q.id, status: 'deferred', reason: null, to });
+      updates.push({ id: q.id, status: 'deferred', reason: null, to, variant: variant?.name ?? null });
       newlyDeferred++;
       continue;
     }
-    candidates.push({ q, u, to });
+    candidates.push({ q, u, to, variant });
   }
   const capInput: caps.CapsInput = {
     workspaceId: ws, timezone: policy.timezone, channel: task.channel, taskId: task.id,
@@ -234,9 +242,12 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   const newLinks: links.NewLink[] = [];
   const scopeCampaign = { id: campaign.id, name: campaign.name, goal: campaign.goal };
   const scopeTask = { id: task.id, name: task.name };
-  for (const { q, u, to } of candidates) {
+  const variantOf = new Map<string, string | null>();
+  for (const { q, u, to, variant } of candidates) {
     const items = got.get(q.userId);
-    if (!items) { updates.push({ id: q.id, status: 'suppressed', reason: 'frequency', to: null }); continue; }
+    variantOf.set(q.id, variant?.name ?? null);
+    if (!items) { updates.push({ id: q.id, status: 'suppressed', reason: 'frequency', to: null, variant: variant?.name ?? null }); continue; }
+    const compiled = compiledOf.get(variant?.templateId ?? task.templateId)!;
     taken.push(items);
     capsOf.set(q.id, items);
     try {
@@ -253,7 +264,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
       });
       outgoing.push({ messageId: q.id, workspaceId: ws, channel: task.channel, externalId: u.externalId, to, rendered, taskId: task.id, campaignId: campaign.id });
     } catch (err) {
-      updates.push({ id: q.id, status: 'failed', reason: `render_error: ${err instanceof Error ? err.message.split('\n')[0] : 'unknown'}`, to });
+      updates.push({ id: q.id, variant: variant?.name ?? null, status: 'failed', reason: `render_error: ${err instanceof Error ? err.message.split('\n')[0] : 'unknown'}`, to });
       await caps.giveBack(p.counters, [items]);
       taken.splice(taken.indexOf(items), 1);
     }
@@ -267,7 +278,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   for (const o of outcomes) {
     const m = byId.get(o.messageId)!;
     const userId = userOf.get(o.messageId)!;
-    updates.push({ id: o.messageId, status: o.status, reason: o.status === 'failed' ? o.reason : null, to: m.to });
+    updates.push({ id: o.messageId, status: o.status, reason: o.status === 'failed' ? o.reason : null, to: m.to, variant: variantOf.get(o.messageId) ?? null });
     const props = { messageId: o.messageId, taskId: task.id, campaignId: campaign.id, channel: task.channel };
     if (o.status !== 'failed') platformEvents.push({ userId, name: '$message_sent', ts: now, properties: props, messageId: `sent:${o.messageId}` });
     if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${o.messageId}` });
@@ -327,9 +338,27 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
   const runs = await repo.runsOfTask(p.db, workspaceId, taskId);
   return {
     taskId, campaignId: campaign.id, targeted, suppressed, deferred, queued, sent, delivered, failed, failedBeforeSend, clicked,
-    converted: conv.converted, orders: conv.orders, revenue: conv.revenue, byVariant: [],
+    converted: conv.converted, orders: conv.orders, revenue: conv.revenue, byVariant: await byVariant(p, workspaceId, task, campaign.conversion),
     runs: runs.map((r) => ({ id: r.id, status: r.status, scheduledFor: r.scheduledFor.toISOString(), startedAt: r.startedAt?.toISOString() ?? null, finishedAt: r.finishedAt?.toISOString() ?? null, targeted: r.targeted, batches: r.batchesTotal })),
   };
+}
+
+/**
+ * Per variant and for the control group: targeted, sent, delivered, clicked, converted. A
+ * control user counts as touched when the send was decided (created_at), so its conversion
+ * rate is the baseline for lift.
+ */
+async function byVariant(p: Platform, workspaceId: string, task: Awaited<ReturnType<typeof campaigns.taskInfo>>, conversion: { event: string; windowDays: number }) {
+  const variants = (task.variants ?? []) as Variant[];
+  if (variants.length === 0 && task.controlPercent === 0) return [];
+  const rows = new Map((await repo.variantCounts(p.db, workspaceId, task.id, conversion.event, conversion.windowDays)).map((r) => [r.variant ?? '', r]));
+  const line = (name: string, templateId: string | null, weight: number | null) => {
+    const r = rows.get(name);
+    return { name, templateId, weight, targeted: Number(r?.n ?? 0), sent: Number(r?.sent ?? 0), delivered: Number(r?.delivered ?? 0), clicked: Number(r?.clicked ?? 0), converted: Number(r?.converted ?? 0) };
+  };
+  const out = variants.length ? variants.map((v) => line(v.name, v.templateId, v.weight)) : [line('', task.templateId, null)];
+  if (task.controlPercent > 0) out.push(line('control', null, null));
+  return out;
 }
 
 export async function userMessages(p: Platform, workspaceId: string, externalId: string, limit: number, cursor?: string) {

@@ -1,0 +1,79 @@
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, newWorkspace, type Harness } from './support/harness.ts';
+import { expectOk } from './support/fixtures.ts';
+
+/** A/B variants and a control group (issue 4): deterministic per (task, user), stable across runs, byVariant in the report. */
+let h: Harness;
+beforeAll(async () => { h = await createHarness(); });
+afterAll(async () => { await h.close(); });
+
+function toNextLocal(hour: number): void {
+  const now = DateTime.fromJSDate(h.clock.now(), { zone: 'Asia/Shanghai' });
+  let t = now.set({ hour, minute: 0, second: 0, millisecond: 0 });
+  if (t <= now) t = t.plus({ days: 1 });
+  h.clock.set(t.toJSDate());
+}
+
+describe('A/B variants and control group', () => {
+  it('splits by weight, holds out the control group, keeps each user in one group across runs', async () => {
+    toNextLocal(8);
+    const ws = await newWorkspace(h);
+    const api = ws.api;
+    const n = 200;
+    await expectOk(await api.post('/v1/users', { users: Array.from({ length: n }, (_, i) => ({ externalId: `u-${i}`, phone: `1370000${String(i).padStart(4, '0')}`, attributes: { city: 'SZ' } })) }));
+    const segment = (await expectOk(await api.post('/v1/segments', { name: 'SZ', refresh: 'manual', definition: { attr: 'city', op: 'eq', value: 'SZ' } }))).json();
+    await h.drain();
+    const tpl = async (body: string) => (await expectOk(await api.post('/v1/templates', { name: body, channel: 'sms', content: { signature: 'Brand', body } }))).json().id as string;
+    const [tA, tB] = [await tpl('Variant A'), await tpl('Variant B')];
+    const now = h.clock.now();
+    const c = (await expectOk(await api.post('/v1/campaigns', { name: 'AB', goal: 'repurchase', startAt: new Date(now.getTime() - 3_600_000).toISOString(), endAt: new Date(now.getTime() + 30 * 86_400_000).toISOString() }))).json();
+    const bad = await api.post(`/v1/campaigns/${c.id}/tasks`, { name: 'x', channel: 'sms', templateId: tA, audience: { segmentId: segment.id }, schedule: { type: 'now' }, variants: [{ name: 'control', templateId: tA, weight: 1 }], controlPercent: 101 });
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json().error.details.map((d: { path: string }) => d.path)).toEqual(expect.arrayContaining(['variants[0].name', 'controlPercent']));
+    const task = (await expectOk(await api.post(`/v1/campaigns/${c.id}/tasks`, {
+      name: 'AB', channel: 'sms', templateId: tA, audience: { segmentId: segment.id }, schedule: { type: 'recurring', cron: '0 9 * * *' },
+      variants: [{ name: 'A', templateId: tA, weight: 3 }, { name: 'B', templateId: tB, weight: 1 }], controlPercent: 10,
+    }))).json();
+    expect(task).toMatchObject({ controlPercent: 10, variants: [{ name: 'A' }, { name: 'B' }] });
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/submit`));
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/approve`));
+    toNextLocal(9);
+    await h.drain();
+
+    const first = (await api.get('/v1/sandbox/outbox?limit=1000')).json().items as { externalId: string; rendered: { text: string } }[];
+    let r = (await api.get(`/v1/tasks/${task.id}/report`)).json();
+    const control = r.suppressed.control as number;
+    expect(control).toBeGreaterThan(5);
+    expect(control).toBeLessThan(40);
+    expect(r).toMatchObject({ targeted: n, sent: n - control });
+    const by = Object.fromEntries((r.byVariant as { name: string; targeted: number; sent: number }[]).map((v) => [v.name, v]));
+    expect(by.A!.sent + by.B!.sent).toBe(n - control);
+    expect(by.control).toMatchObject({ targeted: control, sent: 0 });
+    expect(by.A!.sent).toBeGreaterThan(by.B!.sent);
+    expect(first.filter((m) => m.rendered.text.includes('Variant B')).length).toBe(by.B!.sent);
+
+    // A conversion by a variant-A user and by a control user counts in each group.
+    const aUser = first.find((m) => m.rendered.text.includes('Variant A'))!.externalId;
+    const sentTo = new Set(first.map((m) => m.externalId));
+    const controlUser = Array.from({ length: n }, (_, i) => `u-${i}`).find((id) => !sentTo.has(id))!;
+    h.clock.advance(3_600_000);
+    await expectOk(await api.post('/v1/events', { events: [aUser, controlUser].map((id, i) => ({ externalId: id, name: 'order_paid', timestamp: h.clock.now().toISOString(), properties: { orderId: `o-${i}`, amount: 1000 } })) }));
+
+    // The next run puts every user in the same group again.
+    toNextLocal(9);
+    await h.drain();
+    const all = (await api.get('/v1/sandbox/outbox?limit=1000')).json().items as { externalId: string; rendered: { text: string } }[];
+    expect(all.length).toBe(2 * (n - control));
+    const texts = new Map<string, Set<string>>();
+    for (const m of all) texts.set(m.externalId, (texts.get(m.externalId) ?? new Set()).add(m.rendered.text));
+    expect([...texts.values()].every((s) => s.size === 1)).toBe(true);
+    expect(texts.has(controlUser)).toBe(false);
+    r = (await api.get(`/v1/tasks/${task.id}/report`)).json();
+    expect(r.suppressed.control).toBe(2 * control);
+    const by2 = Object.fromEntries((r.byVariant as { name: string; converted: number }[]).map((v) => [v.name, v]));
+    expect(by2.A!.converted).toBe(1);
+    expect(by2.control!.converted).toBe(1);
+    expect(by2.B!.converted).toBe(0);
+  });
+});
