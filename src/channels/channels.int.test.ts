@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(async () => { await peer.close(); await h.close(); });
 
 const webhookBody = (over: Record<string, unknown> = {}) => ({
-  channel: 'webhook', type: 'webhook', name: 'Primary', credentials: { secret: secretA }, settings: { maxAttempts: 1, backoffMs: 0 }, ...over,
+  channel: 'webhook', type: 'webhook', name: 'Primary', credentials: { secret: secretA }, settings: { maxAttempts: 1, backoffMs: 0, allowPrivateNetworks: true }, ...over,
 });
 const outgoing = (ws: string, id: string, channel: OutgoingMessage['channel'], rendered: Record<string, unknown>, externalId = 'u-0'): OutgoingMessage => ({
   messageId: id, workspaceId: ws, channel, externalId, to: externalId, rendered, taskId: 't', campaignId: 'c',

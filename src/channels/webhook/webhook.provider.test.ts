@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startPeer } from '../test-peer.ts';
 import type { OutgoingMessage } from '../providers.ts';
 import { webhookProvider, webhookSettings } from './webhook.provider.ts';
+import { isPrivateUrl } from './private-address.ts';
 
 const secret = 'whsec_0123456789abcdef';
 const failures = new Map<string, number>();
@@ -33,7 +34,7 @@ afterAll(() => peer.close());
 const msg = (id: string, path: string, body = `{"id":"${id}","text":"héllo"}`): OutgoingMessage => ({
   messageId: id, workspaceId: 'ws', channel: 'webhook', externalId: 'u1', to: 'u1', rendered: { url: `${peer.base}${path}`, body }, taskId: 't', campaignId: 'c',
 });
-const provider = (over: Record<string, unknown> = {}, s = secret) => webhookProvider('wh', { secret: s }, webhookSettings.parse({ backoffMs: 10, ...over }));
+const provider = (over: Record<string, unknown> = {}, s = secret) => webhookProvider('wh', { secret: s }, webhookSettings.parse({ backoffMs: 10, allowPrivateNetworks: true, ...over }));
 const sendOne = async (p: ReturnType<typeof provider>, m: OutgoingMessage) => (await p.send(undefined as never, [m], new Date()))[0]!;
 
 describe('webhook provider against a real HTTP receiver', () => {
@@ -79,6 +80,17 @@ describe('webhook provider against a real HTTP receiver', () => {
     await gone.close(); // a port nobody listens on
     const dead = { ...msg('107', '/ok'), rendered: { url: `${gone.base}/x`, body: '{}' } };
     expect(await sendOne(provider({ maxAttempts: 2 }), dead)).toMatchObject({ status: 'failed', retryable: true, reason: 'webhook_network: ECONNREFUSED after 2 attempts' });
+  });
+
+  it('refuses internal addresses unless allowPrivateNetworks (templates cannot reach the internal network)', async () => {
+    const before = peer.requests.length;
+    const p = provider({ allowPrivateNetworks: false });
+    for (const url of [`${peer.base}/ok`, 'http://localhost:9/x', 'http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/x', 'http://[::1]:9/x', 'http://[::ffff:127.0.0.1]/x']) {
+      expect(await sendOne(p, { ...msg('109', '/ok'), rendered: { url, body: '{}' } })).toEqual({ messageId: '109', status: 'failed', reason: 'webhook_private_address' });
+    }
+    expect(peer.requests.length).toBe(before);
+    expect(await isPrivateUrl('http://93.184.216.34/hook')).toBe(false);
+    expect(await isPrivateUrl('https://[2606:4700::1111]/hook')).toBe(false);
   });
 
   it('a rendered body that is not JSON fails without a request', async () => {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { OutgoingMessage, Provider, SendOutcome } from '../providers.ts';
 import { httpCall, mapLimit, sleep } from '../http-call.ts';
+import { isPrivateUrl } from './private-address.ts';
 
 export const webhookCredentials = z.strictObject({ secret: z.string().min(16).max(500) });
 export const webhookSettings = z.strictObject({
@@ -9,6 +10,8 @@ export const webhookSettings = z.strictObject({
   maxAttempts: z.number().int().min(1).max(10).default(3),
   backoffMs: z.number().int().min(0).max(60_000).default(500),
   concurrency: z.number().int().min(1).max(64).default(8),
+  /** Allow URLs on loopback/private/link-local addresses (off: a template cannot reach the internal network). */
+  allowPrivateNetworks: z.boolean().default(false),
 });
 
 /**
@@ -31,6 +34,7 @@ export function webhookProvider(name: string, creds: z.infer<typeof webhookCrede
     const body = String(m.rendered.body ?? '');
     if (!/^https?:\/\//.test(url)) return { messageId: m.messageId, status: 'failed', reason: 'webhook_invalid_url' };
     try { JSON.parse(body); } catch { return { messageId: m.messageId, status: 'failed', reason: 'webhook_body_not_json' }; }
+    if (!settings.allowPrivateNetworks && (await isPrivateUrl(url))) return { messageId: m.messageId, status: 'failed', reason: 'webhook_private_address' };
     let last = '';
     for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
       if (attempt > 1) await sleep(settings.backoffMs * 2 ** (attempt - 2));
