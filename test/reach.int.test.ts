@@ -76,6 +76,21 @@ describe('anti-disturbance', () => {
     if (timeline.items) expect(timeline.items[0]).toMatchObject({ status: 'suppressed', reason: 'blacklisted' });
   });
 
+  it('sends through the channel provider of the workspace (inbox: the inbox store)', async () => {
+    toNextLocal(12);
+    const ws = await newWorkspace(h);
+    const api = ws.api;
+    const w = await world(api, 2);
+    const inbox = (await expectOk(await api.post('/v1/templates', { name: 'in', channel: 'inbox', content: { title: 'Hello', body: 'Hi {{ user.externalId }}' } }))).json();
+    await expectOk(await api.post('/v1/users/u-1/unsubscribe', { channel: 'inbox' }));
+    const c = await campaignWith(api, { segment: w.segment, template: inbox }, [{ channel: 'inbox' }]);
+    await approve(api, c.id);
+    await h.drain();
+    expect((await api.get('/v1/inbox/u-0')).json()).toMatchObject({ unread: 1, items: [{ title: 'Hello', body: 'Hi u-0' }] });
+    expect((await api.get('/v1/inbox/u-1')).json().items).toHaveLength(0);
+    expect(await report(api, c.tasks[0]!)).toMatchObject({ sent: 1, suppressed: { unsubscribed: 1 } });
+  });
+
   it('caps per task, per channel and globally in workspace-local days, counted at the day boundary', async () => {
     toNextLocal(23, 59); // 23:59 in Shanghai
     const ws = await newWorkspace(h);

@@ -7,9 +7,8 @@ import * as segments from '../audiences/segments.service.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as templates from '../templates/templates.service.ts';
 import * as links from '../links/links.service.ts';
-import { addressFor, type OutgoingMessage, type Provider } from '../channels/providers.ts';
-import { sandboxProvider } from '../channels/sandbox/sandbox.provider.ts';
-import type { Channel } from '../channels/channels.schema.ts';
+import { addressFor, type OutgoingMessage } from '../channels/providers.ts';
+import * as channels from '../channels/channels.service.ts';
 import * as policies from '../policies/policies.service.ts';
 import type { TakeItem } from '../platform/counters/counters.port.ts';
 import * as caps from './caps.ts';
@@ -22,8 +21,6 @@ import * as repo from './delivery.repo.ts';
  * renders, shortens links and sends. Each (run, user) has one message row, created with its
  * unique key, so a retried or crashed batch resumes without sending anyone twice.
  */
-
-const providerFor = (_workspaceId: string, _channel: Channel): Provider => sandboxProvider;
 
 /** Creates a run for (task, time) and queues it, in the caller's transaction. Idempotent. */
 export async function scheduleRun(p: Platform, tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date; priority: number }): Promise<void> {
@@ -270,7 +267,8 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
     }
   }
   await links.insertLinks(tx, newLinks);
-  const provider = providerFor(ws, task.channel);
+  // The workspace's provider chain for the channel (rate limit, fallback), or the sandbox.
+  const provider = await channels.providerFor(tx, ws, task.channel);
   const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];
   const byId = new Map(outgoing.map((o) => [o.messageId, o]));
   const userOf = new Map(queued.map((q) => [q.id, q.userId]));
