@@ -64,6 +64,20 @@ describe('provider configuration', () => {
     expect((await w.api.get(`/v1/providers/${prv.id}`)).statusCode).toBe(404);
   });
 
+  it('a provider whose credentials no longer decrypt is listed as unreadable and cannot send until PATCHed', async () => {
+    const w = await newWorkspace(h);
+    const prv = (await expectOk(await w.api.post('/v1/providers', webhookBody()))).json();
+    const other = (await expectOk(await w.api.post('/v1/providers', webhookBody({ name: 'Other' })))).json();
+    // What a different MARKETLOOP_SECRET_KEY amounts to: the stored box of another row does not open here.
+    const foreign = await h.p.db.selectFrom('providers').select('credentialsEnc').where('id', '=', other.id).executeTakeFirstOrThrow();
+    await h.p.db.updateTable('providers').set({ credentialsEnc: foreign.credentialsEnc, priority: 99 }).where('id', '=', prv.id).execute();
+    expect((await w.api.get(`/v1/providers/${prv.id}`)).json().credentials).toEqual({ secret: 'unreadable' });
+    await expect(channels.providerFor(h.p.db, w.id, 'webhook')).rejects.toMatchObject({ code: 'provider_credentials_unreadable' });
+    expect((await w.api.patch(`/v1/providers/${prv.id}`, { name: 'x' })).json().error.code).toBe('provider_credentials_unreadable');
+    await expectOk(await w.api.patch(`/v1/providers/${prv.id}`, { credentials: { secret: secretB } }));
+    expect((await channels.providerFor(h.p.db, w.id, 'webhook')).name).toBe(`webhook:${prv.id}`);
+  });
+
   it('is admin-only and workspace-isolated (404 for another workspace ids)', async () => {
     const a = await newWorkspace(h);
     const b = await newWorkspace(h);

@@ -56,10 +56,12 @@ const plat = (): Platform => {
 const aad = (workspaceId: string, id: string) => `provider:${workspaceId}:${id}`;
 
 function view(p: Platform, r: repo.ProviderRow) {
-  const creds = readCredentials(p, r);
+  // A provider whose credentials no longer open (the secret key changed) is still listed, so it can be fixed with PATCH.
+  let creds: Record<string, unknown> | null = null;
+  try { creds = readCredentials(p, r); } catch { /* shown as unreadable */ }
   return {
     id: r.id, channel: r.channel as Channel, type: r.type as ProviderType, name: r.name,
-    credentials: Object.fromEntries(Object.entries(creds).map(([k, v]) => [k, mask(v)])),
+    credentials: Object.fromEntries(r.credentialKeys.map((k) => [k, creds ? mask(creds[k]) : 'unreadable'])),
     settings: r.settings as Record<string, unknown>, rateLimitPerSecond: r.rateLimitPerSecond, fallbackProviderId: r.fallbackProviderId,
     priority: r.priority, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
   };
