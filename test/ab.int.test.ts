@@ -5,7 +5,8 @@ import { expectOk } from './support/fixtures.ts';
 
 /** A/B variants and a control group (issue 4): deterministic per (task, user), stable across runs, byVariant in the report. */
 let h: Harness;
-beforeAll(async () => { h = await createHarness(); });
+// Caps go through whichever Counters adapter the configuration picks: Redis when REDIS_URL is set.
+beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
 afterAll(async () => { await h.close(); });
 
 function toNextLocal(hour: number): void {

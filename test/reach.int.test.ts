@@ -8,8 +8,11 @@ import { expectOk } from './support/fixtures.ts';
  * day boundaries, priority between tasks, quiet hours across midnight in Asia/Shanghai.
  */
 let h: Harness;
-beforeAll(async () => { h = await createHarness(); });
+// Caps go through whichever Counters adapter the configuration picks: Redis when REDIS_URL is set.
+beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
 afterAll(async () => { await h.close(); });
+
+it('runs on the configured counters adapter', () => { expect(h.p.counters.kind).toBe(process.env.REDIS_URL ? 'redis' : 'postgres'); });
 
 const TZ = 'Asia/Shanghai';
 /** Moves the manual clock forward to the next given local time in Shanghai. */

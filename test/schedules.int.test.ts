@@ -5,7 +5,8 @@ import { expectOk } from './support/fixtures.ts';
 
 /** Recurring schedules (issue 4): cron in the workspace timezone, fresh snapshots, missed runs once, until, pause. */
 let h: Harness;
-beforeAll(async () => { h = await createHarness(); });
+// Caps go through whichever Counters adapter the configuration picks: Redis when REDIS_URL is set.
+beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
 afterAll(async () => { await h.close(); });
 
 const TZ = 'Asia/Shanghai';
