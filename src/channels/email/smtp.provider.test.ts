@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../providers.ts';
 import { smtpProvider, smtpSettings } from './smtp.provider.ts';
+import { mimeHeader } from './smtp-peer.start.ts';
 
 // A real SMTP server (the smtp-server package) in a child process; each received message
 // comes back as a JSON line with its raw MIME.
@@ -43,7 +44,7 @@ describe('SMTP provider against a real SMTP server process', () => {
     expect(got.from).toBe('news@shop.example');
     const [head, ...rest] = got.raw.split('\r\n\r\n');
     const body = rest.join('\r\n\r\n');
-    const header = (name: string) => new RegExp(`^${name}: (.*(?:\\r\\n[ \\t].*)*)`, 'mi').exec(head!)?.[1]?.replace(/\r\n[ \t]+/g, ' ');
+    const header = (name: string) => mimeHeader(`${head}\r\n\r\n`, name);
     expect(header('Subject')).toBe('Spring sale for Ann');
     expect(header('From')).toBe('Shop <news@shop.example>');
     expect(header('List-Unsubscribe')).toBe('<https://ml.test/u?t=tok-501>');
