@@ -22,6 +22,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every variable the platform reads (README "Configuration" must list exactly these). */
+export const envVarNames = (): string[] => Object.keys(envSchema.shape);
+
 export interface Config {
   port: number;
   host: string;
