@@ -96,9 +96,10 @@ export async function seedDemo(p: Platform, o: SeedDemoOptions): Promise<SeedDem
     }
   };
   await Promise.all(Array.from({ length: INGEST_CONCURRENCY }, worker));
-  // Fresh planner statistics after a bulk load (PostgreSQL's own advice for bulk loads): with a
-  // workspace the statistics have not seen yet, the planner probes events by (workspace, name)
-  // once per user, and the first segments below take ~20 s instead of ~50 ms.
+  // Fresh planner statistics after a bulk load (PostgreSQL's own advice for bulk loads): while
+  // the statistics do not cover this workspace, the planner answers "2+ orders" by scanning
+  // the workspace's order_paid events once per user, and the first segment below takes ~20 s
+  // instead of ~50 ms (docs/benchmarks.md, "segment computation right after a bulk load").
   await p.pool.query('analyze users, events, orders');
 
   await seedWorkspaceObjects(p, ws.who, anchor);
