@@ -90,6 +90,7 @@ describe('the first closed loop', () => {
     expect(loc.searchParams.get('mlm')).toBe(gz3.messageId);
     expect(loc.searchParams.get('utm_campaign')).toBe(cid);
     await h.app.inject({ method: 'GET', url: `/l/${code}` }); // a second click: still one clicker
+    await h.drain(); // the click log is written just after the redirect answers
     const timeline = (await api.get('/v1/users/gz-3/events?name=%24link_clicked')).json();
     expect(timeline.items).toHaveLength(2);
     expect((await h.app.inject({ method: 'GET', url: '/l/doesnotexist' })).statusCode).toBe(404);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
-import { LinkResolver } from './links.service.ts';
+import { flushClicks, LinkResolver } from './links.service.ts';
 
 const notFoundPage = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>Link not found</title><body style="font-family:system-ui;text-align:center;padding:3em">
@@ -9,6 +9,8 @@ const notFoundPage = `<!doctype html><html lang="en"><meta charset="utf-8"><meta
 
 export const linksRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   const resolver = new LinkResolver(p);
+  // A clean stop writes the queued clicks before the database goes away.
+  app.addHook('onClose', async () => flushClicks(p));
   app.get('/l/:code', {
     config: { auth: 'public' },
     schema: { tags: ['links'], summary: 'Short-link redirect: 302 to the target, records $link_clicked', params: z.strictObject({ code: z.string().min(1).max(64) }) },

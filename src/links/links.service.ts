@@ -15,7 +15,18 @@ export const shortUrl = (p: Platform, code: string): string => `${p.config.publi
 
 export const insertLinks = (tx: Tx, rows: NewLink[]) => repo.insertLinks(tx, rows);
 
-type Resolved = NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>>;
+type Resolved = NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>> & { target: string };
+
+// One recorder per platform: the redirect route queues into it, shutdown and tests flush it.
+const recorders = new WeakMap<Platform, ClickRecorder>();
+const recorderOf = (p: Platform): ClickRecorder => {
+  let r = recorders.get(p);
+  if (!r) recorders.set(p, (r = new ClickRecorder(p.db, p.log)));
+  return r;
+};
+
+/** Writes every queued click now (on shutdown; tests call it before reading click events). */
+export const flushClicks = (p: Platform): Promise<void> => recorderOf(p).flush();
 
 /**
  * Redirect resolution with an in-process cache: a link never changes once written, so a hot
@@ -23,9 +34,9 @@ type Resolved = NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>>;
  */
 export class LinkResolver {
   private cache = new Map<string, Resolved>();
-  readonly clicks: ClickRecorder;
+  private readonly clicks: ClickRecorder;
   constructor(private readonly p: Platform, private readonly max = 100_000) {
-    this.clicks = new ClickRecorder(p.db, p.log);
+    this.clicks = recorderOf(p);
   }
 
   async resolve(code: string): Promise<Resolved | null> {
@@ -34,12 +45,14 @@ export class LinkResolver {
     const row = await repo.linkByCode(this.p.db, code);
     if (!row) return null;
     if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(code, row);
-    return row;
+    // The target never changes either: build it once, not per click.
+    const resolved = { ...row, target: LinkResolver.target(row) };
+    this.cache.set(code, resolved);
+    return resolved;
   }
 
   /** The target with campaign and message parameters appended (existing ones kept). */
-  static target(link: Resolved): string {
+  static target(link: NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>>): string {
     let u: URL;
     try {
       u = new URL(link.url);
@@ -62,6 +75,6 @@ export class LinkResolver {
       workspaceId: link.workspaceId, messageId: link.messageId, userId: link.userId, code, url: link.url,
       campaignId: link.campaignId, taskId: link.taskId, at: this.p.clock.now(), ip: meta.ip, userAgent: meta.userAgent,
     });
-    return LinkResolver.target(link);
+    return link.target;
   }
 }

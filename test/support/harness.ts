@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/bootstrap.ts';
 import { buildApp } from '../../src/http/app.ts';
+import { flushClicks } from '../../src/links/links.service.ts';
 import { ManualClock } from '../../src/platform/clock.ts';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
 import { testJobsSchema } from './jobs-schema.ts';
@@ -38,7 +39,10 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const app = await buildApp(rt.platform, { logger: !!process.env.TEST_LOG_LEVEL });
   return {
     rt, p: rt.platform, app, clock, rootKey, config,
-    drain: () => rt.platform.jobs.drain(clock.now()),
+    drain: async () => {
+      await flushClicks(rt.platform);
+      await rt.platform.jobs.drain(clock.now());
+    },
     close: async () => {
       await app.close();
       // The fork's queue is reused by its next test file: leave it empty.
