@@ -142,15 +142,19 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
       const queued = userIds.length ? await repo.claimMessages(tx, { workspaceId: ws, runId, taskId: task.id, campaignId: campaign.id, channel: task.channel, userIds, now }) : [];
       await deliver(p, tx, run, campaign, task, queued, now, taken);
       await repo.finishBatch(tx, runId, batchNo, now);
-      if (await repo.finishRunIfDone(tx, runId, now)) {
-        await campaigns.setTaskStatus(tx, ws, task.id, 'completed', now);
-        await wakeLowerRuns(p, tx, run);
-      }
+      await completeRunIfDone(p, tx, run, now);
     });
   } catch (err) {
     await caps.giveBack(p.counters, taken);
     throw err;
   }
+}
+
+/** Closes the run when nothing is pending or deferred: its task completes, lower runs wake. */
+async function completeRunIfDone(p: Platform, tx: Tx, run: RunRow, now: Date): Promise<void> {
+  if (!(await repo.finishRunIfDone(tx, run.id, now))) return;
+  await campaigns.setTaskStatus(tx, run.workspaceId, run.taskId, 'completed', now);
+  await wakeLowerRuns(p, tx, run);
 }
 
 /** Sends a run's messages deferred by quiet hours, checking every rule again (they may have changed). */
@@ -172,10 +176,7 @@ async function sendDeferred(p: Platform, runId: string): Promise<void> {
       const waiting = await repo.deferredMessages(tx, ws, runId);
       await deliver(p, tx, run, campaign, task, waiting, now, taken);
       await repo.recountDeferred(tx, runId);
-      if (await repo.finishRunIfDone(tx, runId, now)) {
-        await campaigns.setTaskStatus(tx, ws, task.id, 'completed', now);
-        await wakeLowerRuns(p, tx, run);
-      }
+      await completeRunIfDone(p, tx, run, now);
     });
   } catch (err) {
     await caps.giveBack(p.counters, taken);
