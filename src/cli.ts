@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, type Runtime } from './bootstrap.ts';
+import { consoleBuildIsStale } from './platform/console-build.ts';
 import { buildApp } from './http/app.ts';
 import { loadConfig } from './platform/config.ts';
 import { seedDemo } from './demo/seed-demo.ts';
@@ -13,21 +13,9 @@ import type { Platform } from './platform/context.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [command = 'start', ...args] = process.argv.slice(2);
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds the console when web/dist is missing or older than its sources (first `npm start`). */
 function ensureConsoleBuilt(): void {
-  const src = join(root, 'web/src');
-  const built = join(root, 'web/dist/index.html');
-  if (!existsSync(src)) return;
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(src)) return;
+  if (!consoleBuildIsStale(root)) return;
   process.stdout.write('Building the console (first start or changed sources)…\n');
   const r = spawnSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'web/vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: root });
   if (r.status !== 0) process.stderr.write('Console build failed; the API still starts.\n');

@@ -1,7 +1,7 @@
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
+import { moveToNextLocal } from './support/time.ts';
 
 /** A/B variants and a control group (issue 4): deterministic per (task, user), stable across runs, byVariant in the report. */
 let h: Harness;
@@ -9,12 +9,7 @@ let h: Harness;
 beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
 afterAll(async () => { await h.close(); });
 
-function toNextLocal(hour: number): void {
-  const now = DateTime.fromJSDate(h.clock.now(), { zone: 'Asia/Shanghai' });
-  let t = now.set({ hour, minute: 0, second: 0, millisecond: 0 });
-  if (t <= now) t = t.plus({ days: 1 });
-  h.clock.set(t.toJSDate());
-}
+const toNextLocal = (hour: number, minute = 0): void => moveToNextLocal(h.clock, hour, minute);
 
 describe('A/B variants and control group', () => {
   it('splits by weight, holds out the control group, keeps each user in one group across runs', async () => {

@@ -1,7 +1,7 @@
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
+import { moveToNextLocal } from './support/time.ts';
 
 /**
  * Anti-disturbance in delivery (issue 4): the order of checks, caps on the Counters port at
@@ -14,14 +14,7 @@ afterAll(async () => { await h.close(); });
 
 it('runs on the configured counters adapter', () => { expect(h.p.counters.kind).toBe(process.env.REDIS_URL ? 'redis' : 'postgres'); });
 
-const TZ = 'Asia/Shanghai';
-/** Moves the manual clock forward to the next given local time in Shanghai. */
-function toNextLocal(hour: number, minute = 0): void {
-  const now = DateTime.fromJSDate(h.clock.now(), { zone: TZ });
-  let t = now.set({ hour, minute, second: 0, millisecond: 0 });
-  if (t <= now) t = t.plus({ days: 1 });
-  h.clock.set(t.toJSDate());
-}
+const toNextLocal = (hour: number, minute = 0): void => moveToNextLocal(h.clock, hour, minute);
 
 async function world(api: Client, n: number, extra: Record<string, unknown>[] = []) {
   const users = [...Array.from({ length: n }, (_, i) => ({ externalId: `u-${i}`, phone: `1370000${String(i).padStart(4, '0')}`, attributes: { city: 'SZ' } })), ...extra];

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
+import { moveToNextLocal } from './support/time.ts';
 
 /** Recurring schedules (issue 4): cron in the workspace timezone, fresh snapshots, missed runs once, until, pause. */
 let h: Harness;
@@ -10,12 +11,7 @@ beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_
 afterAll(async () => { await h.close(); });
 
 const TZ = 'Asia/Shanghai';
-function toNextLocal(hour: number, minute = 0): void {
-  const now = DateTime.fromJSDate(h.clock.now(), { zone: TZ });
-  let t = now.set({ hour, minute, second: 0, millisecond: 0 });
-  if (t <= now) t = t.plus({ days: 1 });
-  h.clock.set(t.toJSDate());
-}
+const toNextLocal = (hour: number, minute = 0): void => moveToNextLocal(h.clock, hour, minute);
 const DAY = 86_400_000;
 
 async function setup(api: Client, schedule: Record<string, unknown>, endDays = 30) {

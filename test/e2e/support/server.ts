@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { consoleBuildIsStale } from '../../../src/platform/console-build.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -29,15 +30,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -51,8 +43,7 @@ function run(cmd: string, args: string[]): Promise<void> {
  * do the same, but there a failed build only warns; here it fails the test with vite's output.
  */
 export async function ensureConsoleBuilt(): Promise<void> {
-  const built = join(repoRoot, 'web/dist/index.html');
-  if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(repoRoot, 'web/src'))) return;
+  if (!consoleBuildIsStale(repoRoot)) return;
   await run(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(repoRoot, 'web/vite.config.ts'), '--logLevel', 'warn']);
 }
 
