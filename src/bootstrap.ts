@@ -17,6 +17,10 @@ import { registerDeliveryJobs } from './delivery/delivery.service.ts';
 import { registerChannels } from './channels/channels.service.ts';
 import { registerMaintenanceJobs } from './platform/maintenance.ts';
 import { registerWorkspaceJobs } from './workspaces/workspaces.service.ts';
+import { registerAlertJobs } from './alerts/alerts.jobs.ts';
+import { registerCouponJobs } from './coupons/coupons.jobs.ts';
+import { registerLotteryJobs } from './lotteries/lotteries.jobs.ts';
+import { registerPointsJobs } from './points/points.jobs.ts';
 
 /**
  * The composition root: database (embedded unless DATABASE_URL), migrations, job queue,
@@ -62,6 +66,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     registerChannels(platform);
     registerMaintenanceJobs(platform);
     registerWorkspaceJobs(platform);
+    registerCouponJobs(platform);
+    registerLotteryJobs(platform);
+    registerPointsJobs(platform);
+    registerAlertJobs(platform);
     return {
       platform,
       newRootKey: root.generated ? root.key : undefined,

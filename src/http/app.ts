@@ -24,6 +24,12 @@ import { linksRoutes } from '../links/links.routes.ts';
 import { policiesRoutes } from '../policies/policies.routes.ts';
 import { templatesRoutes } from '../templates/templates.routes.ts';
 import { workspacesRoutes } from '../workspaces/workspaces.routes.ts';
+import { alertsRoutes } from '../alerts/alerts.routes.ts';
+import { couponsRoutes } from '../coupons/coupons.routes.ts';
+import { h5Routes } from '../h5/h5.routes.ts';
+import { lotteriesRoutes } from '../lotteries/lotteries.routes.ts';
+import { pointsRoutes } from '../points/points.routes.ts';
+import { referralsRoutes } from '../referrals/referrals.routes.ts';
 
 const webDist = join(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
@@ -71,7 +77,8 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
   app.get('/health', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, channelsRoutes, linksRoutes, analyticsRoutes, jobsStatusRoutes, policiesRoutes]) {
+  for (const routes of [workspacesRoutes, customersRoutes, audiencesRoutes, templatesRoutes, campaignsRoutes, sandboxRoutes, channelsRoutes, linksRoutes, analyticsRoutes, jobsStatusRoutes, policiesRoutes,
+    couponsRoutes, lotteriesRoutes, pointsRoutes, referralsRoutes, alertsRoutes, h5Routes]) {
     await app.register(routes, { p });
   }
 

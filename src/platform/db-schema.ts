@@ -1,14 +1,19 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AudiencesTables } from './db-schema/audiences.ts';
+import type { CouponsTables } from './db-schema/coupons.ts';
+import type { H5Tables } from './db-schema/h5.ts';
+import type { LotteriesTables } from './db-schema/lotteries.ts';
+import type { ReachTables } from './db-schema/reach.ts';
 
 /**
  * Kysely's view of the tables created by ./migrations (camelCase; CamelCasePlugin maps to
  * snake_case columns). Kept beside the migrations because both describe the same schema.
  */
-type Json = unknown;
-type Ts = ColumnType<Date, Date | string, Date | string>;
-type TsDefault = ColumnType<Date, Date | string | undefined, Date | string>;
-type Int8 = ColumnType<string, number | string | bigint, number | string | bigint>;
-type Int8Id = ColumnType<string, never, never>;
+export type Json = unknown;
+export type Ts = ColumnType<Date, Date | string, Date | string>;
+export type TsDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+export type Int8 = ColumnType<string, number | string | bigint, number | string | bigint>;
+export type Int8Id = ColumnType<string, never, never>;
 
 export interface WorkspacesTable {
   id: string;
@@ -372,7 +377,8 @@ export interface InboxMessagesTable {
   createdAt: Ts;
 }
 
-export interface Database {
+/** Later domains keep their tables in ./db-schema/<domain>.ts so their work never collides here. */
+export interface Database extends CouponsTables, LotteriesTables, ReachTables, AudiencesTables, H5Tables {
   workspaces: WorkspacesTable;
   apiKeys: ApiKeysTable;
   consoleUsers: ConsoleUsersTable;

@@ -12,6 +12,7 @@ import { NotFoundPage } from './layout/NotFoundPage.tsx';
 import { SegmentCreatePage } from './segments/SegmentCreatePage.tsx';
 import { SegmentDetailPage } from './segments/SegmentDetailPage.tsx';
 import { SegmentsPage } from './segments/SegmentsPage.tsx';
+import { rewardsRoutes } from './rewards/routes.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
 import { TemplateEditorPage } from './templates/TemplateEditorPage.tsx';
 import { TemplatesPage } from './templates/TemplatesPage.tsx';
@@ -40,6 +41,7 @@ export function App() {
               <Route path="campaigns" element={<CampaignsPage />} />
               <Route path="campaigns/new" element={<CampaignCreatePage />} />
               <Route path="campaigns/:id" element={<CampaignDetailPage />} />
+              {rewardsRoutes}
               <Route path="settings" element={<SettingsPage />} />
               <Route path="home" element={<Navigate to="/" replace />} />
               <Route path="*" element={<NotFoundPage />} />

@@ -5,6 +5,11 @@ import * as m0003 from './0003-audiences.ts';
 import * as m0004 from './0004-counters.ts';
 import * as m0005 from './0005-reach.ts';
 import * as m0006 from './0006-channels.ts';
+import * as m0007 from './0007-coupons.ts';
+import * as m0008 from './0008-lotteries-points.ts';
+import * as m0009 from './0009-reach-more.ts';
+import * as m0010 from './0010-audiences-scale.ts';
+import * as m0011 from './0011-h5.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +19,9 @@ export const migrations: Record<string, Migration> = {
   '0004-counters': m0004,
   '0005-reach': m0005,
   '0006-channels': m0006,
+  '0007-coupons': m0007,
+  '0008-lotteries-points': m0008,
+  '0009-reach-more': m0009,
+  '0010-audiences-scale': m0010,
+  '0011-h5': m0011,
 };

@@ -1,5 +1,8 @@
+import { rewardsEnUS } from '../rewards/i18n.ts';
+
 /** English strings. zh-CN.ts has exactly the same keys (checked by its type). */
 export const enUS = {
+  ...rewardsEnUS,
   'common.save': 'Save',
   'common.cancel': 'Cancel',
   'common.retry': 'Retry',

@@ -6,12 +6,13 @@ import { api, setUnauthorizedHandler } from '../api/client.ts';
 import type { Me } from '../api/types.ts';
 import { useAsync } from '../common/use-async.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
+import { rewardsMenuItems } from '../rewards/routes.tsx';
 import { LanguageSwitch } from './LanguageSwitch.tsx';
 import { MeContext } from './me-context.ts';
 
 const { Header, Sider, Content } = Layout;
 
-const sections = ['/', '/users', '/segments', '/templates', '/campaigns', '/settings'] as const;
+const sections = ['/', '/users', '/segments', '/templates', '/campaigns', '/rewards', '/settings'] as const;
 
 function sectionOf(pathname: string): string {
   const hit = sections.filter((s) => s !== '/' && (pathname === s || pathname.startsWith(`${s}/`)));
@@ -39,6 +40,7 @@ export function AppLayout() {
     { key: '/segments', icon: <AppstoreOutlined />, label: t('menu.segments') },
     { key: '/templates', icon: <MessageOutlined />, label: t('menu.templates') },
     { key: '/campaigns', icon: <NotificationOutlined />, label: t('menu.campaigns') },
+    ...rewardsMenuItems(t),
     { key: '/settings', icon: <SettingOutlined />, label: t('menu.settings') },
   ], [t]);
 

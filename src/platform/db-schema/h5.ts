@@ -1,0 +1,3 @@
+/** Kysely view of the h5 tables (see the matching migration). Merged into Database in ../db-schema.ts. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface H5Tables {}

@@ -1,0 +1,4 @@
+import type { Platform } from '../platform/context.ts';
+
+/** Background jobs of this domain (expiry, reconciliation, monitors): registered by bootstrap.ts. */
+export function registerPointsJobs(_p: Platform): void {}
