@@ -1,8 +1,12 @@
+import { reachEnUS } from '../campaigns/i18n.ts';
 import { rewardsEnUS } from '../rewards/i18n.ts';
+import { segmentsEnUS } from '../segments/i18n.ts';
 
 /** English strings. zh-CN.ts has exactly the same keys (checked by its type). */
 export const enUS = {
   ...rewardsEnUS,
+  ...segmentsEnUS,
+  ...reachEnUS,
   'common.save': 'Save',
   'common.cancel': 'Cancel',
   'common.retry': 'Retry',

@@ -1,9 +1,13 @@
+import { reachZhCN } from '../campaigns/i18n.ts';
 import { rewardsZhCN } from '../rewards/i18n.ts';
+import { segmentsZhCN } from '../segments/i18n.ts';
 import type { MessageKey } from './en-US.ts';
 
 /** 简体中文。键与 en-US.ts 完全相同（由类型检查保证）。 */
 export const zhCN: Record<MessageKey, string> = {
   ...rewardsZhCN,
+  ...segmentsZhCN,
+  ...reachZhCN,
   'common.save': '保存',
   'common.cancel': '取消',
   'common.retry': '重试',
