@@ -1,4 +1,8 @@
+import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
+import { expireDue } from './points.service.ts';
 
-/** Background jobs of this domain (expiry, reconciliation, monitors): registered by bootstrap.ts. */
-export function registerPointsJobs(_p: Platform): void {}
+/** Points expiry: every 10 minutes the lapsed lots are expired (idempotent per lot). */
+export function registerPointsJobs(p: Platform): void {
+  p.jobs.define({ name: 'points.expire', payload: z.object({}).passthrough(), cron: '*/10 * * * *', handle: async () => { await expireDue(p); } });
+}
