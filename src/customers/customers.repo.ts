@@ -80,18 +80,29 @@ const eventArrays = (rows: EventRow[]) => ({
   p: rows.map((r) => r.properties), m: rows.map((r) => r.messageId),
 });
 
-/** Inserts events; a repeated messageId is skipped by the unique index. Returns how many were new, per name. */
-export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]): Promise<Map<string, number>> {
-  if (rows.length === 0) return new Map();
+/** What an insert stored: new events per name, and the ids of those whose name an event hook wants. */
+export interface Stored {
+  counts: Map<string, number>;
+  hooked: { id: string; name: string }[];
+}
+
+const storedOf = (rows: { name: string; n: number; ids: (string | number)[] | null }[]): Stored => ({
+  counts: new Map(rows.map((x) => [x.name, x.n])),
+  hooked: rows.flatMap((x) => (x.ids ?? []).map((id) => ({ id: String(id), name: x.name }))),
+});
+
+/** Inserts events; a repeated messageId is skipped by the unique index. `hookedNames`: names whose new ids to return. */
+export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
+  if (rows.length === 0) return { counts: new Map(), hooked: [] };
   const a = eventArrays(rows);
-  const r = await sql<{ name: string; n: number }>`
+  const r = await sql<{ name: string; n: number; ids: string[] | null }>`
     with ins as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
       select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
       on conflict (workspace_id, message_id) where message_id is not null do nothing
-      returning name
-    ) select name, count(*)::int as n from ins group by name`.execute(tx);
-  return new Map(r.rows.map((x) => [x.name, x.n]));
+      returning id, name
+    ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ins group by name`.execute(tx);
+  return storedOf(r.rows);
 }
 
 /**
@@ -99,15 +110,15 @@ export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]
  * messageId), then roll the new orders into the buyer's profile — one statement, so a
  * retried batch can never count an order twice.
  */
-export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: EventRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
+export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
+  if (rows.length === 0) return { counts: new Map(), hooked: [] };
   const a = eventArrays(rows);
-  const r = await sql<{ n: number }>`
+  const r = await sql<{ name: string; n: number; ids: string[] | null }>`
     with ev as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
       select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
       on conflict (workspace_id, message_id) where message_id is not null do nothing
-      returning user_id, ts, properties
+      returning id, name, user_id, ts, properties
     ), ord as (
       insert into orders (workspace_id, order_id, user_id, amount, paid_at, coupon_code, first_order)
       select ${workspaceId}, ev.properties->>'orderId', ev.user_id, (ev.properties->>'amount')::bigint, ev.ts,
@@ -127,8 +138,8 @@ export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: Event
         last_order_at = greatest(u.last_order_at, agg.last_at)
       from agg where u.id = agg.user_id and u.workspace_id = ${workspaceId}
       returning 1
-    ) select (select count(*) from ev)::int as n`.execute(tx);
-  return r.rows[0]!.n;
+    ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ev group by name`.execute(tx);
+  return storedOf(r.rows);
 }
 
 export const userByExternalId = (tx: Tx, workspaceId: string, externalId: string) =>

@@ -8,6 +8,9 @@ import { ANONYMOUS_PREFIX, type EventInput, type UserInput, type UserView } from
 import { recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
 import * as catalog from './catalog.repo.ts';
 import * as identities from './identities.repo.ts';
+import { enqueueEventHooks, wantedNames } from './event-hooks.ts';
+
+export { invalidateEventHooks, registerEventHook, type EventHook, type IngestedEvent } from './event-hooks.ts';
 
 export { attributeTypes, eventPropertyTypes } from './attributes.service.ts';
 export type { ValueType } from './attribute-types.ts';
@@ -52,6 +55,8 @@ export async function upsertUsersIn(tx: Tx, workspaceId: string, users: UserInpu
 export async function ingestEvents(p: Platform, who: Principal, events: EventInput[]): Promise<{ accepted: number; deduplicated: number }> {
   const now = p.clock.now();
   const ws = who.workspaceId;
+  const wanted = await wantedNames(p, ws);
+  const hookedNames = [...wanted.all];
   const externalIds = new Set<string>();
   const anonymousIds = new Set<string>();
   for (const e of events) {
@@ -72,29 +77,34 @@ export async function ingestEvents(p: Platform, who: Principal, events: EventInp
       (e.name === 'order_paid' ? orders : others).push(row);
     }
     const types = await recordEventPropertyTypes(tx, ws, events.map((e) => ({ name: e.name, properties: e.properties ?? {} })), now);
-    const counts = await repo.insertEvents(tx, ws, others);
-    const paid = await repo.insertOrderEvents(tx, ws, orders);
-    if (paid > 0) counts.set('order_paid', (counts.get('order_paid') ?? 0) + paid);
+    const stored = await repo.insertEvents(tx, ws, others, hookedNames);
+    const paid = await repo.insertOrderEvents(tx, ws, orders, hookedNames);
+    const counts = stored.counts;
+    for (const [name, n] of paid.counts) counts.set(name, (counts.get(name) ?? 0) + n);
     await catalog.addEventCounts(tx, ws, counts, now);
-    const stored = [...counts.values()].reduce((a, b) => a + b, 0);
-    return { result: { accepted: events.length, deduplicated: events.length - stored }, types };
+    await enqueueEventHooks(p, tx, ws, wanted, [...stored.hooked, ...paid.hooked]);
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    return { result: { accepted: events.length, deduplicated: events.length - total }, types };
   });
   types.afterCommit();
   return result;
 }
 
 /**
- * Events the platform itself records ($message_sent, $link_clicked, …) inside the caller's
- * transaction, with their property types and catalog counts.
+ * Events the platform itself records ($message_sent, $h5_view, …) inside the caller's
+ * transaction, with their property types and catalog counts. Given the platform `p`, event
+ * hooks see them too (event-hooks.ts); delivery's own $message_* events pass none.
  */
-export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { userId: string; name: `$${string}`; ts: Date; properties: Record<string, unknown>; messageId?: string }[]): Promise<void> {
+export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { userId: string; name: `$${string}`; ts: Date; properties: Record<string, unknown>; messageId?: string }[], p?: Platform): Promise<void> {
   if (rows.length === 0) return;
   const now = rows[0]!.ts;
   // The caller owns the transaction, so the names are remembered now; were it to roll back,
   // the cache entry expires within a minute and the next such event types them again.
   (await recordEventPropertyTypes(tx, workspaceId, rows, now)).afterCommit();
-  const counts = await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: toJsonb(r.properties), messageId: r.messageId ?? null })));
-  await catalog.addEventCounts(tx, workspaceId, counts, now);
+  const wanted = p ? await wantedNames(p, workspaceId) : undefined;
+  const stored = await repo.insertEvents(tx, workspaceId, rows.map((r) => ({ userId: r.userId, name: r.name, ts: r.ts, properties: toJsonb(r.properties), messageId: r.messageId ?? null })), wanted ? [...wanted.all] : []);
+  await catalog.addEventCounts(tx, workspaceId, stored.counts, now);
+  if (p && wanted) await enqueueEventHooks(p, tx, workspaceId, wanted, stored.hooked);
 }
 
 type UserRowDb = NonNullable<Awaited<ReturnType<typeof repo.userByExternalId>>>;
