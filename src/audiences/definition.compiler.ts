@@ -8,7 +8,9 @@ import { typedCondition, typedJsonCondition, untypedJsonCondition, type ValueTyp
 /**
  * Compiles a definition into ONE SQL boolean expression over the users row `u`. The same
  * expression answers "who is in it" (segment computation) and "is this user in it"
- * (single-user evaluation), so both answers always agree.
+ * (single-user evaluation, with ctx.userId narrowing every subquery to that user), so both
+ * answers always agree. Behaviour and segment nodes are set tests `u.id [not] in (…)`, so a
+ * computation over a million users is a few hash joins, not a million correlated probes.
  */
 export type SegmentTarget =
   /** Members of its current snapshot. */
@@ -22,6 +24,11 @@ export interface CompileContext {
   workspaceId: string;
   timezone: string;
   now: Date;
+  /**
+   * Set for a single-user evaluation: every subquery (events, snapshot members) is narrowed to
+   * this user id, so the answer is a few index probes; unset, each is one set-based pass.
+   */
+  userId?: string;
   /** A segment of this workspace, or null when there is none with this id here. */
   segment(segmentId: string): Promise<SegmentTarget | null>;
   /** Declared or inferred type of a custom attribute; undefined when not known yet. */
@@ -75,7 +82,9 @@ async function segmentReference(id: string, ctx: CompileContext, path: Path, via
   const target = await ctx.segment(id);
   if (!target) return invalid(path, `Segment ${id} does not exist.`);
   if (target.kind === 'snapshot') {
-    return sql`exists (select 1 from segment_members sm where sm.snapshot_id = ${target.snapshotId}::bigint and sm.user_id = u.id)`;
+    // A set test (hash semi-join or hashed subplan over the snapshot), not a probe per user.
+    const one = ctx.userId === undefined ? sql`` : sql` and sm.user_id = ${ctx.userId}::bigint`;
+    return sql`(u.id in (select sm.user_id from segment_members sm where sm.snapshot_id = ${target.snapshotId}::bigint${one}))`;
   }
   if (target.kind === 'pending') return invalid(path, `Segment ${id} has not been computed yet; try again when its status is ready.`);
   try {

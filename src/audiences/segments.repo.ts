@@ -71,6 +71,15 @@ export const insertSnapshot = async (tx: Tx, workspaceId: string, segmentId: str
 export const setSnapshotCount = (tx: Tx, workspaceId: string, snapshotId: string, count: number) =>
   tx.updateTable('segmentSnapshots').set({ count }).where('workspaceId', '=', workspaceId).where('id', '=', snapshotId).execute();
 
+/**
+ * Memory for one set-based computation (this transaction only). A behaviour condition under
+ * `any` or `not` is a subplan `u.id [not] in (…)`, which PostgreSQL hashes only when the
+ * hash table fits in work_mem × hash_mem_multiplier; otherwise it rescans the subquery's
+ * result for every user (quadratic). 256 MB holds ~10M user ids, so the hashed form is kept
+ * at a million users; hash joins that need more spill to disk instead.
+ */
+export const allowSetMemory = (tx: Tx) => sql`set local work_mem = '256MB'`.execute(tx);
+
 /** Writes a snapshot of everyone matching `predicate` (an expression over users `u`). */
 export async function writeSnapshot(tx: Tx, workspaceId: string, segmentId: string, predicate: RawBuilder<unknown>, reason: string, now: Date): Promise<{ id: string; count: number }> {
   const id = await insertSnapshot(tx, workspaceId, segmentId, reason, now);

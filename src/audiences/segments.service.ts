@@ -42,12 +42,12 @@ function assertMayAuthor(who: Principal, kind: SegmentKind): void {
   }
 }
 
-async function compileContext(tx: Tx, workspaceId: string, now: Date): Promise<CompileContext> {
+async function compileContext(tx: Tx, workspaceId: string, now: Date, userId?: string): Promise<CompileContext> {
   const ws = await workspaces.settings(tx, workspaceId);
   let attributeTypes: Promise<Map<string, ValueType>> | undefined;
   const propertyTypes = new Map<string, Promise<Map<string, ValueType>>>();
   return {
-    workspaceId, timezone: ws.timezone, now,
+    workspaceId, timezone: ws.timezone, now, userId,
     segment: async (id): Promise<SegmentTarget | null> => {
       const s = await repo.segmentById(tx, workspaceId, id);
       if (!s) return null;
@@ -64,8 +64,8 @@ async function compileContext(tx: Tx, workspaceId: string, now: Date): Promise<C
 }
 
 /** Compiles a definition for this workspace now; throws `validation_failed` naming the bad path. */
-async function predicate(tx: Tx, workspaceId: string, definition: Definition, now: Date) {
-  return compile(definition, await compileContext(tx, workspaceId, now));
+async function predicate(tx: Tx, workspaceId: string, definition: Definition, now: Date, userId?: string) {
+  return compile(definition, await compileContext(tx, workspaceId, now, userId));
 }
 
 /** Every {"segment": id} of a definition with where it sits. */
@@ -212,6 +212,7 @@ export async function preview(p: Platform, who: Principal, definition: Definitio
   }
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
+    await repo.allowSetMemory(tx);
     return repo.countMatching(tx, who.workspaceId, await predicate(tx, who.workspaceId, definition, p.clock.now()), 20);
   });
 }
@@ -244,6 +245,7 @@ export async function computeSnapshot(p: Platform, workspaceId: string, segmentI
   const sqlIds = isSqlDefinition(definition) ? await sqlMemberIds(p, workspaceId, definition) : null;
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(COMPUTE_TIMEOUT_MS)}`.execute(tx);
+    await repo.allowSetMemory(tx);
     const now = p.clock.now();
     const snap = sqlIds
       ? await repo.writeSnapshotOfIds(tx, workspaceId, segmentId, sqlIds, reason, now)
@@ -268,7 +270,7 @@ export async function snapshotForRun(p: Platform, workspaceId: string, segmentId
 /** Is this one user in the definition right now? Same compiled SQL as the batch computation (SQL: same sandbox query). */
 export async function userInDefinition(p: Platform, workspaceId: string, userId: string, definition: Definition): Promise<boolean> {
   if (isSqlDefinition(definition)) return (await sqlMemberIds(p, workspaceId, definition, userId)).length > 0;
-  return repo.userMatches(p.db, workspaceId, userId, await predicate(p.db, workspaceId, definition, p.clock.now()));
+  return repo.userMatches(p.db, workspaceId, userId, await predicate(p.db, workspaceId, definition, p.clock.now(), userId));
 }
 
 export async function members(p: Platform, workspaceId: string, id: string, limit: number, cursor?: string) {
