@@ -23,6 +23,7 @@ export const statusOf: Record<string, number> = {
   unsupported_media_type: 415,
   bad_request: 400,
   invalid_token: 400,
+  link_expired: 410,
   provider_credentials_unreadable: 500,
   out_of_stock: 409,
   user_limit_reached: 409,
