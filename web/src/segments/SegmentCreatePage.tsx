@@ -1,82 +1,162 @@
-import { Button, Card, Col, Form, Input, Radio, Row, Space, Typography } from 'antd';
+import { Button, Card, Col, Form, Input, Radio, Row, Space, Tabs, TimePicker, Typography } from 'antd';
+import dayjs, { type Dayjs } from 'dayjs';
 import { useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { ApiError, api } from '../api/client.ts';
-import type { RefreshMode, Segment } from '../api/types.ts';
+import { ApiError, api, type ErrorDetail } from '../api/client.ts';
+import type { RefreshMode } from '../api/types.ts';
 import { applyApiError, parseDetailPath, toShownError, type ShownError } from '../common/api-errors.ts';
 import { ErrorAlert } from '../common/ErrorAlert.tsx';
 import { useI18n } from '../i18n/i18n-context.ts';
-import { newAttrRow, rowFieldOf, toDefinition, type BuilderState } from './builder-model.ts';
-import { addRowError, ConditionBuilder, type BuilderErrors } from './ConditionBuilder.tsx';
+import { useMe } from '../layout/me-context.ts';
+import { addNodeError, fromDefinition, locate, newAttrRow, newGroup, toDefinition, type BuilderState, type Definition, type NodeErrors } from './builder-model.ts';
+import { BuilderContext } from './builder-context.ts';
+import { ConditionBuilder } from './ConditionBuilder.tsx';
+import { DefinitionErrors } from './DefinitionErrors.tsx';
+import { JsonEditor, parseJsonDefinition } from './JsonEditor.tsx';
+import { ListUpload } from './ListUpload.tsx';
 import { LiveCount } from './LiveCount.tsx';
+import { lookalikeDefinition, LookalikeForm, type LookalikeValue } from './LookalikeForm.tsx';
+import { canExport, useCatalog, useSegmentList, type SegmentFull } from './segment-api.ts';
+import { emptySets, SetOperationForm, setsDefinition, type SetsValue } from './SetOperationForm.tsx';
+import { SqlEditor, sqlDefinition, type SqlValue } from './SqlEditor.tsx';
 import { useLivePreview } from './use-live-preview.ts';
+
+type Mode = 'builder' | 'sets' | 'lookalike' | 'list' | 'sql' | 'json';
 
 interface SegmentValues {
   name: string;
   refresh: RefreshMode;
+  refreshAt?: Dayjs | null;
 }
 
-/** API details about the definition → messages on the builder's rows. */
-function builderErrorsOf(err: unknown): BuilderErrors {
-  let errors: BuilderErrors = {};
-  if (!(err instanceof ApiError)) return errors;
-  for (const d of err.details) {
-    const at = rowFieldOf(parseDetailPath(d.path));
-    if (at) errors = addRowError(errors, at.row, at.field, d.message);
-  }
-  return errors;
-}
+const isDefinitionPath = (d: ErrorDetail) => parseDetailPath(d.path)[0] === 'definition';
 
-/** New segment: name, refresh mode and the condition builder, with a live count. */
+/**
+ * New segment: name, refresh, and the definition built one of six ways (conditions, set
+ * operations, lookalike, list, SQL, JSON), with a live count. Every 400 detail lands next to the
+ * field it names: builder nodes by their JSON path, name/refresh on the form, the rest listed
+ * beside the editor of that mode.
+ */
 export function SegmentCreatePage() {
   const { t } = useI18n();
   const navigate = useNavigate();
+  const { me } = useMe();
   const [form] = Form.useForm<SegmentValues>();
-  const [builder, setBuilder] = useState<BuilderState>(() => ({ combinator: 'all', rows: [newAttrRow()] }));
-  const [submitErrors, setSubmitErrors] = useState<BuilderErrors>({});
+  const refresh = Form.useWatch('refresh', form);
+  const catalogState = useCatalog();
+  const segments = useSegmentList();
+  const [mode, setMode] = useState<Mode>('builder');
+  const [builder, setBuilder] = useState<BuilderState>(() => newGroup('all', [newAttrRow()]));
+  const [json, setJson] = useState('');
+  const [jsonNote, setJsonNote] = useState<string | null>(null);
+  const [sets, setSets] = useState<SetsValue>(emptySets);
+  const [look, setLook] = useState<LookalikeValue>({ segment: '', size: 1000 });
+  const [sql, setSql] = useState<SqlValue>({ sql: '', timeoutSeconds: null });
+  const [submitDetails, setSubmitDetails] = useState<ErrorDetail[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
 
-  const { definition, problems } = useMemo(() => toDefinition(builder), [builder]);
-  const live = useLivePreview(definition);
+  const written = useMemo(() => toDefinition(builder, catalogState.types), [builder, catalogState.types]);
+  const parsedJson = useMemo(() => parseJsonDefinition(json), [json]);
+  const definition: Definition | null = mode === 'builder' ? written.definition
+    : mode === 'json' ? parsedJson.definition
+    : mode === 'sets' ? setsDefinition(sets)
+    : mode === 'lookalike' ? lookalikeDefinition(look)
+    : mode === 'sql' ? sqlDefinition(sql)
+    : null;
+  const live = useLivePreview(definition, mode === 'sql' ? 1200 : 400);
 
-  // Local problems show once the operator tried to save; API answers (preview or save) always.
-  const rowErrors = useMemo(() => {
-    let errors: BuilderErrors = { ...submitErrors };
-    if (touched) for (const p of problems) errors = addRowError(errors, p.row, p.field, t(`builder.problem.${p.reason}`));
-    if (live.state === 'error') {
-      for (const [row, fields] of Object.entries(builderErrorsOf(live.error))) {
-        for (const [field, msgs] of Object.entries(fields)) for (const m of msgs ?? []) errors = addRowError(errors, Number(row), field as keyof typeof fields, m);
-      }
+  // The API's details about the definition: from the live preview and from the last save.
+  const apiDetails = useMemo(() => {
+    const fromLive = live.state === 'error' && live.error instanceof ApiError ? live.error.details : [];
+    return [...submitDetails, ...fromLive].filter(isDefinitionPath);
+  }, [submitDetails, live.state, live.error]);
+
+  // Builder: local problems once the operator tried to save; API answers always, on their node.
+  const { nodeErrors, unplaced } = useMemo(() => {
+    let errors: NodeErrors = {};
+    const rest: ErrorDetail[] = [];
+    if (touched) for (const p of written.problems) errors = addNodeError(errors, p.node, p.field, t(`builder.problem.${p.reason}`));
+    for (const d of apiDetails) {
+      const at = mode === 'builder' ? locate(parseDetailPath(d.path), written.paths) : null;
+      if (at) errors = addNodeError(errors, at.node, at.field, d.message);
+      else rest.push(d);
     }
-    return errors;
-  }, [submitErrors, touched, problems, live.state, live.error, t]);
+    return { nodeErrors: errors, unplaced: rest };
+  }, [touched, written, apiDetails, mode, t]);
 
-  const change = (next: BuilderState) => {
-    setBuilder(next);
-    setSubmitErrors({});
+  const pathErrors = (prefix: string) => apiDetails.filter((d) => d.path === prefix || d.path.startsWith(`${prefix}.`) || d.path.startsWith(`${prefix}[`)).map((d) => d.message);
+
+  const switchMode = (next: Mode) => {
+    setSubmitDetails([]);
+    setJsonNote(null);
+    if (next === 'json' && mode !== 'json') {
+      const current = mode === 'builder' ? written.raw : definition;
+      if (current) setJson(JSON.stringify(current, null, 2));
+    }
+    if (next === 'builder' && mode === 'json' && parsedJson.definition) {
+      const tree = fromDefinition(parsedJson.definition);
+      if (!tree) {
+        setJsonNote(t('json.notBuilderShape'));
+        return;
+      }
+      setBuilder(tree);
+    }
+    setMode(next);
   };
 
   const save = async (v: SegmentValues) => {
     setTouched(true);
     setError(null);
     if (!definition) {
-      setError({ message: builder.rows.length === 0 ? t('builder.empty') : t('segments.fixConditions'), unmatched: [] });
+      setError({ message: mode === 'json' && parsedJson.error ? parsedJson.error : t('segments.fixConditions'), unmatched: [] });
       return;
     }
     setBusy(true);
     try {
-      const seg = await api.post<Segment>('/v1/segments', { name: v.name.trim(), refresh: v.refresh, definition });
+      const body = { name: v.name.trim(), refresh: v.refresh, definition, ...(v.refresh === 'daily' && v.refreshAt ? { refreshAt: v.refreshAt.format('HH:mm') } : {}) };
+      const seg = await api.post<SegmentFull>('/v1/segments', body);
       navigate(`/segments/${seg.id}`);
     } catch (err) {
-      const shown = applyApiError(form, err, (path) => (path[0] === 'name' || path[0] === 'refresh' ? [path[0]] : null));
-      setSubmitErrors(builderErrorsOf(err));
-      setError({ message: shown.message, unmatched: shown.unmatched.filter((d) => !rowFieldOf(parseDetailPath(d.path))) });
+      const shown = applyApiError(form, err, (path) => (path[0] === 'name' || path[0] === 'refresh' || path[0] === 'refreshAt' ? [path[0]] : null));
+      const details = err instanceof ApiError ? err.details : [];
+      setSubmitDetails(details);
+      setError({ message: shown.message, unmatched: shown.unmatched.filter((d) => !isDefinitionPath(d)) });
     } finally {
       setBusy(false);
     }
   };
+
+  const defForm = (
+    <Tabs
+      activeKey={mode} onChange={(k) => switchMode(k as Mode)} data-testid="segment-mode"
+      items={[
+        { key: 'builder', label: <span data-testid="mode-builder">{t('segments.mode.builder')}</span>, children: (
+          <>
+            <ConditionBuilder value={builder} onChange={(next) => { setBuilder(next); setSubmitDetails([]); }} />
+            <DefinitionErrors details={unplaced} testid="builder-errors" />
+          </>
+        ) },
+        { key: 'sets', label: <span data-testid="mode-sets">{t('segments.mode.sets')}</span>, children: <SetOperationForm value={sets} onChange={setSets} segments={segments} errors={apiDetails.map((d) => d.message)} /> },
+        { key: 'lookalike', label: <span data-testid="mode-lookalike">{t('segments.mode.lookalike')}</span>, children: (
+          <LookalikeForm value={look} onChange={setLook} segments={segments}
+            errors={{ segment: pathErrors('definition.lookalike.segment'), size: [...pathErrors('definition.lookalike.size'), ...apiDetails.filter((d) => !d.path.startsWith('definition.lookalike.')).map((d) => `${d.path}: ${d.message}`)] }} />
+        ) },
+        { key: 'list', label: <span data-testid="mode-list">{t('segments.mode.list')}</span>, children: <ListUpload /> },
+        { key: 'sql', label: <span data-testid="mode-sql">{t('segments.mode.sql')}</span>, children: (
+          <SqlEditor value={sql} onChange={setSql} allowed={canExport(me.role)}
+            errors={{ sql: [...pathErrors('definition.sql'), ...(live.state === 'error' && !(live.error instanceof ApiError && live.error.details.length) ? [toShownError(live.error).message] : []), ...apiDetails.filter((d) => d.path === 'definition').map((d) => d.message)], timeoutSeconds: pathErrors('definition.timeoutSeconds') }} />
+        ) },
+        { key: 'json', label: <span data-testid="mode-json">{t('segments.mode.json')}</span>, children: (
+          <>
+            {jsonNote && <Typography.Text type="warning" data-testid="json-note">{jsonNote}</Typography.Text>}
+            <JsonEditor value={json} onChange={(v) => { setJson(v); setSubmitDetails([]); }} parseError={parsedJson.error} details={apiDetails} />
+          </>
+        ) },
+      ]}
+    />
+  );
 
   return (
     <>
@@ -84,27 +164,39 @@ export function SegmentCreatePage() {
         <Typography.Title level={3}><Link to="/segments">{t('segments.title')}</Link> / {t('segments.new')}</Typography.Title>
       </div>
       <ErrorAlert error={error} />
-      <Form form={form} layout="vertical" initialValues={{ refresh: 'once' }} onFinish={(v) => void save(v)} onFinishFailed={() => setTouched(true)} requiredMark={false}>
+      <Form form={form} layout="vertical" initialValues={{ refresh: 'once', refreshAt: dayjs('02:00', 'HH:mm') }} onFinish={(v) => void save(v)} onFinishFailed={() => setTouched(true)} requiredMark={false}>
         <Row gutter={[16, 16]}>
           <Col xs={24} xl={17}>
             <Card>
-              <Space wrap size="large" align="start">
-                <Form.Item name="name" label={t('segments.name')} rules={[{ required: true, whitespace: true, message: t('common.required') }]} style={{ minWidth: 280 }}>
-                  <Input data-testid="segment-name" />
-                </Form.Item>
-                <Form.Item name="refresh" label={t('segments.refresh')}>
-                  <Radio.Group optionType="button" options={[{ value: 'once', label: t('refresh.once') }, { value: 'manual', label: t('refresh.manual') }]} />
-                </Form.Item>
-              </Space>
-              <ConditionBuilder value={builder} onChange={change} errors={rowErrors} />
+              {mode !== 'list' && (
+                <Space wrap size="large" align="start">
+                  <Form.Item name="name" label={t('segments.name')} rules={[{ required: true, whitespace: true, message: t('common.required') }]} style={{ minWidth: 280 }}>
+                    <Input data-testid="segment-name" />
+                  </Form.Item>
+                  <Form.Item name="refresh" label={t('segments.refresh')}>
+                    <Radio.Group optionType="button" data-testid="segment-refresh-mode"
+                      options={[{ value: 'once', label: t('refresh.once') }, { value: 'daily', label: t('refresh.daily') }, { value: 'manual', label: t('refresh.manual') }]} />
+                  </Form.Item>
+                  {refresh === 'daily' && (
+                    <Form.Item name="refreshAt" label={t('segments.refreshAt')} extra={t('segments.refreshAtHelp')}>
+                      <TimePicker format="HH:mm" minuteStep={5} data-testid="segment-refresh-at" />
+                    </Form.Item>
+                  )}
+                </Space>
+              )}
+              <BuilderContext.Provider value={{ ...catalogState, segments, errors: nodeErrors }}>
+                {defForm}
+              </BuilderContext.Provider>
             </Card>
           </Col>
-          <Col xs={24} xl={7}>
-            <Space orientation="vertical" style={{ width: '100%' }}>
-              <LiveCount preview={live.preview} state={live.state} error={live.error ? toShownError(live.error).message : null} />
-              <Button type="primary" htmlType="submit" block loading={busy} data-testid="segment-save">{t('segments.save')}</Button>
-            </Space>
-          </Col>
+          {mode !== 'list' && (
+            <Col xs={24} xl={7}>
+              <Space orientation="vertical" style={{ width: '100%' }}>
+                <LiveCount preview={live.preview} state={live.state} error={live.error ? toShownError(live.error).message : null} />
+                <Button type="primary" htmlType="submit" block loading={busy} data-testid="segment-save">{t('segments.save')}</Button>
+              </Space>
+            </Col>
+          )}
         </Row>
       </Form>
     </>

@@ -2,7 +2,6 @@ import { useEffect, useState } from 'react';
 import { ApiError, api } from '../api/client.ts';
 import type { SegmentPreview } from '../api/types.ts';
 import { useDebounced } from '../common/use-debounced.ts';
-import type { Definition } from './builder-model.ts';
 import type { LiveState } from './LiveCount.tsx';
 
 export interface LivePreview {
@@ -12,12 +11,13 @@ export interface LivePreview {
 }
 
 /**
- * Counts the definition ~400 ms after the last edit. The answer is kept with the definition it
- * counted, so while an edit is pending or in flight the state is "pending", never a stale "ready".
+ * Counts the definition `delayMs` after the last edit (400 ms; SQL waits longer, a query can
+ * take seconds). The answer is kept with the definition it counted, so while an edit is pending
+ * or in flight the state is "pending", never a stale "ready".
  */
-export function useLivePreview(definition: Definition | null): LivePreview {
+export function useLivePreview(definition: unknown, delayMs = 400): LivePreview {
   const json = definition ? JSON.stringify(definition) : null;
-  const settled = useDebounced(json, 400);
+  const settled = useDebounced(json, delayMs);
   const [answer, setAnswer] = useState<{ json: string; preview: SegmentPreview | null; error: ApiError | Error | null } | null>(null);
 
   useEffect(() => {
