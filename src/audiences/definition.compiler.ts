@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import { AppError } from '../platform/errors.ts';
 import { behaviour, sequence } from './definition-behaviour.compiler.ts';
 import { invalid, type Path } from './definition-errors.ts';
-import type { AttrCondition, Definition } from './definition.schema.ts';
+import type { AttrCondition, Definition, LookalikeCondition } from './definition.schema.ts';
+import { lookalikeQuery } from './lookalike.compiler.ts';
 import { typedCondition, typedJsonCondition, untypedJsonCondition, type ValueType } from './definition-values.compiler.ts';
 
 /**
@@ -71,6 +72,7 @@ async function compileNode(def: Definition, ctx: CompileContext, path: Path, via
     return sql`(not coalesce(${await compileNode(def.not, ctx, [...path, 'not'], via)}, false))`;
   }
   if ('segment' in def) return segmentReference(def.segment, ctx, [...path, 'segment'], via);
+  if ('lookalike' in def) return lookalike(def, ctx, [...path, 'lookalike'], via);
   if ('sql' in def) return invalid([...path, 'sql'], 'An SQL query is a whole definition; combine it with others through {"segment": id}.');
   if ('attr' in def) return attribute(def, ctx, path);
   if ('sequence' in def) return sequence(def, ctx, path);
@@ -94,6 +96,23 @@ async function segmentReference(id: string, ctx: CompileContext, path: Path, via
     if (err instanceof AppError && err.code === 'validation_failed') invalid(path, `Segment ${id}: ${err.details[0]?.message ?? err.message}`);
     throw err;
   }
+}
+
+/**
+ * The seed must be a computed segment of this workspace: the model is fitted on its current
+ * snapshot (a seed still computing is a 400, try again when ready). Not narrowed for a single
+ * user: whether a user is among the N most similar depends on everyone, so the single-user
+ * answer ranks the workspace like the batch one does.
+ */
+async function lookalike(def: LookalikeCondition, ctx: CompileContext, path: Path, via: string[]): Promise<Sql> {
+  const id = def.lookalike.segment;
+  const at = [...path, 'segment'];
+  if (via.includes(id)) invalid(at, `Segments reference each other in a cycle: ${[...via, id].join(' → ')}.`);
+  const target = await ctx.segment(id);
+  if (!target) return invalid(at, `Segment ${id} does not exist.`);
+  if (target.kind !== 'snapshot') return invalid(at, `Segment ${id} has not been computed yet; a lookalike needs its members. Try again when its status is ready.`);
+  const ranked = lookalikeQuery({ workspaceId: ctx.workspaceId, now: ctx.now, seedSnapshotId: target.snapshotId, size: def.lookalike.size });
+  return sql`(u.id in (select l.user_id from (${ranked}) l))`;
 }
 
 async function attribute(c: AttrCondition, ctx: CompileContext, path: Path): Promise<Sql> {

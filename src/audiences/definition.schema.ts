@@ -90,6 +90,16 @@ export type SequenceCondition = z.infer<typeof sequenceCondition>;
 
 export const segmentRef = z.strictObject({ segment: z.string().min(1).max(100) });
 
+/** The `size` users most like the members of a seed segment, seed excluded (lookalike.compiler.ts). */
+export const MAX_LOOKALIKE_SIZE = 1_000_000;
+export const lookalikeCondition = z.strictObject({
+  lookalike: z.strictObject({
+    segment: z.string().min(1).max(100),
+    size: z.number().int().min(1).max(MAX_LOOKALIKE_SIZE),
+  }),
+});
+export type LookalikeCondition = z.infer<typeof lookalikeCondition>;
+
 /** An analyst's query; its first column is the externalId of each member. */
 export const sqlDefinition = z.strictObject({
   sql: z.string().min(1).max(100_000).refine((s) => s.trim().length > 0, 'An SQL query.').refine((s) => !s.includes('\u0000'), 'Must not contain the NUL character.'),
@@ -106,6 +116,7 @@ export type Definition =
   | BehaviourCondition
   | SequenceCondition
   | { segment: string }
+  | LookalikeCondition
   | SqlDefinition;
 
 export const isSqlDefinition = (d: Definition): d is SqlDefinition => typeof d === 'object' && d !== null && 'sql' in d;
@@ -135,8 +146,8 @@ function checkNode(node: unknown, path: (string | number)[], ctx: z.RefinementCt
   // SQL runs in a sandbox of its own (segment-sql.service.ts), so it cannot be one term of a
   // compiled expression; it combines with other audiences through {"segment": id}.
   if ('sql' in o && depth > 0) return fail('An SQL query is a whole definition; save it as a segment and combine it through {"segment": id}.', [...path, 'sql']);
-  const schema = 'attr' in o ? attrCondition : 'event' in o ? behaviourCondition : 'sequence' in o ? sequenceCondition : 'segment' in o ? segmentRef : 'sql' in o ? sqlDefinition : null;
-  if (!schema) return fail('Expected one of all, any, not, attr, event, sequence, segment or sql.');
+  const schema = 'attr' in o ? attrCondition : 'event' in o ? behaviourCondition : 'sequence' in o ? sequenceCondition : 'segment' in o ? segmentRef : 'lookalike' in o ? lookalikeCondition : 'sql' in o ? sqlDefinition : null;
+  if (!schema) return fail('Expected one of all, any, not, attr, event, sequence, segment, lookalike or sql.');
   const r = schema.safeParse(o);
   if (!r.success) {
     for (const issue of r.error.issues) {
@@ -150,6 +161,6 @@ export const definitionSchema = z
   .custom<Definition>(() => true)
   .superRefine((node, ctx) => checkNode(node, [], ctx, 0))
   .meta({
-    description: 'A segment definition: {"all"|"any":[node...]}, {"not":node}, an attribute condition {"attr","op","value"}, a behaviour condition {"event","where"?,"window"?,"count"|"sum"|"avg"|"min"|"max"|"first"|"last"?}, a sequence {"sequence":[{"event","where"?}...],"window"?,"maxGapHours"?}, {"segment":"<id>"}, or (as the whole definition) {"sql":"SELECT external_id FROM users WHERE ..."}. See docs/segments.md.',
+    description: 'A segment definition: {"all"|"any":[node...]}, {"not":node}, an attribute condition {"attr","op","value"}, a behaviour condition {"event","where"?,"window"?,"count"|"sum"|"avg"|"min"|"max"|"first"|"last"?}, a sequence {"sequence":[{"event","where"?}...],"window"?,"maxGapHours"?}, {"segment":"<id>"}, {"lookalike":{"segment":"<seed id>","size":N}}, or (as the whole definition) {"sql":"SELECT external_id FROM users WHERE ..."}. See docs/segments.md.',
     type: 'object',
   });

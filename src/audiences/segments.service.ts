@@ -74,6 +74,7 @@ function referencesOf(def: Definition, path: Path, out: { id: string; path: Path
   else if ('any' in def) def.any.forEach((d, i) => referencesOf(d, [...path, 'any', i], out));
   else if ('not' in def) referencesOf(def.not, [...path, 'not'], out);
   else if ('segment' in def) out.push({ id: def.segment, path: [...path, 'segment'] });
+  else if ('lookalike' in def) out.push({ id: def.lookalike.segment, path: [...path, 'lookalike', 'segment'] });
   return out;
 }
 
