@@ -45,12 +45,12 @@ export const drawView = z.object({
 });
 
 export const couponPageView = z.object({
-  page: z.literal('coupon'), pageId: z.string(), externalId: z.string(), campaignId: z.string().nullable(), expiresAt: z.string(),
+  page: z.literal('coupon'), pageId: z.string(), externalId: z.string(), campaignId: z.string().nullable(), expiresAt: z.string(), currency: z.string(), timezone: z.string(),
   offer: z.record(z.string(), z.unknown()),
   myCoupons: z.array(couponView),
 });
 export const lotteryPageView = z.object({
-  page: z.literal('lottery'), pageId: z.string(), externalId: z.string(), campaignId: z.string().nullable(), expiresAt: z.string(),
+  page: z.literal('lottery'), pageId: z.string(), externalId: z.string(), campaignId: z.string().nullable(), expiresAt: z.string(), currency: z.string(), timezone: z.string(),
   lottery: z.object({ id: z.string(), name: z.string(), startAt: z.string(), endAt: z.string(), prizes: z.array(z.object({ key: z.string(), name: z.string(), probability: z.number() })) }),
   chances: z.number(),
   myPrizes: z.array(z.object({ drawId: z.string(), key: z.string(), name: z.string(), couponCode: z.string().optional(), points: z.number().optional(), at: z.string() })),

@@ -7,6 +7,7 @@ import { newId, newLinkCode } from '../platform/ids.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as campaigns from '../campaigns/campaigns.service.ts';
+import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as rewards from './h5.rewards.ts';
 import * as repo from './h5.repo.ts';
 import type { CreateLinkInput, H5Settings, LinkView } from './h5.schema.ts';
@@ -147,14 +148,17 @@ async function record(p: Platform, v: Visit, name: '$h5_view' | '$h5_click', ext
   }]));
 }
 
-const head = (c: H5Claim) => ({ pageId: c.pageId, externalId: c.externalId, campaignId: c.campaignId, expiresAt: c.expiresAt.toISOString() });
+async function head(p: Platform, c: H5Claim) {
+  const ws = await workspaces.settings(p.db, c.workspaceId);
+  return { pageId: c.pageId, externalId: c.externalId, campaignId: c.campaignId, expiresAt: c.expiresAt.toISOString(), currency: ws.currency, timezone: ws.timezone };
+}
 
 export async function couponPage(p: Platform, v: Visit) {
   const c = v.claim;
   const offer = await rewards.couponOffer(p, c.workspaceId, c.pageId);
   const myCoupons = await rewards.userCoupons(p, c.workspaceId, c.pageId, c.userId);
   await record(p, v, '$h5_view', {});
-  return { page: 'coupon' as const, ...head(c), offer: offer as unknown as Record<string, unknown>, myCoupons };
+  return { page: 'coupon' as const, ...(await head(p, c)), offer: offer as unknown as Record<string, unknown>, myCoupons };
 }
 
 export async function lotteryPage(p: Platform, v: Visit) {
@@ -163,7 +167,7 @@ export async function lotteryPage(p: Platform, v: Visit) {
   const chances = await rewards.chances(p, c.workspaceId, c.pageId, c.userId);
   const myPrizes = await prizesOf(p, c);
   await record(p, v, '$h5_view', {});
-  return { page: 'lottery' as const, ...head(c), lottery, chances, myPrizes };
+  return { page: 'lottery' as const, ...(await head(p, c)), lottery, chances, myPrizes };
 }
 
 type DrawResult = rewards.Drawn & { at: string };

@@ -88,6 +88,10 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
+    // The H5 reward pages are their own small app (web/h5, docs/h5.md): /h5/* gets its index.html.
+    if (serveConsole && req.method === 'GET' && path.startsWith('/h5/')) {
+      return reply.header('cache-control', 'no-cache').sendFile('h5/index.html');
+    }
     // The console is a single-page app: unknown non-API paths get its index.html.
     if (serveConsole && req.method === 'GET' && !path.startsWith('/v1/') && !path.startsWith('/l/')) {
       return reply.sendFile('index.html');

@@ -10,10 +10,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** True when the console (web/) has sources and web/dist is missing or older than them. */
+/** True when the console (web/src) or the H5 pages (web/h5) have sources and their build in web/dist is missing or older than them. */
 export function consoleBuildIsStale(repoRoot: string): boolean {
-  const src = join(repoRoot, 'web/src');
-  const built = join(repoRoot, 'web/dist/index.html');
-  if (!existsSync(src)) return false;
-  return !existsSync(built) || statSync(built).mtimeMs < newestMtime(src);
+  const pages: [src: string, built: string][] = [['web/src', 'web/dist/index.html'], ['web/h5', 'web/dist/h5/index.html']];
+  return pages.some(([src, built]) => {
+    const srcDir = join(repoRoot, src);
+    const out = join(repoRoot, built);
+    if (!existsSync(srcDir)) return false;
+    return !existsSync(out) || statSync(out).mtimeMs < newestMtime(srcDir);
+  });
 }
