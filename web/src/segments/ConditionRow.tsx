@@ -118,7 +118,9 @@ function EventConditionRow({ testid, row, onChange, onRemove }: Props<EventRow>)
           {agg && (
             <>
               <FieldError label={t('builder.aggProp')} errors={errorsAt(fields, `${row.mode}.prop`)}>
-                <AutoComplete value={row.aggProp} options={numericProps} onChange={(aggProp: string) => onChange({ ...row, aggProp })} style={{ width: 140 }} placeholder="amount" data-testid={`${testid}-agg-prop`} />
+                <div data-testid={`${testid}-agg-prop`}>
+                  <AutoComplete value={row.aggProp} options={numericProps} onChange={(aggProp: string) => onChange({ ...row, aggProp })} style={{ width: 140 }} placeholder="amount" />
+                </div>
               </FieldError>
               <FieldError label={t('builder.op')} errors={errorsAt(fields, `${row.mode}.op`)}>
                 <Select value={row.aggOp} onChange={(aggOp) => onChange({ ...row, aggOp })} style={{ width: 90 }} options={aggregateOps.map((op) => ({ value: op, label: t(`op.${op}`) }))} data-testid={`${testid}-agg-op`} />

@@ -5,12 +5,12 @@ import type { Definition } from './builder-model.ts';
 import { DefinitionErrors } from './DefinitionErrors.tsx';
 import { FieldError } from './FieldError.tsx';
 
-/** The text as a definition object, or the parse error. */
+/** The text as a definition object, or the parse error (`notObject` is translated by the caller). */
 export function parseJsonDefinition(text: string): { definition: Definition | null; error: string | null } {
   if (!text.trim()) return { definition: null, error: null };
   try {
     const v = JSON.parse(text) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { definition: null, error: 'A definition is one JSON object.' };
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { definition: null, error: 'notObject' };
     return { definition: v as Definition, error: null };
   } catch (err) {
     return { definition: null, error: err instanceof Error ? err.message : String(err) };
@@ -30,7 +30,7 @@ export function JsonEditor({ value, onChange, parseError, details }: Props) {
   return (
     <Space orientation="vertical" style={{ width: '100%' }} data-testid="json-form">
       <Typography.Text type="secondary">{t('json.help')}</Typography.Text>
-      <FieldError errors={parseError ? [parseError] : undefined}>
+      <FieldError errors={parseError ? [parseError === 'notObject' ? t('json.notObject') : parseError] : undefined}>
         <Input.TextArea
           value={value} onChange={(e) => onChange(e.target.value)} autoSize={{ minRows: 10, maxRows: 40 }} spellCheck={false}
           style={{ fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', fontSize: 12 }} data-testid="json-editor"

@@ -110,7 +110,7 @@ export function SegmentCreatePage() {
     setTouched(true);
     setError(null);
     if (!definition) {
-      setError({ message: mode === 'json' && parsedJson.error ? parsedJson.error : t('segments.fixConditions'), unmatched: [] });
+      setError({ message: mode === 'json' && parsedJson.error ? (parsedJson.error === 'notObject' ? t('json.notObject') : parsedJson.error) : t('segments.fixConditions'), unmatched: [] });
       return;
     }
     setBusy(true);

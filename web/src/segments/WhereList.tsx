@@ -31,7 +31,9 @@ export function WhereList({ event, rows, onChange, testid, nodeKey, prefix }: Pr
         return (
           <Space key={r.key} wrap align="start" data-testid={id}>
             <FieldError label={t('builder.prop')} errors={errorsAt(fields, `${at}.prop`)}>
-              <AutoComplete value={r.prop} options={props.map((p) => ({ value: p.name, label: `${p.name} · ${t(`valueType.${p.type}`)}` }))} onChange={(prop: string) => set(i, { ...r, prop })} style={{ width: 160 }} placeholder="amount" data-testid={`${id}-prop`} />
+              <div data-testid={`${id}-prop`}>
+                <AutoComplete value={r.prop} options={props.map((p) => ({ value: p.name, label: `${p.name} · ${t(`valueType.${p.type}`)}` }))} onChange={(prop: string) => set(i, { ...r, prop })} style={{ width: 160 }} placeholder="amount" />
+              </div>
             </FieldError>
             <ValueEditor
               value={r} type={typeOfProp(event, r, types)} chooseType={!types.prop(event.trim(), r.prop.trim())} suggestions={[]} testid={id}

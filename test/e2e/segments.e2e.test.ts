@@ -1,0 +1,210 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { apiClient, type ApiClient } from './support/api.ts';
+import { chooseOption, launchChromium, statisticNumber } from './support/browser.ts';
+import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+
+/**
+ * The segment builder end to end, against the real server, as an operator (no export right):
+ * build "paid before, not in the last 7 days, visited in the last 3 days" through the UI only,
+ * see the live count equal the API's preview of the same definition, read the JSON view back,
+ * see a 400 of the API land on the field it names, save with manual refresh, refresh again,
+ * read the history chart (one point per snapshot, counts = GET /history), export with masked
+ * phones, and make a pasted list that reports its unknown ids. Every expected number comes
+ * from the API or from the seeded data, never written down here.
+ */
+const resultsDir = join(repoRoot, 'test-results');
+const WAIT = { timeout: 90_000, interval: 500 };
+const DAY = 86_400_000;
+
+interface Preview { count: number; sample: string[] }
+interface HistoryPoint { count: number; computedAt: string }
+
+describe('segment builder', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let api: ApiClient;
+  let apiBase: string;
+  let apiKey: string;
+  let expectedMembers: string[];
+  const pageErrors: string[] = [];
+  const email = 'segments@e2e.example';
+  const password = 'correct-horse-43';
+
+  beforeAll(async () => {
+    mkdirSync(resultsDir, { recursive: true });
+    await ensureConsoleBuilt();
+    server = await startServer();
+    const root = apiClient(server.baseUrl, server.rootKey);
+    const slug = `seg-${Date.now().toString(36)}`;
+    const ws = await root.post<{ apiKey: string }>('/v1/workspaces', { name: `Segments ${slug}`, slug });
+    api = apiClient(server.baseUrl, ws.apiKey);
+    apiBase = server.baseUrl;
+    apiKey = ws.apiKey;
+
+    // Each user: days ago of their payments and visits. In the segment: some payment, none in
+    // the last 7×24 h, a visit in the last 3×24 h. Times sit a day away from every edge.
+    const now = Date.now();
+    const people: { id: string; paid: number[]; visited: number[] }[] = [
+      { id: 'u-old-buyer-visits', paid: [20], visited: [1] },
+      { id: 'u-old-buyer-visits-2', paid: [10, 30], visited: [2] },
+      { id: 'u-recent-buyer', paid: [20, 2], visited: [1] },
+      { id: 'u-old-buyer-no-visit', paid: [30], visited: [] },
+      { id: 'u-old-buyer-old-visit', paid: [12], visited: [5] },
+      { id: 'u-never-paid', paid: [], visited: [1] },
+      { id: 'u-quiet', paid: [], visited: [] },
+      ...Array.from({ length: 9 }, (_, i) => ({ id: `u-mix-${i}`, paid: i % 3 === 0 ? [9 + i] : i % 3 === 1 ? [1] : [], visited: i % 2 === 0 ? [1 + (i % 3)] : [6] })),
+    ];
+    const users = people.map((p, i) => ({ externalId: p.id, phone: `1380013${String(i).padStart(4, '0')}`, email: `user${i}@shop.example`, attributes: { city: i % 2 ? 'Hangzhou' : 'Shanghai' } }));
+    expect(await api.post('/v1/users', { users })).toEqual({ upserted: users.length });
+    let order = 0;
+    const events = people.flatMap((p) => [
+      ...p.paid.map((d) => ({ externalId: p.id, name: 'order_paid', timestamp: new Date(now - d * DAY).toISOString(), properties: { orderId: `o-${++order}`, amount: 1000 * order } })),
+      ...p.visited.map((d) => ({ externalId: p.id, name: 'page_view', timestamp: new Date(now - d * DAY).toISOString(), properties: { url: '/sale' } })),
+    ]);
+    await api.post('/v1/events', { events });
+    // What the seeded data says, computed here independently of the server.
+    expectedMembers = people.filter((p) => p.paid.length > 0 && p.paid.every((d) => d > 7) && p.visited.some((d) => d < 3)).map((p) => p.id).sort();
+
+    const invite = await api.post<{ inviteUrl: string }>('/v1/console-users/invite', { email, role: 'operator', name: 'Segment builder' });
+    browser = await launchChromium();
+    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+
+    await page.goto(invite.inviteUrl);
+    await page.getByTestId('invite-password').fill(password);
+    await page.getByTestId('invite-confirm').fill(password);
+    await page.getByTestId('invite-submit').click();
+    await page.getByTestId('go-login').click();
+    await page.waitForURL(/\/login$/);
+    await page.getByTestId('login-email').fill(email);
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('workspace-name').waitFor();
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** The live count once it answers for the current edit (NaN while pending). */
+  const liveCount = async (p: Page) => {
+    const el = p.getByTestId('live-count');
+    return (await el.getAttribute('data-state')) === 'ready' ? statisticNumber(el) : NaN;
+  };
+
+  async function addBehaviour(index: number, event: string, mode: string, window: { all: true } | { lastDays: number }) {
+    await page.getByTestId('add-event').click();
+    await page.getByTestId(`cond-${index}-event`).locator('input').fill(event);
+    await page.keyboard.press('Escape');
+    if (mode !== 'did') await chooseOption(page, page.getByTestId(`cond-${index}-mode`).locator('.ant-select'), mode);
+    if ('all' in window) await chooseOption(page, page.getByTestId(`cond-${index}-window`).locator('.ant-select'), 'All time');
+    else await page.getByTestId(`cond-${index}-days`).fill(String(window.lastDays));
+  }
+
+  it('builds "paid before, not in the last 7 days, visited in the last 3 days" and shows the API\'s count, history and export', async () => {
+    onTestFailed(async () => {
+      await page?.screenshot({ path: join(resultsDir, 'segments-failure.png'), fullPage: true }).catch(() => undefined);
+      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
+    });
+
+    await page.getByTestId('side-menu').getByText('Segments', { exact: true }).click();
+    await page.getByTestId('new-segment').click();
+    await page.getByTestId('segment-name').fill('Lapsed buyers browsing again');
+    await page.getByTestId('cond-0-remove').click();
+
+    await addBehaviour(0, 'order_paid', 'did', { all: true });
+    await addBehaviour(1, 'order_paid', 'did not', { lastDays: 7 });
+    await addBehaviour(2, 'page_view', 'did', { lastDays: 3 });
+
+    const definition = { all: [
+      { event: 'order_paid' },
+      { event: 'order_paid', window: { lastDays: 7 }, count: { op: 'eq', value: 0 } },
+      { event: 'page_view', window: { lastDays: 3 } },
+    ] };
+    const preview = await api.post<Preview>('/v1/segments/preview', { definition });
+    expect(preview.sample.slice().sort()).toEqual(expectedMembers);
+    await expect.poll(() => liveCount(page), WAIT).toBe(preview.count);
+    await page.screenshot({ path: join(resultsDir, 'segments-builder.png'), fullPage: true });
+
+    // ---- the JSON view shows the definition the builder sends; back to the builder, same count
+    await page.getByTestId('mode-json').click();
+    const shown = JSON.parse(await page.getByTestId('json-editor').inputValue()) as unknown;
+    expect((await api.post<Preview>('/v1/segments/preview', { definition: shown })).count).toBe(preview.count);
+    await page.getByTestId('mode-builder').click();
+    await expect.poll(() => page.getByTestId('cond-2-event').locator('input').inputValue()).toBe('page_view');
+    await expect.poll(() => liveCount(page), WAIT).toBe(preview.count);
+
+    // ---- a 400 from the API lands on the field its path names: sum of a text property
+    await addBehaviour(3, 'page_view', 'sum of', { all: true });
+    await page.getByTestId('cond-3-agg-prop').locator('input').fill('url');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cond-3-agg-value').fill('1');
+    const bad = await fetch(`${apiBase}/v1/segments/preview`, {
+      method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ definition: { all: [...definition.all, { event: 'page_view', sum: { prop: 'url', op: 'gte', value: 1 } }] } }),
+    });
+    expect(bad.status).toBe(400);
+    const detail = ((await bad.json()) as { error: { details: { path: string; message: string }[] } }).error.details[0]!;
+    expect(detail.path).toBe('definition.all[3].sum.prop');
+    const propField = page.getByTestId('cond-3').locator('.ant-form-item').filter({ has: page.getByTestId('cond-3-agg-prop') });
+    await expect.poll(() => propField.locator('.ant-form-item-explain').textContent(), WAIT).toBe(detail.message);
+    await expect.poll(() => page.getByTestId('live-count').getAttribute('data-state'), WAIT).toBe('error');
+    await page.getByTestId('cond-3-remove').click();
+    await expect.poll(() => liveCount(page), WAIT).toBe(preview.count);
+
+    // ---- save with manual refresh, refresh once more: two snapshots in the history chart
+    await page.getByTestId('segment-refresh-mode').getByText('Manual', { exact: true }).click();
+    await page.getByTestId('segment-save').click();
+    await page.waitForURL(/\/segments\/(?!new$)[^/]+$/);
+    const segmentId = page.url().split('/').pop() ?? '';
+    const segmentCount = page.getByTestId('segment-count');
+    const readyCount = async () => ((await segmentCount.getAttribute('data-status')) === 'ready' ? statisticNumber(segmentCount) : NaN);
+    await expect.poll(readyCount, WAIT).toBe(preview.count);
+    const members = (await api.get<{ items: string[] }>(`/v1/segments/${segmentId}/members?limit=1000`)).items;
+    expect(members.slice().sort()).toEqual(expectedMembers);
+
+    await expect.poll(() => page.getByTestId('history-point').count(), WAIT).toBe(1);
+    await page.getByTestId('segment-refresh').click();
+    await expect.poll(async () => (await api.get<{ items: HistoryPoint[] }>(`/v1/segments/${segmentId}/history`)).items.length, WAIT).toBe(2);
+    await expect.poll(() => page.getByTestId('history-point').count(), WAIT).toBe(2);
+    const history = (await api.get<{ items: HistoryPoint[] }>(`/v1/segments/${segmentId}/history`)).items;
+    const chartCounts = await page.getByTestId('history-point').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-count'))));
+    expect(chartCounts.sort()).toEqual(history.map((h) => h.count).sort());
+    await page.getByTestId('history-chart').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(resultsDir, 'segments-history.png'), fullPage: true });
+
+    // ---- export as an operator: the page says phones are masked, and they are
+    expect(await page.getByTestId('export-mask-note').getAttribute('data-masked')).toBe('true');
+    await page.getByTestId('export-button').click();
+    const result = page.getByTestId('export-result');
+    await expect.poll(() => result.getAttribute('data-rows'), WAIT).toBe(String(members.length));
+    expect(await result.getAttribute('data-masked')).toBe('true');
+    const cells = await result.locator('td').allTextContents();
+    expect(cells.some((c) => /^1\d{2}\*{4}\d{4}$/.test(c))).toBe(true);
+    expect(cells.some((c) => /^1\d{10}$/.test(c))).toBe(false);
+
+    // ---- a pasted list reports the ids that are not users
+    await page.goto(`${server.baseUrl}/segments/new`);
+    await page.getByTestId('mode-list').click();
+    await page.getByTestId('list-name').fill('Pasted VIPs');
+    await page.getByTestId('list-source').getByText('Paste ids', { exact: true }).click();
+    const known = expectedMembers.slice(0, 2);
+    const unknown = ['nobody-1', 'nobody-2', 'nobody-3'];
+    await page.getByTestId('list-ids').fill([...known, ...unknown].join('\n'));
+    await page.getByTestId('list-submit').click();
+    await expect.poll(() => statisticNumber(page.getByTestId('list-matched')), WAIT).toBe(known.length);
+    expect(await statisticNumber(page.getByTestId('list-unknown-count'))).toBe(unknown.length);
+    expect((await page.getByTestId('list-unknown').textContent())?.split(', ').sort()).toEqual(unknown);
+
+    expect(pageErrors).toEqual([]);
+  });
+});
