@@ -17,6 +17,7 @@ import { registerDeliveryJobs } from './delivery/delivery.service.ts';
 import { registerChannels } from './channels/channels.service.ts';
 import { registerMaintenanceJobs } from './platform/maintenance.ts';
 import { registerWorkspaceJobs } from './workspaces/workspaces.service.ts';
+import { registerLinkJobs } from './links/links.service.ts';
 import { registerAlertJobs } from './alerts/alerts.jobs.ts';
 import { registerCouponJobs } from './coupons/coupons.jobs.ts';
 import { registerLotteryJobs } from './lotteries/lotteries.jobs.ts';
@@ -66,6 +67,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     registerChannels(platform);
     registerMaintenanceJobs(platform);
     registerWorkspaceJobs(platform);
+    registerLinkJobs(platform);
     registerCouponJobs(platform);
     registerLotteryJobs(platform);
     registerPointsJobs(platform);

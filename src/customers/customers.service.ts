@@ -107,6 +107,19 @@ export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { 
   if (p && wanted) await enqueueEventHooks(p, tx, workspaceId, wanted, stored.hooked);
 }
 
+/**
+ * For platform events another domain stored set-based itself (the click folder writes thousands
+ * of `$link_clicked` rows in one statement): their property types, catalog counts and event
+ * hooks, as recordPlatformEvents would have kept them.
+ */
+export async function platformEventsStored(p: Platform, tx: Tx, workspaceId: string, name: `$${string}`, sample: Record<string, unknown>, ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  (await recordEventPropertyTypes(tx, workspaceId, [{ name, properties: sample }], now)).afterCommit();
+  await catalog.addEventCounts(tx, workspaceId, new Map([[name, ids.length]]), now);
+  const wanted = await wantedNames(p, workspaceId);
+  if (wanted.all.has(name)) await enqueueEventHooks(p, tx, workspaceId, wanted, ids.map((id) => ({ id, name })));
+}
+
 type UserRowDb = NonNullable<Awaited<ReturnType<typeof repo.userByExternalId>>>;
 export const toView = (u: UserRowDb): UserView => ({
   externalId: u.externalId, phone: u.phone, email: u.email, wechatOpenId: u.wechatOpenId, pushToken: u.pushToken, platform: u.platform,

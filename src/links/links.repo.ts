@@ -25,34 +25,55 @@ export const linkByCode = (tx: Tx, code: string) =>
     .select(['links.code', 'links.workspaceId', 'links.messageId', 'links.campaignId', 'links.taskId', 'links.userId', 'links.url', 'messages.channel'])
     .where('links.code', '=', code).executeTakeFirst();
 
+/** One answered redirect, as the click log keeps it (everything else is the link's). */
 export interface Click {
-  workspaceId: string;
-  messageId: string;
-  userId: string;
   code: string;
-  url: string;
-  campaignId: string;
-  taskId: string;
   at: Date;
   ip: string | null;
   userAgent: string | null;
 }
 
-/** Records a group of clicks in one statement: $link_clicked events plus each message's first click. */
-export async function insertClicks(tx: Tx, clicks: Click[]): Promise<void> {
-  // The click log is analytics written after the redirect was answered: no need to wait for
-  // the WAL flush of each group (a crash can lose the last few ms, like the queue itself).
-  await sql`set local synchronous_commit = off`.execute(tx);
-  await sql`
-    with c as (
-      select * from unnest(${clicks.map((c) => c.workspaceId)}::text[], ${clicks.map((c) => c.messageId)}::bigint[], ${clicks.map((c) => c.userId)}::bigint[],
-        ${clicks.map((c) => c.at)}::timestamptz[], ${clicks.map((c) => JSON.stringify({ code: c.code, url: c.url, messageId: c.messageId, campaignId: c.campaignId, taskId: c.taskId, ip: c.ip, userAgent: c.userAgent }))}::jsonb[])
-        as t(workspace_id, message_id, user_id, at, props)
+// Tabs and line breaks separate fields and clicks in the log; a user agent never needs them.
+const field = (v: string | null): string => (v === null ? '' : v.replace(/[\t\r\n\\]/g, ' ').slice(0, 512));
+
+/** A click as one log line: `code \t epoch-ms \t ip \t user-agent`. */
+export const clickLine = (c: Click): string => `${c.code}\t${c.at.getTime()}\t${field(c.ip)}\t${field(c.userAgent)}`;
+
+/** One flush of the click queue: one narrow row, whatever the number of clicks. */
+export async function appendClickLog(tx: Tx, lines: string[]): Promise<void> {
+  await tx.insertInto('linkClickLog').values({ n: lines.length, clicks: lines.join('\n') }).execute();
+}
+
+/**
+ * Folds up to `rows` log rows into `$link_clicked` events and each message's first click, and
+ * deletes them — one statement, so a crash folds a row wholly or not at all (never twice).
+ * `skip locked` lets two workers fold side by side. Returns the new events per workspace.
+ */
+export async function foldClicks(tx: Tx, rows: number): Promise<{ logRows: number; byWorkspace: Map<string, string[]> }> {
+  const r = await sql<{ workspaceId: string | null; ids: (string | number)[] | null; logRows: number }>`
+    with batch as (
+      delete from link_click_log where id in (select id from link_click_log order by id limit ${rows} for update skip locked)
+      returning clicks
+    ), c as (
+      select f[1] as code, to_timestamp(f[2]::bigint / 1000.0) as at, nullif(f[3], '') as ip, nullif(f[4], '') as ua
+      from batch cross join lateral regexp_split_to_table(batch.clicks, E'\n') as line cross join lateral string_to_array(line, E'\t') as f
+    ), j as (
+      select l.workspace_id, l.user_id, l.message_id, l.campaign_id, l.task_id, l.url, c.code, c.at, c.ip, c.ua
+      from c join links l on l.code = c.code
     ), ev as (
       insert into events (workspace_id, user_id, name, ts, properties)
-      select workspace_id, user_id, '$link_clicked', at, props from c
+      select workspace_id, user_id, '$link_clicked', at, jsonb_build_object('code', code, 'url', url, 'messageId', message_id::text,
+        'campaignId', campaign_id, 'taskId', task_id, 'ip', ip, 'userAgent', ua)
+      from j
+      returning id, workspace_id
+    ), upd as (
+      update messages m set first_clicked_at = f.at
+      from (select message_id, min(at) as at from j group by message_id) f
+      where m.id = f.message_id and (m.first_clicked_at is null or m.first_clicked_at > f.at)
     )
-    update messages m set first_clicked_at = f.at
-    from (select message_id, min(at) as at from c group by message_id) f
-    where m.id = f.message_id and (m.first_clicked_at is null or m.first_clicked_at > f.at)`.execute(tx);
+    select ev.workspace_id, array_agg(ev.id) as ids, (select count(*) from batch)::int as log_rows from ev group by ev.workspace_id
+    union all select null, null, (select count(*) from batch)::int where not exists (select 1 from ev)`.execute(tx);
+  const byWorkspace = new Map<string, string[]>();
+  for (const row of r.rows) if (row.workspaceId) byWorkspace.set(row.workspaceId, (row.ids ?? []).map(String));
+  return { logRows: r.rows[0]?.logRows ?? 0, byWorkspace };
 }

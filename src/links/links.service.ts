@@ -1,7 +1,9 @@
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { newLinkCode } from '../platform/ids.ts';
-import { ClickRecorder } from './click-recorder.ts';
+import { z } from 'zod';
+import * as customers from '../customers/customers.service.ts';
+import { ClickRecorder, FOLD_CLICKS_JOB } from './click-recorder.ts';
 import * as repo from './links.repo.ts';
 
 export type NewLink = repo.LinkRow;
@@ -21,12 +23,41 @@ type Resolved = NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>> & { tar
 const recorders = new WeakMap<Platform, ClickRecorder>();
 const recorderOf = (p: Platform): ClickRecorder => {
   let r = recorders.get(p);
-  if (!r) recorders.set(p, (r = new ClickRecorder(p.db, p.log)));
+  if (!r) recorders.set(p, (r = new ClickRecorder(p)));
   return r;
 };
 
-/** Writes every queued click now (on shutdown; tests call it before reading click events). */
+/** Writes every queued click to the click log now (on shutdown; tests, before draining the folder). */
 export const flushClicks = (p: Platform): Promise<void> => recorderOf(p).flush();
+
+const FOLD_ROWS = 50;
+const CLICK_SAMPLE = { code: '', url: '', messageId: '', campaignId: '', taskId: '', ip: '', userAgent: '' };
+
+/** Folds the click log into events until it is empty (a bounded number of rounds per job run). */
+export async function foldClickLog(p: Platform): Promise<number> {
+  let folded = 0;
+  for (let round = 0; round < 200; round++) {
+    const logRows = await p.db.transaction().execute(async (tx) => {
+      const r = await repo.foldClicks(tx, FOLD_ROWS);
+      const now = p.clock.now();
+      for (const [ws, ids] of r.byWorkspace) {
+        await customers.platformEventsStored(p, tx, ws, '$link_clicked', CLICK_SAMPLE, ids, now);
+        folded += ids.length;
+      }
+      return r.logRows;
+    });
+    if (logRows < FOLD_ROWS) return folded;
+  }
+  // Still more: run again rather than hold one job for minutes.
+  await p.db.transaction().execute((tx) => p.jobs.enqueue(tx, FOLD_CLICKS_JOB, {}, { jobKey: FOLD_CLICKS_JOB, jobKeyMode: 'replace' }));
+  return folded;
+}
+
+export function registerLinkJobs(p: Platform): void {
+  p.jobs.define({ name: FOLD_CLICKS_JOB, payload: z.object({}), handle: async () => { await foldClickLog(p); } });
+  // A backstop: were a wake-up ever lost, the log is still folded within a minute.
+  p.jobs.define({ name: 'links.fold-clicks-sweep', payload: z.object({}).passthrough(), cron: '* * * * *', handle: async () => { await foldClickLog(p); } });
+}
 
 /**
  * Redirect resolution with an in-process cache: a link never changes once written, so a hot
@@ -71,10 +102,7 @@ export class LinkResolver {
   async click(code: string, meta: { ip: string | null; userAgent: string | null }): Promise<string | null> {
     const link = await this.resolve(code);
     if (!link) return null;
-    await this.clicks.record({
-      workspaceId: link.workspaceId, messageId: link.messageId, userId: link.userId, code, url: link.url,
-      campaignId: link.campaignId, taskId: link.taskId, at: this.p.clock.now(), ip: meta.ip, userAgent: meta.userAgent,
-    });
+    await this.clicks.record({ code, at: this.p.clock.now(), ip: meta.ip, userAgent: meta.userAgent });
     return link.target;
   }
 }

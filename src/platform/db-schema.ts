@@ -378,6 +378,13 @@ export interface InboxMessagesTable {
 }
 
 /** Later domains keep their tables in ./db-schema/<domain>.ts so their work never collides here. */
+export interface LinkClickLogTable {
+  id: Int8Id;
+  receivedAt: TsDefault;
+  n: number;
+  clicks: string;
+}
+
 export interface Database extends CouponsTables, LotteriesTables, ReachTables, AudiencesTables, H5Tables {
   workspaces: WorkspacesTable;
   apiKeys: ApiKeysTable;
@@ -413,4 +420,5 @@ export interface Database extends CouponsTables, LotteriesTables, ReachTables, A
   deliveryPolicies: DeliveryPoliciesTable;
   unsubscribes: UnsubscribesTable;
   blacklist: BlacklistTable;
+  linkClickLog: LinkClickLogTable;
 }

@@ -15,6 +15,12 @@ import type { Logger } from './logger.ts';
 export interface EnqueueOptions {
   /** Dedup key: a second enqueue with the same key while the first is pending is ignored. */
   jobKey?: string;
+  /**
+   * What a second enqueue with the same key does: `dedupe` (default) keeps the pending job as it
+   * is; `replace` updates a pending job, or adds a new one when the first is already running —
+   * for "wake the folder" jobs, where a wake-up during a run must not be lost.
+   */
+  jobKeyMode?: 'dedupe' | 'replace';
   runAt?: Date;
   maxAttempts?: number;
   queueName?: string;
@@ -57,7 +63,7 @@ export class Jobs {
       max_attempts => ${opts.maxAttempts ?? 10}::int,
       job_key => ${opts.jobKey ?? null}::text,
       priority => ${opts.priority ?? 0}::int,
-      job_key_mode => ${opts.jobKey ? 'unsafe_dedupe' : 'replace'}::text
+      job_key_mode => ${opts.jobKey && opts.jobKeyMode !== 'replace' ? 'unsafe_dedupe' : 'replace'}::text
     )`.execute(tx);
   }
 

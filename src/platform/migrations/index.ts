@@ -10,6 +10,7 @@ import * as m0008 from './0008-lotteries-points.ts';
 import * as m0009 from './0009-reach-more.ts';
 import * as m0010 from './0010-audiences-scale.ts';
 import * as m0011 from './0011-h5.ts';
+import * as m0012 from './0012-click-log.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-reach-more': m0009,
   '0010-audiences-scale': m0010,
   '0011-h5': m0011,
+  '0012-click-log': m0012,
 };
