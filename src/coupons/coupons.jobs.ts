@@ -1,4 +1,20 @@
+import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
+import { expireDue } from './coupons.service.ts';
+import { reconcileAll, reconcileWorkspace } from './coupons.reconcile.ts';
+import { registerCouponMonitors } from './coupons.monitors.ts';
 
-/** Background jobs of this domain (expiry, reconciliation, monitors): registered by bootstrap.ts. */
-export function registerCouponJobs(_p: Platform): void {}
+export const EXPIRE_JOB = 'coupons.expire';
+export const RECONCILE_JOB = 'coupons.reconcile';
+
+/** Expiry (every minute), reconciliation (every 10 minutes, and on demand), loss monitors: registered by bootstrap.ts. */
+export function registerCouponJobs(p: Platform): void {
+  p.jobs.define({ name: EXPIRE_JOB, payload: z.object({}).default({}), handle: async () => { await expireDue(p); }, cron: '* * * * *' });
+  p.jobs.define({
+    name: RECONCILE_JOB,
+    payload: z.object({ workspaceId: z.string().optional() }).default({}),
+    handle: async ({ workspaceId }) => { if (workspaceId) await reconcileWorkspace(p, workspaceId); else await reconcileAll(p); },
+    cron: '*/10 * * * *',
+  });
+  registerCouponMonitors();
+}

@@ -1,0 +1,185 @@
+import { sql } from 'kysely';
+import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
+
+/** The only place the coupons domain builds SQL. Every function takes `tx` and `workspaceId` first (cross-workspace scans for jobs say so). */
+
+export type TemplateRow = NonNullable<Awaited<ReturnType<typeof templateById>>>;
+export type CouponRow = NonNullable<Awaited<ReturnType<typeof couponByCode>>>;
+
+export const insertTemplate = (tx: Tx, workspaceId: string, row: {
+  id: string; name: string; type: string; value: number; minSpend: number; maxDiscount: number | null; totalStock: number;
+  perUserLimit: number | null; perUserDailyLimit: number | null; claimStart: Date; claimEnd: Date; validity: unknown;
+  campaignId: string | null; eligibility: unknown; createdBy: string; now: Date;
+}) =>
+  tx.insertInto('couponTemplates').values({
+    workspaceId, id: row.id, name: row.name, type: row.type, value: row.value, minSpend: row.minSpend, maxDiscount: row.maxDiscount,
+    totalStock: row.totalStock, perUserLimit: row.perUserLimit, perUserDailyLimit: row.perUserDailyLimit, claimStart: row.claimStart,
+    claimEnd: row.claimEnd, validity: JSON.stringify(row.validity), campaignId: row.campaignId,
+    eligibility: row.eligibility === null ? null : JSON.stringify(row.eligibility), createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now,
+  }).returningAll().executeTakeFirstOrThrow();
+
+export const templateById = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+
+export const templatesOfWorkspace = (tx: Tx, workspaceId: string) =>
+  tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).execute();
+
+export const templatesOfCampaign = (tx: Tx, workspaceId: string, campaignId: string) =>
+  tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId).execute();
+
+export const listTemplates = (tx: Tx, workspaceId: string, limit: number, before?: TimeCursor) =>
+  tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId)
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('createdAt', '<', before!.createdAt), eb.and([eb('createdAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+
+export const updateTemplate = (tx: Tx, workspaceId: string, id: string, patch: Record<string, unknown>, now: Date) =>
+  tx.updateTable('couponTemplates').set({ ...patch, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirst();
+
+/** The internal id of a user and whether the blacklist (policies domain's table, keyed by externalId) holds them: one round trip on the grant path. */
+export async function userForGrant(tx: Tx, workspaceId: string, userId: string): Promise<{ externalId: string; blacklisted: boolean } | undefined> {
+  const r = await sql<{ externalId: string; blacklisted: boolean }>`
+    select u.external_id, exists (select 1 from blacklist b where b.workspace_id = u.workspace_id and b.external_id = u.external_id) as blacklisted
+    from users u where u.workspace_id = ${workspaceId} and u.id = ${userId}`.execute(tx);
+  return r.rows[0];
+}
+
+export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>
+  tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('templateId', '=', templateId)
+    .where('source', '=', source).where('sourceRef', '=', sourceRef).executeTakeFirst();
+
+export const couponByCode = (tx: Tx, workspaceId: string, code: string) =>
+  tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('code', '=', code).executeTakeFirst();
+
+/** Row lock: redeem and release of one coupon take turns. */
+export const couponByCodeForUpdate = (tx: Tx, workspaceId: string, code: string) =>
+  tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('code', '=', code).forUpdate().executeTakeFirst();
+
+/**
+ * The coupon row, its budget reservation (when a campaign pays) in one statement. Returns
+ * undefined when (template, source, sourceRef) already has a coupon: the caller gives its
+ * counters back and answers with that one.
+ */
+export async function insertCoupon(tx: Tx, workspaceId: string, c: {
+  id: string; code: string; templateId: string; campaignId: string | null; userId: string; source: string; sourceRef: string;
+  faceValue: number; validFrom: Date; validTo: Date; now: Date; localDay: string;
+}): Promise<boolean> {
+  const r = await sql<{ id: string }>`
+    with ins as (
+      insert into coupons (workspace_id, id, code, template_id, campaign_id, user_id, source, source_ref, status, face_value, valid_from, valid_to, granted_at, local_day, updated_at)
+      values (${workspaceId}, ${c.id}, ${c.code}, ${c.templateId}, ${c.campaignId}, ${c.userId}, ${c.source}, ${c.sourceRef}, 'granted', ${c.faceValue}, ${c.validFrom}, ${c.validTo}, ${c.now}, ${c.localDay}, ${c.now})
+      on conflict (workspace_id, template_id, source, source_ref) do nothing
+      returning id, campaign_id
+    ), led as (
+      insert into budget_ledger (workspace_id, campaign_id, kind, delta, coupon_id, created_at)
+      select ${workspaceId}, campaign_id, 'reserve', ${c.faceValue}, id, ${c.now} from ins where campaign_id is not null
+    )
+    select id from ins`.execute(tx);
+  return r.rows.length === 1;
+}
+
+export const userExternalId = async (tx: Tx, workspaceId: string, externalId: string) =>
+  (await tx.selectFrom('users').select('id').where('workspaceId', '=', workspaceId).where('externalId', '=', externalId).executeTakeFirst())?.id;
+
+export const redemption = (tx: Tx, workspaceId: string, couponId: string, orderId: string) =>
+  tx.selectFrom('couponRedemptions').selectAll().where('workspaceId', '=', workspaceId).where('couponId', '=', couponId).where('orderId', '=', orderId).executeTakeFirst();
+
+export const upsertRedemption = (tx: Tx, workspaceId: string, r: { couponId: string; orderId: string; orderAmount: number; discount: number; now: Date }) =>
+  tx.insertInto('couponRedemptions').values({ workspaceId, couponId: r.couponId, orderId: r.orderId, orderAmount: r.orderAmount, discount: r.discount, redeemedAt: r.now, releasedAt: null })
+    .onConflict((oc) => oc.columns(['workspaceId', 'couponId', 'orderId']).doUpdateSet({ orderAmount: r.orderAmount, discount: r.discount, redeemedAt: r.now, releasedAt: null }))
+    .execute();
+
+export const markReleased = (tx: Tx, workspaceId: string, couponId: string, orderId: string, now: Date) =>
+  tx.updateTable('couponRedemptions').set({ releasedAt: now }).where('workspaceId', '=', workspaceId).where('couponId', '=', couponId).where('orderId', '=', orderId).execute();
+
+export const setCouponState = (tx: Tx, workspaceId: string, id: string, s: {
+  status: string; orderId: string | null; orderAmount: number | null; discount: number | null; redeemedAt: Date | null; released?: boolean; now: Date;
+}) =>
+  tx.updateTable('coupons').set((eb) => ({
+    status: s.status, orderId: s.orderId, orderAmount: s.orderAmount, discount: s.discount, redeemedAt: s.redeemedAt, updatedAt: s.now,
+    ...(s.released ? { releasedCount: eb('releasedCount', '+', 1) } : {}),
+  })).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
+
+export const insertLedger = (tx: Tx, workspaceId: string, rows: { campaignId: string; kind: string; delta: number; amount?: number; couponId?: string | null; actor?: string | null; reason?: string | null; now: Date }[]) =>
+  rows.length === 0 ? Promise.resolve() : tx.insertInto('budgetLedger').values(rows.map((r) => ({
+    workspaceId, campaignId: r.campaignId, kind: r.kind, delta: r.delta, amount: r.amount ?? 0, couponId: r.couponId ?? null, actor: r.actor ?? null, reason: r.reason ?? null, createdAt: r.now,
+  }))).execute().then(() => undefined);
+
+/** Committed (reserved + spent) by ledger, split for the budget view, and top-ups. */
+export async function budgetTotals(tx: Tx, workspaceId: string, campaignId: string) {
+  const r = await sql<{ committed: string; toppedUp: string }>`
+    select coalesce(sum(delta), 0) as committed, coalesce(sum(amount) filter (where kind = 'top_up'), 0) as topped_up
+    from budget_ledger where workspace_id = ${workspaceId} and campaign_id = ${campaignId}`.execute(tx);
+  const s = await sql<{ reserved: string; spent: string }>`
+    select coalesce(sum(face_value) filter (where status = 'granted'), 0) as reserved, coalesce(sum(discount) filter (where status = 'redeemed'), 0) as spent
+    from coupons where workspace_id = ${workspaceId} and campaign_id = ${campaignId}`.execute(tx);
+  return { committed: Number(r.rows[0]!.committed), toppedUp: Number(r.rows[0]!.toppedUp), reserved: Number(s.rows[0]!.reserved), spent: Number(s.rows[0]!.spent) };
+}
+
+export const toppedUp = async (tx: Tx, workspaceId: string, campaignId: string): Promise<number> =>
+  Number((await sql<{ n: string }>`select coalesce(sum(amount), 0) as n from budget_ledger where workspace_id = ${workspaceId} and campaign_id = ${campaignId} and kind = 'top_up'`.execute(tx)).rows[0]!.n);
+
+export const ledgerPage = (tx: Tx, workspaceId: string, campaignId: string, limit: number, beforeId?: string) =>
+  tx.selectFrom('budgetLedger').selectAll().where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId)
+    .$if(!!beforeId, (q) => q.where('id', '<', beforeId!)).orderBy('id', 'desc').limit(limit + 1).execute();
+
+export async function templateStats(tx: Tx, workspaceId: string, templateId: string) {
+  const r = await sql<{ granted: string; redeemed: string; expired: string; discountTotal: string; orderAmountTotal: string }>`
+    select count(*) as granted, count(*) filter (where status = 'redeemed') as redeemed, count(*) filter (where status = 'expired') as expired,
+      coalesce(sum(discount) filter (where status = 'redeemed'), 0) as discount_total, coalesce(sum(order_amount) filter (where status = 'redeemed'), 0) as order_amount_total
+    from coupons where workspace_id = ${workspaceId} and template_id = ${templateId}`.execute(tx);
+  const x = r.rows[0]!;
+  return { granted: Number(x.granted), redeemed: Number(x.redeemed), expired: Number(x.expired), discountTotal: Number(x.discountTotal), orderAmountTotal: Number(x.orderAmountTotal) };
+}
+
+export const couponsOfUser = (tx: Tx, workspaceId: string, userId: string, limit: number) =>
+  tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('userId', '=', userId).orderBy('grantedAt', 'desc').limit(limit).execute();
+
+export const externalIdsOf = async (tx: Tx, workspaceId: string, userIds: string[]) =>
+  new Map((userIds.length ? await tx.selectFrom('users').select(['id', 'externalId']).where('workspaceId', '=', workspaceId).where('id', 'in', userIds).execute() : []).map((u) => [u.id, u.externalId]));
+
+/** Expiry (cross-workspace scan for the cron job): a batch of coupons past validTo, locked so a concurrent redeem waits or skips. */
+export async function expireBatch(tx: Tx, now: Date, size: number) {
+  const r = await sql<{ workspaceId: string; id: string; campaignId: string | null; faceValue: string }>`
+    with due as (
+      select workspace_id, id from coupons where status = 'granted' and valid_to <= ${now} order by valid_to limit ${size} for update skip locked
+    )
+    update coupons c set status = 'expired', updated_at = ${now} from due
+    where c.workspace_id = due.workspace_id and c.id = due.id
+    returning c.workspace_id, c.id, c.campaign_id, c.face_value`.execute(tx);
+  return r.rows;
+}
+
+// Reconciliation reads: what the counters should say, recomputed from the rows.
+export const stockUsed = async (tx: Tx, workspaceId: string, templateId: string) =>
+  Number((await sql<{ n: string }>`select count(*) as n from coupons where workspace_id = ${workspaceId} and template_id = ${templateId}`.execute(tx)).rows[0]!.n);
+
+export const perUserCounts = async (tx: Tx, workspaceId: string, templateId: string, localDay: string) =>
+  (await sql<{ userId: string; n: string; today: string }>`
+    select user_id, count(*) as n, count(*) filter (where local_day = ${localDay}) as today
+    from coupons where workspace_id = ${workspaceId} and template_id = ${templateId} group by user_id`.execute(tx)).rows
+    .map((r) => ({ userId: r.userId, n: Number(r.n), today: Number(r.today) }));
+
+export const committedByLedger = async (tx: Tx, workspaceId: string, campaignId: string) =>
+  Number((await sql<{ n: string }>`select coalesce(sum(delta), 0) as n from budget_ledger where workspace_id = ${workspaceId} and campaign_id = ${campaignId}`.execute(tx)).rows[0]!.n);
+
+/** Workspaces with coupon templates (cross-workspace, for the reconciliation and monitor crons). */
+export const workspacesWithTemplates = async (tx: Tx) =>
+  (await sql<{ workspaceId: string }>`select distinct workspace_id from coupon_templates`.execute(tx)).rows.map((r) => r.workspaceId);
+
+/** Users over a template's per-user limit (a loss monitor: never happens unless counters drifted). */
+export const usersOverLimit = async (tx: Tx, workspaceId: string) =>
+  (await sql<{ templateId: string; userId: string; n: string; limit: number }>`
+    select c.template_id, c.user_id, count(*) as n, t.per_user_limit as limit
+    from coupons c join coupon_templates t on t.workspace_id = c.workspace_id and t.id = c.template_id
+    where c.workspace_id = ${workspaceId} and t.per_user_limit is not null
+    group by c.template_id, c.user_id, t.per_user_limit having count(*) > t.per_user_limit limit 100`.execute(tx)).rows;
+
+export const grantsSince = (tx: Tx, workspaceId: string, from: Date, to: Date, limit: number) =>
+  tx.selectFrom('coupons').select(['id', 'templateId', 'userId', 'grantedAt']).where('workspaceId', '=', workspaceId)
+    .where('grantedAt', '>=', from).where('grantedAt', '<', to).orderBy('grantedAt').limit(limit).execute();
+
+export const grantCountsByTemplate = async (tx: Tx, workspaceId: string, from: Date, to: Date) =>
+  (await sql<{ templateId: string; n: string }>`
+    select template_id, count(*) as n from coupons where workspace_id = ${workspaceId} and granted_at >= ${from} and granted_at < ${to} group by template_id`.execute(tx)).rows
+    .map((r) => ({ templateId: r.templateId, n: Number(r.n) }));

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
+import { expectOk } from './support/fixtures.ts';
+import { moveToNextLocal } from './support/time.ts';
+import { expireDue, keys } from '../src/coupons/coupons.service.ts';
+
+/**
+ * Coupons and budgets (issue 5): grants at the last unit, per-user and per-day limits across the
+ * workspace-local midnight, idempotency, budgets reserved at grant and settled at redemption,
+ * release once, expiry. Runs on the Redis counters when REDIS_URL is set.
+ */
+let h: Harness;
+beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
+afterAll(async () => { await h.close(); });
+
+it('runs on the configured counters adapter', () => { expect(h.p.counters.kind).toBe(process.env.REDIS_URL ? 'redis' : 'postgres'); });
+
+const DAY = 86_400_000;
+async function users(api: Client, n: number, prefix = 'u', extra: Record<string, unknown> = {}) {
+  const list = Array.from({ length: n }, (_, i) => ({ externalId: `${prefix}-${i}`, ...extra }));
+  await expectOk(await api.post('/v1/users', { users: list }));
+  return list.map((u) => u.externalId);
+}
+function templateBody(over: Record<string, unknown> = {}) {
+  const now = h.clock.now().getTime();
+  return {
+    name: 'Ten off', type: 'direct', value: 1000, totalStock: 100,
+    claimStart: new Date(now - 3_600_000).toISOString(), claimEnd: new Date(now + 400 * DAY).toISOString(), validity: { days: 30 }, ...over,
+  };
+}
+async function campaign(api: Client, budget?: number) {
+  const now = h.clock.now().getTime();
+  return (await expectOk(await api.post('/v1/campaigns', {
+    name: 'Budgeted', goal: 'repurchase', startAt: new Date(now - 3_600_000).toISOString(), endAt: new Date(now + 400 * DAY).toISOString(),
+    ...(budget === undefined ? {} : { budget: { amount: budget } }),
+  }))).json<{ id: string }>().id;
+}
+const rows = async (sql: string, params: unknown[]) => (await h.p.pool.query(sql, params)).rows;
+
+describe('grant', () => {
+  it('N concurrent grants at the last unit of stock: exactly one wins, and the DB agrees', async () => {
+    const ws = await newWorkspace(h);
+    const ids = await users(ws.api, 41);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ totalStock: 5 })))).json();
+    for (let i = 0; i < 4; i++) expect((await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: ids[40 - i] })).statusCode).toBe(201);
+    const results = await Promise.all(ids.slice(0, 36).map((externalId) => ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId })));
+    const won = results.filter((r) => r.statusCode === 201);
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.statusCode === 409).every((r) => r.json().error.code === 'out_of_stock')).toBe(true);
+    const [n] = await rows('select count(*)::int as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, tpl.id]);
+    expect(n.n).toBe(5);
+    const stats = (await ws.api.get(`/v1/coupon-templates/${tpl.id}/stats`)).json();
+    expect(stats).toMatchObject({ totalStock: 5, granted: 5, remaining: 0, redeemed: 0 });
+    // A stock top-up is seen by the next grant; going below what was granted is refused.
+    expect((await ws.api.patch(`/v1/coupon-templates/${tpl.id}`, { totalStock: 4 })).json().error.code).toBe('validation_failed');
+    await expectOk(await ws.api.patch(`/v1/coupon-templates/${tpl.id}`, { totalStock: 6 }));
+    expect((await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: ids[36] })).statusCode).toBe(201);
+    expect((await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: ids[37] })).json().error.code).toBe('out_of_stock');
+  });
+
+  it('one user, concurrent grants: per-user-per-day limit by the workspace-local day (Asia/Shanghai), and the per-user limit over days', async () => {
+    const ws = await newWorkspace(h);
+    const [u] = await users(ws.api, 1);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ perUserLimit: 5, perUserDailyLimit: 2 })))).json();
+    const burst = async (n: number) => (await Promise.all(Array.from({ length: n }, () => ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: u })))).map((r) => r.statusCode === 201 ? 'ok' : r.json().error.code);
+    moveToNextLocal(h.clock, 23, 58); // 15:58Z: still "today" in Shanghai
+    let out = await burst(12);
+    expect(out.filter((x) => x === 'ok')).toHaveLength(2);
+    expect(out.filter((x) => x === 'daily_limit_reached')).toHaveLength(10);
+    h.clock.advance(3 * 60_000); // 00:01 local: a new day, although UTC is still the same date
+    out = await burst(12);
+    expect(out.filter((x) => x === 'ok')).toHaveLength(2);
+    h.clock.advance(DAY);
+    out = await burst(12);
+    // 5 per user in all: one left on the third day.
+    expect(out.filter((x) => x === 'ok')).toHaveLength(1);
+    expect(out).toContain('user_limit_reached');
+    const days = await rows('select local_day, count(*)::int as n from coupons where workspace_id = $1 group by local_day order by local_day', [ws.id]);
+    expect(days.map((d) => d.n)).toEqual([2, 2, 1]);
+  });
+
+  it('Idempotency-Key: a retry answers the same coupon and grants once; the same key with another body is rejected', async () => {
+    const ws = await newWorkspace(h);
+    const [a, b] = await users(ws.api, 2);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ totalStock: 10 })))).json();
+    const first = await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: a }, { 'idempotency-key': 'grant-1' });
+    expect(first.statusCode).toBe(201);
+    const again = await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: a }, { 'idempotency-key': 'grant-1' });
+    expect(again.statusCode).toBe(201);
+    expect(again.json().code).toBe(first.json().code);
+    const other = await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: b }, { 'idempotency-key': 'grant-1' });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe('idempotency_conflict');
+    // Even if the stored answer is gone, the domain finds the coupon by (template, source, key).
+    await h.p.pool.query('delete from idempotency_keys where workspace_id = $1', [ws.id]);
+    const replay = await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: a }, { 'idempotency-key': 'grant-1' });
+    expect(replay.json()).toMatchObject({ code: first.json().code, repeated: true });
+    const [n] = await rows('select count(*)::int as n from coupons where workspace_id = $1', [ws.id]);
+    expect(n.n).toBe(1);
+    expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(1);
+  });
+
+  it('claim window, blacklist, eligibility, kill switch — in that order, nothing taken when refused', async () => {
+    const ws = await newWorkspace(h);
+    await expectOk(await ws.api.post('/v1/users', { users: [{ externalId: 'vip', attributes: { tier: 'gold' } }, { externalId: 'plain', attributes: { tier: 'none' } }, { externalId: 'bad', attributes: { tier: 'gold' } }] }));
+    await expectOk(await ws.api.post('/v1/blacklist', { externalIds: ['bad'] }));
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ eligibility: { attr: 'tier', op: 'eq', value: 'gold' } })))).json();
+    const grant = (externalId: string) => ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId });
+    expect((await grant('plain')).json().error.code).toBe('not_eligible');
+    expect((await grant('bad')).json().error.code).toBe('blacklisted');
+    expect((await grant('vip')).statusCode).toBe(201);
+    await expectOk(await ws.api.post('/v1/kill-switches', { type: 'coupon_template', id: tpl.id, reason: 'leak' }));
+    expect((await grant('vip')).json().error.code).toBe('killed');
+    expect((await ws.api.get(`/v1/coupon-templates/${tpl.id}`)).json().killed).toBe(true);
+    await expectOk(await ws.api.del(`/v1/kill-switches/coupon_template/${tpl.id}`));
+    expect((await grant('vip')).statusCode).toBe(201);
+    const late = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ claimStart: new Date(h.clock.now().getTime() + DAY).toISOString() })))).json();
+    expect((await ws.api.post(`/v1/coupon-templates/${late.id}/grant`, { externalId: 'vip' })).json().error.code).toBe('outside_claim_window');
+    expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(2);
+    const alerts = (await ws.api.get('/v1/alerts?kind=kill_switch')).json();
+    expect(alerts.items).toHaveLength(1);
+  });
+});
+
+describe('budgets and redemption', () => {
+  it('budget: reserved by face value at grant, budget_exhausted, approver top-up, settled by the real discount, expiry returns it', async () => {
+    const ws = await newWorkspace(h);
+    const ids = await users(ws.api, 6);
+    const cmp = await campaign(ws.api, 1000);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ value: 300, campaignId: cmp, validity: { days: 2 } })))).json();
+    const grant = (externalId: string) => ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId });
+    const codes: string[] = [];
+    for (const u of ids.slice(0, 3)) codes.push((await expectOk(await grant(u))).json().code);
+    expect((await grant(ids[3]!)).json().error.code).toBe('budget_exhausted');
+    let budget = (await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json();
+    expect(budget).toMatchObject({ amount: 1000, reserved: 900, spent: 0, remaining: 100 });
+
+    // Only an approver or admin tops up.
+    const operator = await ws.as('operator');
+    expect((await operator.post(`/v1/campaigns/${cmp}/budget/top-ups`, { amount: 200, reason: 'more' })).statusCode).toBe(403);
+    const approver = await ws.as('approver');
+    budget = (await expectOk(await approver.post(`/v1/campaigns/${cmp}/budget/top-ups`, { amount: 200, reason: 'Good results' }))).json();
+    expect(budget).toMatchObject({ amount: 1200, toppedUp: 200, remaining: 300 });
+    codes.push((await expectOk(await grant(ids[3]!))).json().code);
+    expect((await grant(ids[4]!)).json().error.code).toBe('budget_exhausted');
+
+    // Redeem at 250: direct 300 off an order of 250 is 250 (never below zero); 50 returns.
+    const r1 = await ws.api.post(`/v1/coupons/${codes[0]}/redeem`, { externalId: ids[0], orderId: 'o-1', orderAmount: 250 });
+    expect(r1.json()).toEqual({ discount: 250, payable: 0 });
+    expect((await ws.api.post(`/v1/coupons/${codes[0]}/redeem`, { externalId: ids[0], orderId: 'o-1', orderAmount: 250 })).json()).toEqual({ discount: 250, payable: 0 });
+    expect((await ws.api.post(`/v1/coupons/${codes[0]}/redeem`, { externalId: ids[0], orderId: 'o-2', orderAmount: 900 })).json().error.code).toBe('already_redeemed');
+    expect((await ws.api.post(`/v1/coupons/${codes[1]}/redeem`, { externalId: ids[0], orderId: 'o-3', orderAmount: 900 })).json().error.code).toBe('not_owner');
+    budget = (await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json();
+    expect(budget).toMatchObject({ reserved: 900, spent: 250, committed: 1150, remaining: 50 });
+    const budgetKey = keys.budget(ws.id, cmp);
+    expect(await h.p.counters.get(budgetKey)).toBe(1150);
+
+    // Expiry: the three unredeemed coupons end, their 900 comes back.
+    h.clock.advance(3 * DAY);
+    expect((await ws.api.post(`/v1/coupons/${codes[1]}/redeem`, { externalId: ids[1], orderId: 'o-4', orderAmount: 900 })).json().error.code).toBe('expired');
+    await expireDue(h.p);
+    budget = (await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json();
+    expect(budget).toMatchObject({ reserved: 0, spent: 250, committed: 250, remaining: 950 });
+    expect(await h.p.counters.get(budgetKey)).toBe(250);
+    const ledgerSum = budget.ledger.reduce((s: number, e: { delta: number }) => s + e.delta, 0);
+    expect(ledgerSum).toBe(250);
+    expect(budget.ledger.filter((e: { kind: string }) => e.kind === 'expire')).toHaveLength(3);
+    const stats = (await ws.api.get(`/v1/coupon-templates/${tpl.id}/stats`)).json();
+    expect(stats).toMatchObject({ granted: 4, redeemed: 1, expired: 3, discountTotal: 250, orderAmountTotal: 250 });
+  });
+
+  it('discount by type: threshold needs minSpend, percent is capped', async () => {
+    const ws = await newWorkspace(h);
+    const [u] = await users(ws.api, 1);
+    const thr = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'threshold', value: 2000, minSpend: 10000 })))).json();
+    const pct = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 15, maxDiscount: 3000 })))).json();
+    const c1 = (await ws.api.post(`/v1/coupon-templates/${thr.id}/grant`, { externalId: u })).json().code;
+    const c2 = (await ws.api.post(`/v1/coupon-templates/${pct.id}/grant`, { externalId: u })).json().code;
+    expect((await ws.api.post(`/v1/coupons/${c1}/redeem`, { externalId: u, orderId: 'a', orderAmount: 9999 })).json().error.code).toBe('not_applicable');
+    expect((await ws.api.post(`/v1/coupons/${c1}/redeem`, { externalId: u, orderId: 'a', orderAmount: 10000 })).json()).toEqual({ discount: 2000, payable: 8000 });
+    expect((await ws.api.post(`/v1/coupons/${c2}/redeem`, { externalId: u, orderId: 'b', orderAmount: 50000 })).json()).toEqual({ discount: 3000, payable: 47000 });
+    expect((await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 120 }))).statusCode).toBe(400);
+  });
+
+  it('a payment failing after redemption: ten concurrent releases release exactly once, and the coupon and budget come back', async () => {
+    const ws = await newWorkspace(h);
+    const [u] = await users(ws.api, 1);
+    const cmp = await campaign(ws.api, 10_000);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ value: 500, campaignId: cmp })))).json();
+    const code = (await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: u })).json().code;
+    expect((await ws.api.post(`/v1/coupons/${code}/redeem`, { externalId: u, orderId: 'pay-1', orderAmount: 300 })).json().discount).toBe(300);
+    const rel = await Promise.all(Array.from({ length: 10 }, () => ws.api.post(`/v1/coupons/${code}/release`, { orderId: 'pay-1' })));
+    expect(rel.map((r) => r.statusCode).every((s) => s === 200)).toBe(true);
+    expect(rel.filter((r) => r.json().released)).toHaveLength(1);
+    const c = (await ws.api.get(`/v1/coupons/${code}`)).json();
+    expect(c.status).toBe('granted');
+    const budget = (await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json();
+    expect(budget).toMatchObject({ reserved: 500, spent: 0, committed: 500 });
+    expect(budget.ledger.filter((e: { kind: string }) => e.kind === 'release')).toHaveLength(1);
+    expect(await h.p.counters.get(keys.budget(ws.id, cmp))).toBe(500);
+    // The same order may pay again with it.
+    expect((await ws.api.post(`/v1/coupons/${code}/redeem`, { externalId: u, orderId: 'pay-1', orderAmount: 300 })).json().discount).toBe(300);
+  });
+
+  it('redeem racing release: every interleaving leaves one consistent state (coupon, redemptions, budget counter = ledger)', async () => {
+    const ws = await newWorkspace(h);
+    const ids = await users(ws.api, 8);
+    const cmp = await campaign(ws.api, 100_000);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ value: 700, campaignId: cmp })))).json();
+    for (const u of ids) {
+      const code = (await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: u })).json().code;
+      await expectOk(await ws.api.post(`/v1/coupons/${code}/redeem`, { externalId: u, orderId: `first-${u}`, orderAmount: 400 }));
+      const [rel, red] = await Promise.all([
+        ws.api.post(`/v1/coupons/${code}/release`, { orderId: `first-${u}` }),
+        ws.api.post(`/v1/coupons/${code}/redeem`, { externalId: u, orderId: `second-${u}`, orderAmount: 600 }),
+      ]);
+      expect(rel.json().released).toBe(true);
+      const c = (await ws.api.get(`/v1/coupons/${code}`)).json();
+      if (red.statusCode === 200) {
+        // The release went first, then the second order redeemed.
+        expect(red.json().discount).toBe(600);
+        expect(c).toMatchObject({ status: 'redeemed', orderId: `second-${u}` });
+      } else {
+        expect(red.json().error.code).toBe('already_redeemed');
+        expect(c.status).toBe('granted');
+      }
+    }
+    const budget = (await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json();
+    expect(await h.p.counters.get(keys.budget(ws.id, cmp))).toBe(budget.committed);
+    expect(budget.committed).toBe(budget.reserved + budget.spent);
+  });
+});
