@@ -182,3 +182,22 @@ export const snapshotCount = async (tx: Tx, workspaceId: string, snapshotId: str
 export const history = (tx: Tx, workspaceId: string, segmentId: string, limit: number) =>
   tx.selectFrom('segmentSnapshots').select(['id', 'computedAt', 'count', 'reason']).where('workspaceId', '=', workspaceId).where('segmentId', '=', segmentId)
     .orderBy('computedAt', 'desc').orderBy('id', 'desc').limit(limit).execute();
+
+/** A snapshot's members as stored by saveSnapshotSet, or undefined when not built yet. */
+export const snapshotSet = (tx: Tx, workspaceId: string, snapshotId: string) =>
+  tx.selectFrom('segmentSnapshotSets').select(['members', 'ids']).where('snapshotId', '=', snapshotId).where('workspaceId', '=', workspaceId).executeTakeFirst();
+
+/** A snapshot's member ids, ascending, as PostgreSQL's bigint[] text (one value, parsed without a row object per member). */
+export async function snapshotIdsText(tx: Tx, workspaceId: string, snapshotId: string): Promise<string> {
+  const r = await sql<{ ids: string }>`select coalesce(array_agg(user_id order by user_id), '{}')::text as ids
+    from segment_members where snapshot_id = ${snapshotId}::bigint and workspace_id = ${workspaceId}`.execute(tx);
+  return r.rows[0]!.ids;
+}
+
+/** Snapshots never change, so the first stored encoding stands. */
+export const saveSnapshotSet = (tx: Tx, workspaceId: string, snapshotId: string, members: number, ids: Buffer) =>
+  tx.insertInto('segmentSnapshotSets').values({ snapshotId, workspaceId, members, ids }).onConflict((oc) => oc.column('snapshotId').doNothing()).execute();
+
+/** externalIds of the given users, by ascending id (a sample of a set computed in memory). */
+export const externalIdsOf = async (tx: Tx, workspaceId: string, ids: number[]) =>
+  ids.length === 0 ? [] : (await sql<{ externalId: string }>`select external_id from users where workspace_id = ${workspaceId} and id = any(${ids.map(String)}::bigint[]) order by id`.execute(tx)).rows.map((r) => r.externalId);

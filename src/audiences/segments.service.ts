@@ -17,6 +17,7 @@ import { previewSql, sqlMemberIds, validateSql } from './segment-sql.service.ts'
 import * as repo from './segments.repo.ts';
 import { DEFAULT_REFRESH_AT, type PatchSegmentInput, type RefreshMode, type SegmentKind, type SegmentView } from './segments.schema.ts';
 import { refreshDueSegments } from './segment-refresh.service.ts';
+import { buildSnapshotSet, evaluateSetExpression } from './set-operations.service.ts';
 
 // A segment computation is one SQL statement; this bounds it so a runaway definition fails
 // with a clear error instead of holding a connection forever.
@@ -212,6 +213,9 @@ export async function preview(p: Platform, who: Principal, definition: Definitio
     return previewSql(p, who.workspaceId, definition, 20);
   }
   return p.db.transaction().execute(async (tx) => {
+    // Union / intersection / difference of computed segments: from their stored id sets, in memory.
+    const ids = await evaluateSetExpression(tx, who.workspaceId, definition, async (id) => (await repo.segmentById(tx, who.workspaceId, id))?.currentSnapshotId ?? null);
+    if (ids) return { count: ids.length, sample: await repo.externalIdsOf(tx, who.workspaceId, Array.from(ids.subarray(0, 20))) };
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
     await repo.allowSetMemory(tx);
     return repo.countMatching(tx, who.workspaceId, await predicate(tx, who.workspaceId, definition, p.clock.now()), 20);
@@ -251,6 +255,7 @@ export async function computeSnapshot(p: Platform, workspaceId: string, segmentI
     const snap = sqlIds
       ? await repo.writeSnapshotOfIds(tx, workspaceId, segmentId, sqlIds, reason, now)
       : await repo.writeSnapshot(tx, workspaceId, segmentId, await predicate(tx, workspaceId, definition, now), reason, now);
+    await buildSnapshotSet(tx, workspaceId, snap.id); // set operations over it read this
     await repo.markReady(tx, workspaceId, segmentId, snap.id, snap.count, now);
     return { snapshotId: snap.id, count: snap.count };
   });

@@ -1,3 +1,14 @@
-/** Kysely view of the audiences tables (see the matching migration). Merged into Database in ../db-schema.ts. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AudiencesTables {}
+import type { Int8 } from '../db-schema.ts';
+
+/** Kysely view of the audiences tables of migration 0010-audiences-scale. Merged into Database in ../db-schema.ts. */
+export interface SegmentSnapshotSetsTable {
+  snapshotId: Int8;
+  workspaceId: string;
+  /** Number of user ids encoded in `ids`. */
+  members: number;
+  /** Sorted user ids, delta-encoded as unsigned LEB128 varints (src/audiences/snapshot-sets.ts). */
+  ids: Buffer;
+}
+export interface AudiencesTables {
+  segmentSnapshotSets: SegmentSnapshotSetsTable;
+}
