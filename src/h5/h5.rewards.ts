@@ -1,10 +1,11 @@
 import type { Platform } from '../platform/context.ts';
-import { AppError } from '../platform/errors.ts';
+import * as coupons from '../coupons/coupons.service.ts';
+import * as lotteries from '../lotteries/lotteries.service.ts';
 
 /**
- * What the H5 pages need from the rewards domains, in one place, called only through their
- * services (contracts: coupons.service grantCoupon, lotteries.service drawForUser,
- * getLotteryPublic, chancesOf).
+ * What the H5 pages need from the rewards domains, in one place, through their services
+ * (contracts.md: coupons.service grantCoupon, lotteries.service drawForUser, getLotteryPublic,
+ * chancesOf). Only what a user may see leaves here: no stock, budget or eligibility rule.
  */
 export interface CouponOffer {
   id: string; name: string; type: string; value: number; minSpend: number; maxDiscount: number | null;
@@ -15,23 +16,34 @@ export interface LotteryPublic { id: string; name: string; startAt: string; endA
 export interface Granted { couponId: string; code: string; validFrom: Date; validTo: Date; repeated: boolean }
 export interface Drawn { drawId: string; prize: null | { key: string; name: string; couponCode?: string; points?: number } }
 
-const pending = (what: string) => new AppError('internal_error', `${what} is not available on this server yet.`);
+/** Throws `not_found`. */
+export async function couponOffer(p: Platform, workspaceId: string, templateId: string): Promise<CouponOffer> {
+  const t = await coupons.getTemplate(p, workspaceId, templateId);
+  return { id: t.id, name: t.name, type: t.type, value: t.value, minSpend: t.minSpend, maxDiscount: t.maxDiscount, claimStart: t.claimStart, claimEnd: t.claimEnd, validity: t.validity };
+}
 
-export async function couponOffer(_p: Platform, _workspaceId: string, _templateId: string): Promise<CouponOffer> {
-  throw pending('Coupon templates');
+/** The user's coupons of this template, newest first. */
+export async function userCoupons(p: Platform, workspaceId: string, templateId: string, userId: string): Promise<UserCoupon[]> {
+  const all = await coupons.couponsOfUser(p, workspaceId, userId, 200);
+  return all.filter((c) => c.templateId === templateId).slice(0, 50).map((c) => ({ code: c.code, validFrom: c.validFrom, validTo: c.validTo, status: c.status }));
 }
-export async function userCoupons(_p: Platform, _workspaceId: string, _templateId: string, _userId: string): Promise<UserCoupon[]> {
-  return [];
+
+export function grant(p: Platform, input: { workspaceId: string; templateId: string; userId: string; sourceRef: string }): Promise<Granted> {
+  return coupons.grantCoupon(p, { ...input, source: 'h5' });
 }
-export async function grant(_p: Platform, _input: { workspaceId: string; templateId: string; userId: string; sourceRef: string }): Promise<Granted> {
-  throw pending('Coupon grants');
+
+/** Throws `not_found`. */
+export async function lotteryPublic(p: Platform, workspaceId: string, lotteryId: string): Promise<LotteryPublic> {
+  const l = await lotteries.getLotteryPublic(p, workspaceId, lotteryId);
+  return { id: l.id, name: l.name, startAt: l.startAt, endAt: l.endAt, prizes: l.prizes };
 }
-export async function lotteryPublic(_p: Platform, _workspaceId: string, _lotteryId: string): Promise<LotteryPublic> {
-  throw pending('Lotteries');
-}
-export async function chances(_p: Platform, _workspaceId: string, _lotteryId: string, _userId: string): Promise<number> {
-  throw pending('Lotteries');
-}
-export async function draw(_p: Platform, _input: { workspaceId: string; lotteryId: string; userId: string; requestRef: string }): Promise<Drawn> {
-  throw pending('Lottery draws');
+
+export const chances = (p: Platform, workspaceId: string, lotteryId: string, userId: string): Promise<number> =>
+  lotteries.chancesOf(p, workspaceId, lotteryId, userId);
+
+export async function draw(p: Platform, input: { workspaceId: string; lotteryId: string; userId: string; requestRef: string }): Promise<Drawn> {
+  const d = await lotteries.drawForUser(p, input);
+  if (!d.prize) return { drawId: d.drawId, prize: null };
+  const { key, name, couponCode, points } = d.prize as { key: string; name: string; couponCode?: string | null; points?: number | null };
+  return { drawId: d.drawId, prize: { key, name, ...(couponCode ? { couponCode } : {}), ...(points ? { points } : {}) } };
 }

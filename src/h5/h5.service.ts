@@ -82,7 +82,7 @@ export async function followShortLink(p: Platform, code: string, meta: { ip: str
   await p.db.transaction().execute((tx) => customers.recordPlatformEvents(tx, link.workspaceId, [{
     userId: link.userId, name: '$link_clicked', ts: p.clock.now(),
     properties: { code, url: `/h5/${link.pageKind}/${link.pageId}`, source: 'h5', page: link.pageKind, pageId: link.pageId, campaignId: link.campaignId, tokenId: link.tokenId, ip: meta.ip, userAgent: meta.userAgent },
-  }]));
+  }], p));
   return url;
 }
 
@@ -145,7 +145,7 @@ async function record(p: Platform, v: Visit, name: '$h5_view' | '$h5_click', ext
   await p.db.transaction().execute((tx) => customers.recordPlatformEvents(tx, c.workspaceId, [{
     userId: c.userId, name, ts: p.clock.now(),
     properties: { campaignId: c.campaignId, page: c.kind, pageId: c.pageId, tokenId: c.tokenId, deviceId: v.caller.deviceId, ip: v.caller.ip, ...(v.caller.lang ? { lang: v.caller.lang } : {}), ...extra },
-  }]));
+  }], p));
 }
 
 async function head(p: Platform, c: H5Claim) {
