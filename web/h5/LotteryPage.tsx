@@ -76,7 +76,7 @@ export function LotteryPage({ t, lang, token, pageId }: Props) {
     const on = active === ringIndex;
     return (
       <div key={pos} className={`h5-grid-cell${on ? ' active' : ''}${cell.key === null ? ' blank' : ''}`} data-testid="grid-cell" data-key={cell.key ?? ''} data-active={on ? 'true' : 'false'}>
-        <span className="h5-grid-icon">{cell.key === null ? '☺' : '🎁'}</span>
+        <span className="h5-grid-icon">{cell.key === null ? '☺' : '★'}</span>
         <span className="h5-grid-name">{cell.name}</span>
       </div>
     );
@@ -119,7 +119,7 @@ export function LotteryPage({ t, lang, token, pageId }: Props) {
             {data.myPrizes.map((p) => (
               <li key={p.drawId} data-draw-id={p.drawId}>
                 <span>{p.name}</span>
-                <span className="h5-muted">{p.couponCode ?? (p.points ? t('lottery.points', { points: p.points }) : '')} · {date(p.at, lang, data.timezone)}</span>
+                <span className="h5-muted">{[p.couponCode ?? (p.points ? t('lottery.points', { points: p.points }) : ''), date(p.at, lang, data.timezone)].filter(Boolean).join(' · ')}</span>
               </li>
             ))}
           </ul>
