@@ -5,7 +5,7 @@ import { principalOf } from '../http/auth.ts';
 import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import type { Permission } from '../workspaces/roles.ts';
 import * as service from './campaigns.service.ts';
-import { campaignView, createCampaignBody, createTaskBody, rejectBody, statuses, taskView } from './campaigns.schema.ts';
+import { campaignView, createCampaignBody, createTaskBody, rejectBody, scheduleSchema, statuses, taskView } from './campaigns.schema.ts';
 
 const tags = ['campaigns'];
 const actions: { action: 'submit' | 'approve' | 'pause' | 'resume' | 'end'; auth: Permission; summary: string }[] = [
@@ -48,6 +48,23 @@ export const campaignsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
     config: { auth: 'write', idempotent: true },
     schema: { tags, summary: 'Add a task (one channel, one audience, a schedule)', params: idParam, body: createTaskBody, response: { 201: taskView, ...errorResponses } },
   }, async (req, reply) => reply.status(201).send(await service.createTask(p, principalOf(req), req.params.id, req.body)));
+
+  app.post('/v1/schedules/preview', {
+    config: { auth: 'read' },
+    schema: {
+      tags, summary: 'A task schedule in words (English and Chinese) and its next three runs, in the workspace timezone',
+      body: z.strictObject({ schedule: scheduleSchema }),
+      response: { 200: z.object({ summary: z.string(), summaryZh: z.string(), nextRuns: z.array(z.string()), timezone: z.string() }), ...errorResponses },
+    },
+  }, async (req) => service.previewSchedule(p, principalOf(req).workspaceId, req.body.schedule));
+
+  app.get('/v1/tasks/:id/estimate', {
+    config: { auth: 'read' },
+    schema: {
+      tags, summary: 'SMS cost estimate: audience × segments per message × the provider unit price (minor units)', params: idParam,
+      response: { 200: z.object({ taskId: z.string(), channel: z.string(), audience: z.number().nullable(), segmentsPerMessage: z.number(), encoding: z.string(), unitPrice: z.number(), currency: z.string(), perMessage: z.number(), total: z.number().nullable() }), ...errorResponses },
+    },
+  }, async (req) => service.estimateTask(p, principalOf(req).workspaceId, req.params.id));
 
   app.get('/v1/tasks/:id', {
     config: { auth: 'read' },

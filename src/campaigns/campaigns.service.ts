@@ -11,6 +11,8 @@ import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './campaigns.repo.ts';
 import type { CampaignStatus, CampaignView, CreateCampaignInput, CreateTaskInput, Schedule, TaskView } from './campaigns.schema.ts';
 import { occurrenceFrom } from './schedules.ts';
+import { invalidateEventHooks } from '../customers/event-hooks.ts';
+import { previewSchedule as preview } from './schedule-preview.ts';
 
 type CampaignRow = NonNullable<Awaited<ReturnType<typeof repo.campaignById>>>;
 type TaskRow = NonNullable<Awaited<ReturnType<typeof repo.taskById>>>;
@@ -24,9 +26,10 @@ const view = (c: CampaignRow): CampaignView => ({
 
 const taskView = (t: TaskRow): TaskView => ({
   id: t.id, campaignId: t.campaignId, name: t.name, channel: t.channel as TaskView['channel'], templateId: t.templateId,
-  audience: { segmentId: t.segmentId }, schedule: t.schedule, frequency: t.frequency ?? null, priority: t.priority,
+  audience: t.segmentId ? { segmentId: t.segmentId } : null, schedule: t.schedule, frequency: t.frequency ?? null, priority: t.priority,
   status: t.status, createdAt: t.createdAt.toISOString(),
   variants: (t.variants as TaskView['variants']) ?? null, controlPercent: t.controlPercent,
+  couponTemplateId: t.couponTemplateId, templateVersions: t.templateVersions ? Object.fromEntries(t.templateVersions.map((v) => [v.templateId, v.version])) : null,
 });
 
 /** Creates a draft campaign. */
@@ -122,6 +125,8 @@ export async function transition(p: Platform, who: Principal, id: string, action
       await delivery.scheduleCampaignEnd(p, tx, who.workspaceId, id, row.endAt);
     }
     if (action === 'resume') await delivery.resumeCampaign(p, tx, who.workspaceId, id);
+    if (action === 'end') await delivery.campaignEnded(p, tx, who.workspaceId, id);
+    if (action === 'pause') invalidateEventHooks(who.workspaceId);
     await workspaces.audit(tx, who, `campaign.${action}`, 'campaign', id, reason ? { reason } : {}, now);
     return view(row);
   });
@@ -138,9 +143,21 @@ async function checkApprover(tx: Tx, who: Principal, c: CampaignRow): Promise<vo
   }
 }
 
-/** Creates the task's run for its schedule, if the campaign is live. */
+const templatesOf = (t: TaskRow): string[] => [t.templateId, ...(((t.variants ?? []) as { templateId: string }[]).map((v) => v.templateId))];
+
+/**
+ * Creates the task's run for its schedule, if the campaign is live. The first launch pins the
+ * template versions the task sends (with review required: the approved ones, else
+ * `template_not_approved` fails the approval); later edits of the templates do not change them.
+ */
 async function launchTask(p: Platform, tx: Tx, c: CampaignRow, t: TaskRow, now: Date): Promise<void> {
   if (c.status !== 'approved' && c.status !== 'running') return;
+  if (!t.templateVersions) await repo.setTemplateVersions(tx, c.workspaceId, t.id, await templates.versionsForLaunch(tx, c.workspaceId, templatesOf(t)));
+  if ((t.schedule as Schedule).type === 'trigger') {
+    await delivery.openTriggerRun(p, tx, { workspaceId: c.workspaceId, taskId: t.id, campaignId: c.id, scheduledFor: c.startAt, priority: t.priority });
+    await repo.setTaskStatus(tx, c.workspaceId, t.id, 'running', now);
+    return;
+  }
   if ((t.schedule as Schedule).type === 'recurring') {
     await scheduleNextRecurring(p, tx, c, t, now);
     return;
@@ -206,13 +223,17 @@ export async function createTask(p: Platform, who: Principal, campaignId: string
         throw new AppError('validation_failed', 'Template and task channels differ.', [{ path: `variants[${i}].templateId`, message: `The template is for ${vt.template.channel}, the task for ${input.channel}.` }]);
       }
     }
-    await segments.assertExists(tx, who.workspaceId, input.audience.segmentId).catch(() => {
-      throw new AppError('validation_failed', 'Unknown segment.', [{ path: 'audience.segmentId', message: 'No such segment in this workspace.' }]);
-    });
+    if (input.audience) {
+      await segments.assertExists(tx, who.workspaceId, input.audience.segmentId).catch(() => {
+        throw new AppError('validation_failed', 'Unknown segment.', [{ path: 'audience.segmentId', message: 'No such segment in this workspace.' }]);
+      });
+    }
+    // With review required, a task may only be built on templates that have an approved version.
+    await templates.versionsForLaunch(tx, who.workspaceId, [input.templateId, ...(input.variants ?? []).map((v) => v.templateId)]);
     const t = await repo.insertTask(tx, who.workspaceId, {
-      id: newId('tsk'), campaignId, name: input.name, channel: input.channel, templateId: input.templateId, segmentId: input.audience.segmentId,
+      id: newId('tsk'), campaignId, name: input.name, channel: input.channel, templateId: input.templateId, segmentId: input.audience?.segmentId ?? null,
       schedule: input.schedule, frequency: input.frequency ?? null, priority: input.priority ?? 0, createdBy: who.actor, now,
-      variants: input.variants ?? null, controlPercent: input.controlPercent ?? 0,
+      variants: input.variants ?? null, controlPercent: input.controlPercent ?? 0, couponTemplateId: input.couponTemplateId ?? null,
     });
     await launchTask(p, tx, c, t, now);
     await workspaces.audit(tx, who, 'task.create', 'task', t.id, { campaignId, name: input.name }, now);
@@ -222,6 +243,11 @@ export async function createTask(p: Platform, who: Principal, campaignId: string
 
 export async function getTask(p: Platform, workspaceId: string, id: string): Promise<TaskView> {
   return taskInfo(p.db, workspaceId, id);
+}
+
+/** Trigger tasks of the workspace's live campaigns (the trigger hook's config). */
+export async function liveTriggerTasks(tx: Tx, workspaceId: string): Promise<TaskView[]> {
+  return (await repo.liveTriggerTasks(tx, workspaceId)).map(taskView);
 }
 
 /** Marks a campaign running when its first run starts (approved → running). */
@@ -235,6 +261,30 @@ export async function endIfDue(p: Platform, workspaceId: string, id: string): Pr
     const c = await repo.campaignForUpdate(tx, workspaceId, id);
     if (!c || c.status === 'ended' || c.endAt > p.clock.now()) return;
     await repo.updateCampaign(tx, workspaceId, id, { status: 'ended' }, p.clock.now());
+    await delivery.campaignEnded(p, tx, workspaceId, id);
     await workspaces.audit(tx, { workspaceId, actor: 'system', role: 'admin' }, 'campaign.end', 'campaign', id, { reason: 'endAt reached' }, p.clock.now());
   });
+}
+
+/** POST /v1/schedules/preview: the schedule in words and its next runs, in the workspace timezone. */
+export async function previewSchedule(p: Platform, workspaceId: string, schedule: Schedule) {
+  return preview(schedule, (await workspaces.settings(p.db, workspaceId)).timezone, p.clock.now());
+}
+
+/**
+ * Cost estimate of an SMS task: audience count × segments of one message × the provider's unit
+ * price. Segments are those of the task's template (its pinned version once launched) rendered
+ * for the first member of the audience. Throws `not_found`, `validation_failed` (not SMS).
+ */
+export async function estimateTask(p: Platform, workspaceId: string, id: string) {
+  const t = await taskInfo(p.db, workspaceId, id);
+  if (t.channel !== 'sms') throw new AppError('validation_failed', 'Cost estimates are for SMS tasks.', [{ path: 'id', message: `This task sends ${t.channel}.` }]);
+  const audience = t.audience ? (await segments.getSegment(p, workspaceId, t.audience.segmentId)).count ?? 0 : null;
+  const first = t.audience ? (await segments.members(p, workspaceId, t.audience.segmentId, 1)).items[0] ?? null : null;
+  const sms = await templates.smsEstimate(p, workspaceId, t.templateId, t.templateVersions?.[t.templateId] ?? null, first);
+  return {
+    taskId: t.id, channel: t.channel, audience, segmentsPerMessage: sms.smsSegments, encoding: sms.smsEncoding,
+    unitPrice: sms.smsCost.unitPrice, currency: sms.smsCost.currency, perMessage: sms.smsCost.total,
+    total: audience === null ? null : audience * sms.smsCost.total,
+  };
 }

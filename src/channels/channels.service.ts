@@ -229,6 +229,16 @@ export async function providerFor(tx: Tx, workspaceId: string, channel: Channel)
   return provider;
 }
 
+/**
+ * The price of one SMS segment (minor units) with the provider delivery would use now: the
+ * `unitPrice` setting of the workspace's first SMS provider; 0 when it has none (the sandbox).
+ */
+export async function smsUnitPrice(tx: Tx, workspaceId: string): Promise<number> {
+  const rows = await repo.listProviders(tx, workspaceId, 'sms');
+  const price = (rows[0]?.settings as { unitPrice?: number } | undefined)?.unitPrice;
+  return typeof price === 'number' ? Math.round(price) : 0;
+}
+
 // ---- one-click unsubscribe (RFC 8058) ----
 
 interface UnsubscribeClaim { w: string; e: string; c: Channel; m: string }

@@ -11,7 +11,8 @@ export type ProviderType = (typeof providerTypes)[number];
 const empty = z.strictObject({});
 /** What each type sends, and the shape of its credentials (encrypted) and settings (plain). */
 export const typeSpecs: Record<ProviderType, { channels: readonly Channel[]; credentials: z.ZodType; settings: z.ZodType }> = {
-  sandbox: { channels, credentials: empty, settings: empty },
+  // unitPrice (minor units per SMS segment) lets a workspace estimate costs while it still sends through the sandbox.
+  sandbox: { channels, credentials: empty, settings: z.strictObject({ unitPrice: z.number().int().min(0).max(1_000_000).optional() }) },
   inbox: { channels: ['inbox'], credentials: empty, settings: z.strictObject({ expiresInDays: z.number().int().min(1).max(3650).optional() }) },
   smtp: { channels: ['email'], credentials: smtpCredentials, settings: smtpSettings },
   webhook: { channels: ['webhook'], credentials: webhookCredentials, settings: webhookSettings },

@@ -60,20 +60,28 @@ export async function claimMessages(tx: Tx, m: { workspaceId: string; runId: str
   await sql`insert into messages (workspace_id, task_run_id, task_id, campaign_id, user_id, channel, status, created_at)
     select ${m.workspaceId}, ${m.runId}::bigint, ${m.taskId}, ${m.campaignId}, u, ${m.channel}, 'queued', ${m.now}
     from unnest(${m.userIds}::bigint[]) as u
-    on conflict (task_run_id, user_id) do nothing`.execute(tx);
+    on conflict (task_run_id, user_id, trigger_event_id) do nothing`.execute(tx);
   return tx.selectFrom('messages').select(['id', 'userId']).where('taskRunId', '=', m.runId).where('userId', 'in', m.userIds)
     .where('status', '=', 'queued').orderBy('userId').execute();
 }
 
 export interface MessageUpdate {
   id: string;
-  status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred';
+  status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred' | 'retrying';
   reason: string | null;
   to: string | null;
   /** The A/B variant (or 'control'); absent keeps what the row has. */
   variant?: string | null;
+  /** `retrying`: when the next attempt is due. */
+  nextAttemptAt?: Date | null;
+  /** The coupon granted for this message (tasks with couponTemplateId). */
+  couponCode?: string | null;
 }
 
+/**
+ * Writes the outcome of each message still waiting (queued, deferred or retrying). A message
+ * handed to a provider (sent, delivered, failed after a send, retrying) counts one more attempt.
+ */
 export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdate[], now: Date): Promise<void> {
   if (rows.length === 0) return;
   await sql`update messages m set status = x.status, reason = x.reason, to_address = x.to_address,
@@ -81,12 +89,50 @@ export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdat
       provider = case when x.status in ('suppressed', 'deferred') then null else ${provider} end,
       sent_at = case when x.status in ('sent', 'delivered') then ${now}::timestamptz else m.sent_at end,
       delivered_at = case when x.status = 'delivered' then ${now}::timestamptz else m.delivered_at end,
-      failed_at = case when x.status = 'failed' then ${now}::timestamptz else m.failed_at end
+      failed_at = case when x.status = 'failed' then ${now}::timestamptz else m.failed_at end,
+      attempts = case when x.status in ('sent', 'delivered', 'retrying') or (x.status = 'failed' and x.reason not like 'render_error:%' and x.reason not like 'coupon_%') then m.attempts + 1 else m.attempts end,
+      next_attempt_at = x.next_attempt_at,
+      coupon_code = coalesce(x.coupon_code, m.coupon_code)
     from unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.status)}::text[], ${rows.map((r) => r.reason)}::text[], ${rows.map((r) => r.to)}::text[],
-        ${rows.map((r) => r.variant !== undefined)}::boolean[], ${rows.map((r) => r.variant ?? null)}::text[])
-      as x(id, status, reason, to_address, has_variant, variant)
-    where m.id = x.id and m.status in ('queued', 'deferred')`.execute(tx);
+        ${rows.map((r) => r.variant !== undefined)}::boolean[], ${rows.map((r) => r.variant ?? null)}::text[],
+        ${rows.map((r) => r.nextAttemptAt ?? null)}::timestamptz[], ${rows.map((r) => r.couponCode ?? null)}::text[])
+      as x(id, status, reason, to_address, has_variant, variant, next_attempt_at, coupon_code)
+    where m.id = x.id and m.status in ('queued', 'deferred', 'retrying')`.execute(tx);
 }
+
+/** Messages of a run in `status` due by `now` (retrying: next_attempt_at; queued trigger messages: their fire time), in user order. */
+export const dueMessages = (tx: Tx, workspaceId: string, runId: string, status: 'retrying' | 'queued', now: Date, limit: number) =>
+  tx.selectFrom('messages').select(['id', 'userId', 'attempts']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
+    .where('status', '=', status).where('nextAttemptAt', '<=', now).orderBy('userId').orderBy('id').limit(limit).forUpdate().execute();
+
+/** What still waits in a run of a campaign that ended is settled: suppressed with `reason`, never sent. */
+export const settleWaiting = (tx: Tx, workspaceId: string, runId: string, status: 'deferred' | 'retrying' | 'queued', reason: string) =>
+  tx.updateTable('messages').set({ status: 'suppressed', reason, nextAttemptAt: null })
+    .where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId).where('status', '=', status).execute();
+
+/** The one listening run of a trigger task; (task, campaign start) is unique, so a repeated launch finds it. */
+export const insertListeningRun = (tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date; priority: number }) =>
+  tx.insertInto('taskRuns').values({ ...r, status: 'listening', targeted: 0, batchesTotal: 0, startedAt: r.scheduledFor })
+    .onConflict((oc) => oc.columns(['taskId', 'scheduledFor']).doNothing()).execute();
+
+export const listeningRunOf = (tx: Tx, workspaceId: string, taskId: string) =>
+  tx.selectFrom('taskRuns').select(['id']).where('workspaceId', '=', workspaceId).where('taskId', '=', taskId).where('status', '=', 'listening').executeTakeFirst();
+
+/**
+ * One queued message per (run, user, triggering event), due at its fire time. The unique key
+ * makes a repeated hook job a no-op; only the rows created now are returned.
+ */
+export async function insertTriggerMessages(tx: Tx, m: { workspaceId: string; runId: string; taskId: string; campaignId: string; channel: string; now: Date }, fires: { eventId: string; userId: string; at: Date }[]) {
+  const r = await sql<{ id: string; nextAttemptAt: Date }>`insert into messages (workspace_id, task_run_id, task_id, campaign_id, user_id, channel, status, created_at, trigger_event_id, next_attempt_at)
+    select ${m.workspaceId}, ${m.runId}::bigint, ${m.taskId}, ${m.campaignId}, u, ${m.channel}, 'queued', ${m.now}, e, at
+    from unnest(${fires.map((f) => f.userId)}::bigint[], ${fires.map((f) => f.eventId)}::bigint[], ${fires.map((f) => f.at)}::timestamptz[]) as x(u, e, at)
+    on conflict (task_run_id, user_id, trigger_event_id) do nothing
+    returning id, next_attempt_at`.execute(tx);
+  return r.rows;
+}
+
+export const addTargeted = (tx: Tx, runId: string, n: number) =>
+  tx.updateTable('taskRuns').set((eb) => ({ targeted: eb(eb.fn.coalesce('targeted', eb.lit(0)), '+', n) })).where('id', '=', runId).execute();
 
 export const messageById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('messages').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
@@ -164,7 +210,7 @@ export const lowerPriorityOpenRuns = (tx: Tx, workspaceId: string, priority: num
 
 /** A run's messages waiting for quiet hours to end, in user order. */
 export const deferredMessages = (tx: Tx, workspaceId: string, runId: string) =>
-  tx.selectFrom('messages').select(['id', 'userId']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
+  tx.selectFrom('messages').select(['id', 'userId', 'attempts']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
     .where('status', '=', 'deferred').orderBy('userId').execute();
 
 export const addDeferred = (tx: Tx, runId: string, n: number) =>

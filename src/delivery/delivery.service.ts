@@ -15,6 +15,10 @@ import * as caps from './caps.ts';
 import { quietUntil } from './quiet-hours.ts';
 import { inControl, variantFor, type Variant } from './assignment.ts';
 import * as repo from './delivery.repo.ts';
+import { matchesWhere } from './trigger-where.ts';
+import { grantTaskCoupon } from './coupon-grant.ts';
+import { registerEventHook, invalidateEventHooks, type IngestedEvent } from '../customers/event-hooks.ts';
+import type { Definition, PropCondition } from '../audiences/definition.schema.ts';
 
 /**
  * Delivery: a task run expands its audience snapshot into batches (one job each); a batch
@@ -35,7 +39,14 @@ export const hasStarted = (tx: Tx, workspaceId: string, campaignId: string) => r
 
 /** Resume re-queues what a pause left: runs not started and batches not sent. */
 export async function resumeCampaign(p: Platform, tx: Tx, workspaceId: string, campaignId: string): Promise<void> {
-  for (const run of await repo.runsOfCampaign(tx, workspaceId, campaignId, ['scheduled', 'sending'])) {
+  for (const run of await repo.runsOfCampaign(tx, workspaceId, campaignId, ['scheduled', 'sending', 'listening', 'done'])) {
+    // Provider retries and trigger messages that fell due during the pause go now.
+    await p.jobs.enqueue(tx, 'delivery.retry', { runId: run.id });
+    if (run.status === 'listening') {
+      await p.jobs.enqueue(tx, 'delivery.trigger', { runId: run.id });
+      continue;
+    }
+    if (run.status === 'done') continue;
     if (run.status === 'scheduled') {
       await p.jobs.enqueue(tx, 'delivery.run', { runId: run.id }, { runAt: run.scheduledFor, jobKey: `run:${run.id}` });
       continue;
@@ -46,6 +57,19 @@ export async function resumeCampaign(p: Platform, tx: Tx, workspaceId: string, c
     // Deferred messages whose quiet hours ended during the pause go now (quiet again: deferred again).
     await p.jobs.enqueue(tx, 'delivery.deferred', { runId: run.id });
   }
+}
+
+/**
+ * A campaign ended: its deferred, retrying and trigger messages still waiting are settled now
+ * (suppressed `campaignEnded`, see settleEnded) instead of when their timers fire.
+ */
+export async function campaignEnded(p: Platform, tx: Tx, workspaceId: string, campaignId: string): Promise<void> {
+  for (const run of await repo.runsOfCampaign(tx, workspaceId, campaignId, ['sending', 'listening', 'done'])) {
+    await p.jobs.enqueue(tx, 'delivery.deferred', { runId: run.id });
+    await p.jobs.enqueue(tx, 'delivery.retry', { runId: run.id });
+    if (run.status === 'listening') await p.jobs.enqueue(tx, 'delivery.trigger', { runId: run.id });
+  }
+  invalidateEventHooks(workspaceId);
 }
 
 export async function scheduleCampaignEnd(p: Platform, tx: Tx, workspaceId: string, campaignId: string, endAt: Date): Promise<void> {
@@ -61,6 +85,7 @@ async function expandRun(p: Platform, runId: string): Promise<void> {
   const campaign = await campaigns.campaignInfo(p.db, head.workspaceId, head.campaignId);
   if (!isLive(campaign, p.clock.now())) return; // paused: resume re-queues; ended or past endAt: nothing to do
   const task = await campaigns.taskInfo(p.db, head.workspaceId, head.taskId);
+  if (!task.audience) return; // only trigger tasks go without an audience, and they have no scheduled runs
   // Computing a dynamic segment can take a while; it happens before the run row is locked.
   const snap = await segments.snapshotForRun(p, head.workspaceId, task.audience.segmentId);
   const ranges = await segments.memberRanges(p, head.workspaceId, snap.snapshotId, p.config.deliveryBatchSize);
@@ -116,6 +141,8 @@ async function wakeLowerRuns(p: Platform, tx: Tx, run: RunRow): Promise<void> {
 }
 
 const isLive = (campaign: { status: string; endAt: string }, now: Date) => live.has(campaign.status) && new Date(campaign.endAt) > now;
+/** Ended, or past its endAt: what still waits will never be sent. */
+const isOver = (campaign: { status: string; endAt: string }, now: Date) => campaign.status === 'ended' || new Date(campaign.endAt) <= now;
 
 /**
  * Sends one batch in one transaction (sandbox: the send itself is part of it). Caps are taken
@@ -167,7 +194,13 @@ async function sendDeferred(p: Platform, runId: string): Promise<void> {
       const ws = run.workspaceId;
       const now = p.clock.now();
       const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
-      if (!isLive(campaign, now)) return; // resume re-queues it
+      if (isOver(campaign, now)) {
+        await repo.settleWaiting(tx, ws, runId, 'deferred', 'campaignEnded');
+        await repo.recountDeferred(tx, runId);
+        await completeRunIfDone(p, tx, run, now);
+        return;
+      }
+      if (!isLive(campaign, now)) return; // paused: they stay deferred; resume re-queues them
       if (await heldBack(tx, run, now)) {
         await p.jobs.enqueue(tx, 'delivery.deferred', { runId }, { runAt: new Date(now.getTime() + PRIORITY_RECHECK_MS) });
         return;
@@ -197,18 +230,21 @@ type TaskInfo = Awaited<ReturnType<typeof campaigns.taskInfo>>;
  * they are judged when the deferred message is sent, so a message never holds cap room it
  * has not used. Caps count sends that went out: a render or provider failure gives them back.
  */
-async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo, task: TaskInfo, queued: { id: string; userId: string }[], now: Date, taken: TakeItem[][]): Promise<void> {
+async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo, task: TaskInfo, queued: Claimed[], now: Date, taken: TakeItem[][]): Promise<void> {
   const ws = run.workspaceId;
   const updates: repo.MessageUpdate[] = [];
   if (queued.length === 0) return;
   const variants = (task.variants ?? []) as Variant[];
-  const compiledOf = new Map<string, Awaited<ReturnType<typeof templates.compiledTemplate>>['compiled']>();
-  for (const id of new Set([task.templateId, ...variants.map((v) => v.templateId)])) compiledOf.set(id, (await templates.compiledTemplate(tx, ws, id)).compiled);
-  const profiles = await customers.profilesByIds(tx, ws, queued.map((q) => q.userId));
   const policy = await policies.policyFor(tx, ws);
+  // The versions the task launched with (docs/delivery.md "Template versions"); older tasks: the latest.
+  const compiledOf = new Map<string, Awaited<ReturnType<typeof templates.compiledTemplate>>['compiled']>();
+  for (const id of new Set([task.templateId, ...variants.map((v) => v.templateId)])) {
+    compiledOf.set(id, (await templates.compiledTemplate(tx, ws, id, task.templateVersions?.[id] ?? null, { smsOptOut: policy.smsOptOut })).compiled);
+  }
+  const profiles = await customers.profilesByIds(tx, ws, queued.map((q) => q.userId));
   const rules = await policies.suppressionsFor(tx, ws, [...profiles.values()].map((u) => u.externalId));
   const quietEnd = quietUntil(now, policy.quietHours, policy.timezone);
-  const candidates: { q: { id: string; userId: string }; u: NonNullable<ReturnType<typeof profiles.get>>; to: string; variant: Variant | null }[] = [];
+  const candidates: { q: Claimed; u: NonNullable<ReturnType<typeof profiles.get>>; to: string; variant: Variant | null }[] = [];
   let newlyDeferred = 0;
   for (const q of queued) {
     const u = profiles.get(q.userId);
@@ -236,11 +272,13 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   };
   const got = await caps.takeCaps(p.counters, capInput, candidates.map((c) => c.q.userId), now);
   const capsOf = new Map<string, TakeItem[]>();
+  const release = async (items: TakeItem[]) => { await caps.giveBack(p.counters, [items]); taken.splice(taken.indexOf(items), 1); };
   const outgoing: OutgoingMessage[] = [];
   const newLinks: links.NewLink[] = [];
   const scopeCampaign = { id: campaign.id, name: campaign.name, goal: campaign.goal };
   const scopeTask = { id: task.id, name: task.name };
   const variantOf = new Map<string, string | null>();
+  const couponOf = new Map<string, string>();
   for (const { q, u, to, variant } of candidates) {
     const items = got.get(q.userId);
     variantOf.set(q.id, variant?.name ?? null);
@@ -248,9 +286,24 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
     const compiled = compiledOf.get(variant?.templateId ?? task.templateId)!;
     taken.push(items);
     capsOf.set(q.id, items);
+    // A task with a coupon grants it before rendering (one per message id: a retry gets the same
+    // coupon back); a grant refused (stock, limits, budget) means no message: failed, caps given back.
+    let coupon: Record<string, unknown> | undefined;
+    if (task.couponTemplateId) {
+      try {
+        const c = await grantTaskCoupon(p, ws, task.couponTemplateId, q.userId, q.id);
+        coupon = { code: c.code, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
+        couponOf.set(q.id, c.code);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        updates.push({ id: q.id, variant: variant?.name ?? null, status: 'failed', reason: `coupon_${err.code}: ${err.message}`, to });
+        await release(items);
+        continue;
+      }
+    }
     try {
       const perMessage = new Map<string, string>();
-      const rendered = compiled.render({ user: templates.userScope(u), campaign: scopeCampaign, task: scopeTask }, (url) => {
+      const rendered = compiled.render({ user: templates.userScope(u), campaign: scopeCampaign, task: scopeTask, ...(coupon ? { coupon } : {}) }, (url) => {
         let short = perMessage.get(url);
         if (!short) {
           const link = links.newLink({ workspaceId: ws, messageId: q.id, campaignId: campaign.id, taskId: task.id, userId: q.userId, url, now });
@@ -260,11 +313,11 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
         }
         return short;
       });
+      if (task.channel === 'push') rendered.platform = pushPlatformOf(rendered.platform, u.platform);
       outgoing.push({ messageId: q.id, workspaceId: ws, channel: task.channel, externalId: u.externalId, to, rendered, taskId: task.id, campaignId: campaign.id });
     } catch (err) {
-      updates.push({ id: q.id, variant: variant?.name ?? null, status: 'failed', reason: `render_error: ${err instanceof Error ? err.message.split('\n')[0] : 'unknown'}`, to });
-      await caps.giveBack(p.counters, [items]);
-      taken.splice(taken.indexOf(items), 1);
+      updates.push({ id: q.id, variant: variant?.name ?? null, status: 'failed', reason: `render_error: ${err instanceof Error ? err.message.split('\n')[0] : 'unknown'}`, to, couponCode: couponOf.get(q.id) ?? null });
+      await release(items);
     }
   }
   await links.insertLinks(tx, newLinks);
@@ -273,25 +326,167 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];
   const byId = new Map(outgoing.map((o) => [o.messageId, o]));
   const userOf = new Map(queued.map((q) => [q.id, q.userId]));
+  const attemptsOf = new Map(queued.map((q) => [q.id, q.attempts ?? 0]));
   const platformEvents: Parameters<typeof customers.recordPlatformEvents>[2] = [];
+  let nextRetry: Date | null = null;
   for (const o of outcomes) {
     const m = byId.get(o.messageId)!;
     const userId = userOf.get(o.messageId)!;
-    updates.push({ id: o.messageId, status: o.status, reason: o.status === 'failed' ? o.reason : null, to: m.to, variant: variantOf.get(o.messageId) ?? null });
+    const base = { id: o.messageId, to: m.to, variant: variantOf.get(o.messageId) ?? null, couponCode: couponOf.get(o.messageId) ?? null };
     const props = { messageId: o.messageId, taskId: task.id, campaignId: campaign.id, channel: task.channel };
-    if (o.status !== 'failed') platformEvents.push({ userId, name: '$message_sent', ts: now, properties: props, messageId: `sent:${o.messageId}` });
-    if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${o.messageId}` });
-    if (o.status === 'failed') {
-      platformEvents.push({ userId, name: '$message_failed', ts: now, properties: { ...props, reason: o.reason }, messageId: `fail:${o.messageId}` });
-      const items = capsOf.get(o.messageId);
-      if (items) { await caps.giveBack(p.counters, [items]); taken.splice(taken.indexOf(items), 1); }
+    if (o.status !== 'failed') {
+      updates.push({ ...base, status: o.status, reason: null });
+      platformEvents.push({ userId, name: '$message_sent', ts: now, properties: props, messageId: `sent:${o.messageId}` });
+      if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${o.messageId}` });
+      continue;
     }
+    const items = capsOf.get(o.messageId);
+    if (items) await release(items); // nothing went out: the caps are free again (a retry takes them anew)
+    // A failure that may pass later is tried again with exponential backoff, up to maxAttempts in all.
+    const attempt = (attemptsOf.get(o.messageId) ?? 0) + 1;
+    if (o.retryable && attempt < policy.retries.maxAttempts) {
+      const at = new Date(now.getTime() + policy.retries.delaySeconds * 1000 * 2 ** (attempt - 1));
+      updates.push({ ...base, status: 'retrying', reason: o.reason, nextAttemptAt: at });
+      if (!nextRetry || at < nextRetry) nextRetry = at;
+      continue;
+    }
+    updates.push({ ...base, status: 'failed', reason: attempt > 1 ? `${o.reason} (attempt ${attempt} of ${policy.retries.maxAttempts})` : o.reason });
+    platformEvents.push({ userId, name: '$message_failed', ts: now, properties: { ...props, reason: o.reason }, messageId: `fail:${o.messageId}` });
   }
   await repo.applyOutcomes(tx, provider.name, updates, now);
   await customers.recordPlatformEvents(tx, ws, platformEvents);
+  if (nextRetry) await p.jobs.enqueue(tx, 'delivery.retry', { runId: run.id }, { runAt: nextRetry, jobKey: `retry:${run.id}:${nextRetry.toISOString()}` });
   if (quietEnd && newlyDeferred > 0) {
     await repo.addDeferred(tx, run.id, newlyDeferred);
     await p.jobs.enqueue(tx, 'delivery.deferred', { runId: run.id }, { runAt: quietEnd, jobKey: `deferred:${run.id}:${quietEnd.toISOString()}` });
+  }
+}
+
+type Claimed = { id: string; userId: string; attempts?: number };
+
+/** A push goes to the devices the template names (`both` by default), narrowed to the profile's platform when known. */
+function pushPlatformOf(wanted: unknown, profilePlatform: string | null): string {
+  const w = wanted === 'ios' || wanted === 'android' ? wanted : 'both';
+  if (w === 'both' && (profilePlatform === 'ios' || profilePlatform === 'android')) return profilePlatform;
+  return w;
+}
+
+/**
+ * Messages whose provider failure may pass later, due now: every rule is checked again (the
+ * user may have unsubscribed, the caps filled) and they are sent once more.
+ */
+async function sendRetries(p: Platform, runId: string): Promise<void> {
+  const taken: TakeItem[][] = [];
+  try {
+    await p.db.transaction().execute(async (tx) => {
+      const run = await repo.runForUpdate(tx, runId);
+      if (!run) return;
+      const now = p.clock.now();
+      const campaign = await campaigns.campaignInfo(tx, run.workspaceId, run.campaignId);
+      if (isOver(campaign, now)) { await repo.settleWaiting(tx, run.workspaceId, runId, 'retrying', 'campaignEnded'); return; }
+      if (!isLive(campaign, now)) return; // paused: resume re-queues
+      const due = await repo.dueMessages(tx, run.workspaceId, runId, 'retrying', now, 1000);
+      if (due.length === 0) return;
+      const task = await campaigns.taskInfo(tx, run.workspaceId, run.taskId);
+      await deliver(p, tx, run, campaign, task, due, now, taken);
+      if (due.length === 1000) await p.jobs.enqueue(tx, 'delivery.retry', { runId });
+    });
+  } catch (err) {
+    await caps.giveBack(p.counters, taken);
+    throw err;
+  }
+}
+
+// ---- trigger tasks ----
+
+/** What "is this user in the task's audience now" evaluates: a definition live; a list (or SQL) segment by membership. */
+async function audienceCheck(p: Platform, workspaceId: string, segmentId: string): Promise<Definition> {
+  const seg = await segments.getSegment(p, workspaceId, segmentId);
+  return seg.kind === 'list' ? { segment: segmentId } : (seg.definition as Definition);
+}
+
+/** The trigger run of a task: one per task, `listening` while its campaign is live. Idempotent. */
+export async function openTriggerRun(p: Platform, tx: Tx, r: { workspaceId: string; taskId: string; campaignId: string; scheduledFor: Date; priority: number }): Promise<void> {
+  await repo.insertListeningRun(tx, r);
+  invalidateEventHooks(r.workspaceId);
+}
+
+/** Events older than this (after the delay) fire nothing: a backfill of old events must not message people. */
+export const TRIGGER_MAX_AGE_MS = 24 * 3_600_000;
+
+type TriggerSchedule = { type: 'trigger'; event: string; where?: PropCondition[]; delayMinutes?: number };
+
+/**
+ * The event hook of trigger tasks (contracts.md "Event hooks"): for each event and each live
+ * trigger task of its name whose `where` it matches, one queued message keyed by (the task's
+ * run, user, event id) — inserted in one statement, so a hook job that runs again creates
+ * nothing twice — and a send job at the event time plus the delay.
+ */
+export const triggerHook = {
+  name: 'delivery.triggers',
+  async wants(p: Platform, workspaceId: string): Promise<ReadonlySet<string>> {
+    return new Set((await campaigns.liveTriggerTasks(p.db, workspaceId)).map((t) => (t.schedule as TriggerSchedule).event));
+  },
+  async handle(p: Platform, events: IngestedEvent[]): Promise<void> {
+    const ws = events[0]!.workspaceId;
+    await p.db.transaction().execute(async (tx) => {
+      const now = p.clock.now();
+      const tasks = await campaigns.liveTriggerTasks(tx, ws);
+      if (tasks.length === 0) return;
+      const tz = (await policies.policyFor(tx, ws)).timezone;
+      for (const task of tasks) {
+        const s = task.schedule as TriggerSchedule;
+        const delayMs = (s.delayMinutes ?? 0) * 60_000;
+        const fires = events
+          .filter((e) => e.name === s.event && e.ts.getTime() + delayMs > now.getTime() - TRIGGER_MAX_AGE_MS && matchesWhere(s.where, e.properties, tz, now))
+          .map((e) => ({ eventId: e.id, userId: e.userId, at: new Date(Math.max(now.getTime(), e.ts.getTime() + delayMs)) }));
+        if (fires.length === 0) continue;
+        const run = await repo.listeningRunOf(tx, ws, task.id);
+        if (!run) continue;
+        const created = await repo.insertTriggerMessages(tx, { workspaceId: ws, runId: run.id, taskId: task.id, campaignId: task.campaignId, channel: task.channel, now }, fires);
+        for (const at of new Set(created.map((c) => c.nextAttemptAt!.getTime()))) {
+          await p.jobs.enqueue(tx, 'delivery.trigger', { runId: run.id }, { runAt: new Date(at), jobKey: `trigger:${run.id}:${at}` });
+        }
+      }
+    });
+  },
+};
+
+/**
+ * Sends a trigger run's messages that are due: the task's audience segment (if any) is checked
+ * for each user now, then every anti-disturbance rule, as for any batch. Paused: they wait for
+ * resume; ended: suppressed `campaignEnded`.
+ */
+async function sendTriggered(p: Platform, runId: string): Promise<void> {
+  const taken: TakeItem[][] = [];
+  try {
+    await p.db.transaction().execute(async (tx) => {
+      const run = await repo.runForUpdate(tx, runId);
+      if (!run || run.status !== 'listening') return;
+      const ws = run.workspaceId;
+      const now = p.clock.now();
+      const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
+      if (isOver(campaign, now)) { await repo.settleWaiting(tx, ws, runId, 'queued', 'campaignEnded'); return; }
+      if (!isLive(campaign, now)) return;
+      const due = await repo.dueMessages(tx, ws, runId, 'queued', now, 500);
+      if (due.length === 0) return;
+      const task = await campaigns.taskInfo(tx, ws, run.taskId);
+      const inAudience: Claimed[] = [];
+      const outside: repo.MessageUpdate[] = [];
+      const definition = task.audience ? await audienceCheck(p, ws, task.audience.segmentId) : null;
+      for (const m of due) {
+        if (!definition || (await segments.userInDefinition(p, ws, m.userId, definition))) inAudience.push(m);
+        else outside.push({ id: m.id, status: 'suppressed', reason: 'notInAudience', to: null });
+      }
+      await repo.applyOutcomes(tx, 'none', outside, now);
+      await repo.addTargeted(tx, runId, due.length);
+      await campaigns.markRunning(tx, ws, run.campaignId, now);
+      await deliver(p, tx, run, campaign, task, inAudience, now, taken);
+      if (due.length === 500) await p.jobs.enqueue(tx, 'delivery.trigger', { runId });
+    });
+  } catch (err) {
+    await caps.giveBack(p.counters, taken);
+    throw err;
   }
 }
 
@@ -318,7 +513,7 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
   const campaign = await campaigns.campaignInfo(p.db, workspaceId, task.campaignId);
   const rows = await repo.taskCounts(p.db, workspaceId, taskId);
   const suppressed: { frequency: number; unsubscribed: number; blacklisted: number; noAddress: number; control: number; [reason: string]: number } = { frequency: 0, unsubscribed: 0, blacklisted: 0, noAddress: 0, control: 0 };
-  let targeted = 0, deferred = 0, sent = 0, delivered = 0, failed = 0, failedBeforeSend = 0, clicked = 0, queued = 0;
+  let targeted = 0, deferred = 0, sent = 0, delivered = 0, failed = 0, failedBeforeSend = 0, clicked = 0, queued = 0, retrying = 0;
   for (const r of rows) {
     const n = Number(r.n);
     targeted += n;
@@ -327,6 +522,7 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
     if (r.status === 'suppressed') suppressed[r.reason ?? 'other'] = (suppressed[r.reason ?? 'other'] ?? 0) + n;
     else if (r.status === 'deferred') deferred += n;
     else if (r.status === 'queued') queued += n;
+    else if (r.status === 'retrying') { retrying += n; queued += n; } // waiting to be sent again: in `queued`, and told apart in `retrying`
     else if (r.status === 'sent' || r.status === 'delivered') sent += n;
     else if (r.status === 'failed') failed += n;
   }
@@ -336,7 +532,7 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
   const conv = await repo.taskConversions(p.db, workspaceId, taskId, campaign.conversion.event, campaign.conversion.windowDays);
   const runs = await repo.runsOfTask(p.db, workspaceId, taskId);
   return {
-    taskId, campaignId: campaign.id, targeted, suppressed, deferred, queued, sent, delivered, failed, failedBeforeSend, clicked,
+    taskId, campaignId: campaign.id, targeted, suppressed, deferred, queued, retrying, sent, delivered, failed, failedBeforeSend, clicked,
     converted: conv.converted, orders: conv.orders, revenue: conv.revenue, byVariant: await byVariant(p, workspaceId, task, campaign.conversion),
     runs: runs.map((r) => ({ id: r.id, status: r.status, scheduledFor: r.scheduledFor.toISOString(), startedAt: r.startedAt?.toISOString() ?? null, finishedAt: r.finishedAt?.toISOString() ?? null, targeted: r.targeted, batches: r.batchesTotal })),
   };
@@ -375,5 +571,8 @@ export function registerDeliveryJobs(p: Platform): void {
   p.jobs.define({ name: 'delivery.run', payload: runPayload, handle: ({ runId }) => expandRun(p, runId) });
   p.jobs.define({ name: 'delivery.batch', payload: batchPayload, handle: ({ runId, batchNo }) => sendBatch(p, runId, batchNo) });
   p.jobs.define({ name: 'delivery.deferred', payload: runPayload, handle: ({ runId }) => sendDeferred(p, runId) });
+  p.jobs.define({ name: 'delivery.retry', payload: runPayload, handle: ({ runId }) => sendRetries(p, runId) });
+  p.jobs.define({ name: 'delivery.trigger', payload: runPayload, handle: ({ runId }) => sendTriggered(p, runId) });
+  registerEventHook(triggerHook);
   p.jobs.define({ name: 'campaigns.end', payload: endPayload, handle: ({ workspaceId, campaignId }) => campaigns.endIfDue(p, workspaceId, campaignId) });
 }

@@ -16,6 +16,7 @@ export const statusOf: Record<string, number> = {
   idempotency_conflict: 409,
   idempotency_in_progress: 409,
   approver_required: 409,
+  template_not_approved: 409,
   segment_sql_invalid: 400,
   segment_sql_timeout: 400,
   segment_sql_unavailable: 503,

@@ -9,7 +9,7 @@ afterAll(async () => { await h.close(); });
 describe('delivery policy', () => {
   it('is empty by default, replaced by PUT, read back in the workspace timezone', async () => {
     const ws = await newWorkspace(h);
-    expect((await ws.api.get('/v1/policies/delivery')).json()).toEqual({ global: null, channels: {}, quietHours: null, timezone: 'Asia/Shanghai', updatedAt: null });
+    expect((await ws.api.get('/v1/policies/delivery')).json()).toEqual({ global: null, channels: {}, quietHours: null, smsOptOut: '拒收请回复R', retries: { maxAttempts: 3, delaySeconds: 60 }, timezone: 'Asia/Shanghai', updatedAt: null });
     const body = { global: { maxPerUser: 3, perDays: 7 }, channels: { sms: { maxPerUser: 1, perDays: 1 } }, quietHours: { start: '21:00', end: '09:00' } };
     const put = await ws.api.put('/v1/policies/delivery', body);
     expect(put.statusCode, put.body).toBe(200);

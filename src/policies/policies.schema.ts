@@ -21,6 +21,10 @@ export const deliveryPolicyBody = z.strictObject({
   global: capSchema.nullable().optional(),
   channels: channelCaps.optional(),
   quietHours: quietHoursSchema.nullable().optional(),
+  /** The opt-out line marketing SMS must carry; absent: the default `拒收请回复R`. */
+  smsOptOut: z.string().min(1).max(40).optional(),
+  /** Provider failures that may pass later (5xx, timeout, network): attempts in all, the first retry after `delaySeconds`, doubling. Absent: 3 attempts, 60 s. */
+  retries: z.strictObject({ maxAttempts: z.number().int().min(1).max(10), delaySeconds: z.number().int().min(1).max(86_400) }).optional(),
 });
 export type DeliveryPolicyInput = z.infer<typeof deliveryPolicyBody>;
 
@@ -28,19 +32,30 @@ export interface DeliveryPolicy {
   global: Cap | null;
   channels: Partial<Record<Channel, Cap>>;
   quietHours: QuietHours | null;
+  smsOptOut: string;
+  retries: RetryPolicy;
 }
+export interface RetryPolicy { maxAttempts: number; delaySeconds: number }
+export const DEFAULT_RETRIES: RetryPolicy = { maxAttempts: 3, delaySeconds: 60 };
+
+/** What Chinese carriers expect marketing SMS to end with when the workspace sets nothing else. */
+export const DEFAULT_SMS_OPT_OUT = '拒收请回复R';
 
 /** The stored policy, re-parsed on read (JSONB is an edge too). */
 export const storedPolicy = z.object({
   global: capSchema.nullable(),
   channels: z.partialRecord(z.enum(channels), capSchema),
   quietHours: z.object({ start: hhmm, end: hhmm }).nullable(),
+  smsOptOut: z.string().default('拒收请回复R'),
+  retries: z.object({ maxAttempts: z.number(), delaySeconds: z.number() }).default({ maxAttempts: 3, delaySeconds: 60 }),
 });
 
 export const deliveryPolicyView = z.object({
   global: capSchema.nullable(),
   channels: z.record(z.string(), capSchema),
   quietHours: z.object({ start: z.string(), end: z.string() }).nullable(),
+  smsOptOut: z.string(),
+  retries: z.object({ maxAttempts: z.number(), delaySeconds: z.number() }),
   timezone: z.string(),
   updatedAt: z.string().nullable(),
 });

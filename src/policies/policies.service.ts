@@ -5,7 +5,7 @@ import * as customers from '../customers/customers.service.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './policies.repo.ts';
-import { storedPolicy, type DeliveryPolicy, type DeliveryPolicyInput } from './policies.schema.ts';
+import { DEFAULT_RETRIES, DEFAULT_SMS_OPT_OUT, storedPolicy, type DeliveryPolicy, type DeliveryPolicyInput } from './policies.schema.ts';
 
 /**
  * Anti-disturbance settings of a workspace: the delivery policy (caps, quiet hours),
@@ -13,7 +13,7 @@ import { storedPolicy, type DeliveryPolicy, type DeliveryPolicyInput } from './p
  * `suppressionsFor`; docs/delivery.md says in which order they are checked.
  */
 
-const empty: DeliveryPolicy = { global: null, channels: {}, quietHours: null };
+const empty: DeliveryPolicy = { global: null, channels: {}, quietHours: null, smsOptOut: DEFAULT_SMS_OPT_OUT, retries: DEFAULT_RETRIES };
 
 /** The workspace's policy and timezone (quiet hours and cap days are read in it). */
 export async function policyFor(tx: Tx, workspaceId: string): Promise<DeliveryPolicy & { timezone: string; updatedAt: Date | null }> {
@@ -24,12 +24,12 @@ export async function policyFor(tx: Tx, workspaceId: string): Promise<DeliveryPo
 
 export async function getPolicy(p: Platform, workspaceId: string) {
   const pol = await policyFor(p.db, workspaceId);
-  return { global: pol.global, channels: pol.channels, quietHours: pol.quietHours, timezone: pol.timezone, updatedAt: pol.updatedAt?.toISOString() ?? null };
+  return { global: pol.global, channels: pol.channels, quietHours: pol.quietHours, smsOptOut: pol.smsOptOut, retries: pol.retries, timezone: pol.timezone, updatedAt: pol.updatedAt?.toISOString() ?? null };
 }
 
 /** Replaces the policy (absent parts are off); audited. */
 export async function putPolicy(p: Platform, who: Principal, input: DeliveryPolicyInput) {
-  const policy: DeliveryPolicy = { global: input.global ?? null, channels: input.channels ?? {}, quietHours: input.quietHours ?? null };
+  const policy: DeliveryPolicy = { global: input.global ?? null, channels: input.channels ?? {}, quietHours: input.quietHours ?? null, smsOptOut: input.smsOptOut ?? DEFAULT_SMS_OPT_OUT, retries: input.retries ?? DEFAULT_RETRIES };
   await p.db.transaction().execute(async (tx) => {
     const now = p.clock.now();
     await repo.upsertPolicy(tx, who.workspaceId, policy, who.actor, now);

@@ -43,23 +43,41 @@ function renderNode(c: unknown, scope: object): unknown {
   return c;
 }
 
+export interface RenderOptions {
+  /** The workspace's SMS opt-out line (delivery policy `smsOptOut`); appended to marketing SMS that lack it. */
+  smsOptOut?: string | null;
+}
+
 /** Parses every Liquid string of the content; throws a Liquid error naming the bad tag. */
-export function compileContent(channel: Channel, content: Record<string, unknown>): CompiledContent {
-  const compiled = compileNode(content as Node);
+export function compileContent(channel: Channel, content: Record<string, unknown>, opts: RenderOptions = {}): CompiledContent {
+  // `kind` is a plain setting of SMS content, not a template.
+  const { kind, ...liquid } = content as { kind?: unknown };
+  const compiled = compileNode(liquid as Node);
+  const optOut = channel === 'sms' && kind !== 'transactional' ? opts.smsOptOut ?? null : null;
   return {
     channel,
     render(scope, track) {
       const out = renderNode(compiled, { ...scope, __track: track }) as Record<string, unknown>;
-      if (channel === 'sms') out.text = smsText(String(out.signature ?? ''), String(out.body ?? ''));
+      if (kind !== undefined) out.kind = kind;
+      if (channel === 'sms') out.text = smsText(String(out.signature ?? ''), String(out.body ?? ''), optOut);
       return out;
     },
   };
 }
 
-/** What the handset shows: the 【signature】 first, as Chinese carriers require. */
-export function smsText(signature: string, body: string): string {
+/**
+ * What the handset shows: the 【signature】 first, as Chinese carriers require, then the body,
+ * then — for marketing SMS — the opt-out line when the body does not already carry it.
+ */
+export function smsText(signature: string, body: string, optOut: string | null = null): string {
   const sig = signature.startsWith('【') ? signature : `【${signature}】`;
-  return `${sig}${body}`;
+  const tail = optOut && !body.includes(optOut) ? ` ${optOut}` : '';
+  return `${sig}${body}${tail}`;
+}
+
+/** Cost of one SMS: segments × the provider's unit price (integer minor units). */
+export function smsCost(segments: number, unitPrice: number, currency: string): { unitPrice: number; segments: number; total: number; currency: string } {
+  return { unitPrice, segments, total: segments * unitPrice, currency };
 }
 
 /** Carrier segments: GSM-7 160/153 per part, otherwise UCS-2 70/67 per part. */
