@@ -52,7 +52,7 @@ describe('the first closed loop', () => {
     const tpl = await api.post('/v1/templates', { name: 'sale', channel: 'sms', content: { signature: 'Shop', body: 'Hi {{ user.externalId }}: {{ "https://shop.example/sale?x=1" | track }}' } });
     expect(tpl.statusCode).toBe(201);
     const preview = (await api.post(`/v1/templates/${tpl.json().id}/render`, { externalId: 'gz-3' })).json();
-    expect(preview.rendered.text).toMatch(/^【Shop】Hi gz-3: https:\/\/ml\.test\/l\/\w+$/);
+    expect(preview.rendered.text).toMatch(/^【Shop】Hi gz-3: https:\/\/ml\.test\/l\/\w+ 拒收请回复R$/);
     expect(preview.smsSegments).toBe(1);
 
     const campaign = await api.post('/v1/campaigns', {
@@ -77,7 +77,7 @@ describe('the first closed loop', () => {
     expect(new Set(outbox.map((m) => m.externalId)).size).toBe(11);
     const gz3 = outbox.find((m) => m.externalId === 'gz-3')!;
     expect(gz3.to).toBe('13800000003');
-    const code = /\/l\/(\w+)$/.exec(gz3.rendered.text)![1]!;
+    const code = /\/l\/(\w+)/.exec(gz3.rendered.text)![1]!;
     expect((await api.get(`/v1/campaigns/${cid}`)).json().status).toBe('running');
 
     // Click: 302 to the target with campaign and message parameters; $link_clicked recorded.
