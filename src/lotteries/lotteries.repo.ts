@@ -1,0 +1,142 @@
+
+import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
+
+export const insertLottery = (tx: Tx, workspaceId: string, row: {
+  id: string; name: string; startAt: Date; endAt: Date; costPerDraw: number; perUserDailyDraws: number | null; noPrizeWeight: number;
+  pointsPerChance: number | null; chanceRules: unknown; pools: unknown; campaignId: string | null; createdBy: string; now: Date;
+}) => tx.insertInto('lotteries').values({
+  workspaceId, id: row.id, name: row.name, startAt: row.startAt, endAt: row.endAt, costPerDraw: row.costPerDraw, perUserDailyDraws: row.perUserDailyDraws,
+  noPrizeWeight: row.noPrizeWeight, pointsPerChance: row.pointsPerChance, chanceRules: JSON.stringify(row.chanceRules), pools: JSON.stringify(row.pools),
+  campaignId: row.campaignId, createdBy: row.createdBy, createdAt: row.now, updatedAt: row.now,
+}).execute();
+
+export const insertPrizes = (tx: Tx, workspaceId: string, lotteryId: string, prizes: { key: string; name: string; weight: number; stock: number | null; couponTemplateId?: string; points?: number; perUserLimit?: number }[]) =>
+  tx.insertInto('lotteryPrizes').values(prizes.map((p, i) => ({
+    workspaceId, lotteryId, key: p.key, position: i, name: p.name, weight: p.weight, stock: p.stock,
+    couponTemplateId: p.couponTemplateId ?? null, points: p.points ?? null, perUserLimit: p.perUserLimit ?? null,
+  }))).execute();
+
+export const lotteryById = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('lotteries').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+
+export const lockLottery = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('lotteries').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+
+export const prizesOf = (tx: Tx, workspaceId: string, lotteryIds: string[]) =>
+  lotteryIds.length === 0 ? Promise.resolve([]) :
+  tx.selectFrom('lotteryPrizes').selectAll().where('workspaceId', '=', workspaceId).where('lotteryId', 'in', lotteryIds).orderBy('lotteryId').orderBy('position').execute();
+
+export const listLotteries = (tx: Tx, workspaceId: string, limit: number, before?: TimeCursor) =>
+  tx.selectFrom('lotteries').selectAll().where('workspaceId', '=', workspaceId)
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('createdAt', '<', before!.createdAt), eb.and([eb('createdAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+
+/** Lotteries running at `at` (event rules, reconciliation). */
+export const runningLotteries = (tx: Tx, workspaceId: string, at: Date) =>
+  tx.selectFrom('lotteries').selectAll().where('workspaceId', '=', workspaceId).where('startAt', '<=', at).where('endAt', '>', at).execute();
+
+/** Every workspace's lotteries that ended less than `since` ago or are still to end (reconciliation). */
+export const lotteriesSince = (tx: Tx, since: Date) =>
+  tx.selectFrom('lotteries').selectAll().where('endAt', '>', since).orderBy('workspaceId').orderBy('id').execute();
+
+export const updateLottery = (tx: Tx, workspaceId: string, id: string, set: Record<string, unknown>, now: Date) =>
+  tx.updateTable('lotteries').set({ ...set, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
+
+export const updatePrize = (tx: Tx, workspaceId: string, lotteryId: string, key: string, set: Record<string, unknown>) =>
+  tx.updateTable('lotteryPrizes').set(set).where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('key', '=', key).executeTakeFirst();
+
+// ---- chances ----
+
+/** Creates the balance row if needed and locks it; returns the chances. */
+export async function lockChances(tx: Tx, workspaceId: string, lotteryId: string, userId: string, now: Date): Promise<number> {
+  const r = await tx.insertInto('lotteryChanceBalances').values({ workspaceId, lotteryId, userId, chances: 0, updatedAt: now })
+    .onConflict((oc) => oc.columns(['workspaceId', 'lotteryId', 'userId']).doUpdateSet((eb) => ({ chances: eb.ref('lotteryChanceBalances.chances') })))
+    .returning('chances').executeTakeFirstOrThrow();
+  return r.chances;
+}
+
+export const chancesOf = async (tx: Tx, workspaceId: string, lotteryId: string, userId: string): Promise<number> =>
+  (await tx.selectFrom('lotteryChanceBalances').select('chances').where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).executeTakeFirst())?.chances ?? 0;
+
+export const addChances = (tx: Tx, workspaceId: string, lotteryId: string, userId: string, delta: number, now: Date) =>
+  tx.updateTable('lotteryChanceBalances').set((eb) => ({ chances: eb('chances', '+', delta), updatedAt: now }))
+    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).returning('chances').executeTakeFirstOrThrow();
+
+/** Spends `cost` chances if the user has them; undefined when not. */
+export const spendChances = (tx: Tx, workspaceId: string, lotteryId: string, userId: string, cost: number, now: Date) =>
+  tx.updateTable('lotteryChanceBalances').set((eb) => ({ chances: eb('chances', '-', cost), updatedAt: now }))
+    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).where('chances', '>=', cost)
+    .returning('chances').executeTakeFirst();
+
+/** A ledger row; false when its ref exists (the grant was made before). */
+export async function insertChanceEntry(tx: Tx, workspaceId: string, e: { lotteryId: string; userId: string; delta: number; reason: string; ref: string; rule?: number; day?: string; now: Date }): Promise<boolean> {
+  const r = await tx.insertInto('lotteryChanceLedger').values({
+    workspaceId, lotteryId: e.lotteryId, userId: e.userId, delta: e.delta, reason: e.reason, ref: e.ref, rule: e.rule ?? null, day: e.day ?? null, createdAt: e.now,
+  }).onConflict((oc) => oc.columns(['workspaceId', 'lotteryId', 'ref']).doNothing()).returning('id').executeTakeFirst();
+  return !!r;
+}
+
+export const chanceEntryExists = async (tx: Tx, workspaceId: string, lotteryId: string, ref: string): Promise<boolean> =>
+  !!(await tx.selectFrom('lotteryChanceLedger').select('id').where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('ref', '=', ref).executeTakeFirst());
+
+export const ruleGrantsOnDay = async (tx: Tx, workspaceId: string, lotteryId: string, userId: string, rule: number, day: string): Promise<number> =>
+  Number((await tx.selectFrom('lotteryChanceLedger').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).where('rule', '=', rule).where('day', '=', day).executeTakeFirstOrThrow()).n);
+
+// ---- draws ----
+
+export const insertDraw = (tx: Tx, workspaceId: string, d: { id: string; lotteryId: string; userId: string; pool: number | null; prizeKey: string | null; day: string; requestRef: string | null; deliveryStatus: string; points: number | null; now: Date }) =>
+  tx.insertInto('lotteryDraws').values({
+    workspaceId, id: d.id, lotteryId: d.lotteryId, userId: d.userId, pool: d.pool, prizeKey: d.prizeKey, day: d.day, requestRef: d.requestRef,
+    deliveryStatus: d.deliveryStatus, points: d.points, createdAt: d.now,
+  }).execute();
+
+export const drawById = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('lotteryDraws').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
+
+export const lockDraw = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('lotteryDraws').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+
+export const drawByRef = (tx: Tx, workspaceId: string, lotteryId: string, requestRef: string) =>
+  tx.selectFrom('lotteryDraws').selectAll().where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('requestRef', '=', requestRef).executeTakeFirst();
+
+export const markDelivery = (tx: Tx, workspaceId: string, id: string, set: { deliveryStatus: string; couponId?: string | null; couponCode?: string | null; deliveryError?: string | null; deliveredAt?: Date | null }) =>
+  tx.updateTable('lotteryDraws').set((eb) => ({ ...set, deliveryAttempts: eb('deliveryAttempts', '+', 1) }))
+    .where('workspaceId', '=', workspaceId).where('id', '=', id).where('deliveryStatus', '=', 'pending').executeTakeFirst();
+
+export const drawCounts = (tx: Tx, workspaceId: string, lotteryId: string) =>
+  tx.selectFrom('lotteryDraws').select(['prizeKey', 'deliveryStatus', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).groupBy(['prizeKey', 'deliveryStatus']).execute();
+
+/** Wins per (prize, user) for prizes with a per-user limit (reconciliation). */
+export const winsPerUser = (tx: Tx, workspaceId: string, lotteryId: string, prizeKey: string) =>
+  tx.selectFrom('lotteryDraws').select(['userId', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('prizeKey', '=', prizeKey).groupBy('userId').execute();
+
+/** Draws per user on one local day (reconciliation of daily limits). */
+export const drawsPerUserOnDay = (tx: Tx, workspaceId: string, lotteryId: string, day: string) =>
+  tx.selectFrom('lotteryDraws').select(['userId', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('day', '=', day).groupBy('userId').execute();
+
+export const listDraws = (tx: Tx, workspaceId: string, lotteryId: string, limit: number, before?: TimeCursor) =>
+  tx.selectFrom('lotteryDraws as d').innerJoin('users as u', (j) => j.onRef('u.id', '=', 'd.userId').onRef('u.workspaceId', '=', 'd.workspaceId'))
+    .select(['d.id', 'd.prizeKey', 'd.deliveryStatus', 'd.couponCode', 'd.points', 'd.deliveryError', 'd.createdAt', 'u.externalId'])
+    .where('d.workspaceId', '=', workspaceId).where('d.lotteryId', '=', lotteryId)
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('d.createdAt', '<', before!.createdAt), eb.and([eb('d.createdAt', '=', before!.createdAt), eb('d.id', '<', before!.id)])])))
+    .orderBy('d.createdAt', 'desc').orderBy('d.id', 'desc').limit(limit + 1).execute();
+
+/** Draws per lottery in [from, to) (the alerts' rate monitor). */
+export const drawsBetween = (tx: Tx, workspaceId: string, from: Date, to: Date) =>
+  tx.selectFrom('lotteryDraws').select(['lotteryId', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('workspaceId', '=', workspaceId).where('createdAt', '>=', from).where('createdAt', '<', to).groupBy('lotteryId').execute();
+
+/** Pending deliveries older than `before` (the sweeper re-enqueues them). */
+export const stalePending = (tx: Tx, before: Date, limit: number) =>
+  tx.selectFrom('lotteryDraws').select(['workspaceId', 'id']).where('deliveryStatus', '=', 'pending').where('createdAt', '<', before).orderBy('createdAt').limit(limit).execute();
+
+
+/** A failed attempt that will be retried: the draw stays pending, with the reason. */
+export const noteDeliveryError = (tx: Tx, workspaceId: string, id: string, error: string) =>
+  tx.updateTable('lotteryDraws').set((eb) => ({ deliveryError: error.slice(0, 500), deliveryAttempts: eb('deliveryAttempts', '+', 1) }))
+    .where('workspaceId', '=', workspaceId).where('id', '=', id).where('deliveryStatus', '=', 'pending').execute();

@@ -1,0 +1,91 @@
+import type { Platform } from '../platform/context.ts';
+import type { CounterKey } from '../platform/counters/counters.keys.ts';
+import type { FixedWindow } from '../platform/counters/counters.port.ts';
+import { dayWindow } from '../platform/counters/counters.windows.ts';
+import * as workspaces from '../workspaces/workspaces.service.ts';
+import { keys, loadLotteries, type LotteryConfig } from './lottery-config.ts';
+import * as repo from './lotteries.repo.ts';
+import * as peers from './reward-peers.ts';
+
+/**
+ * Reconciliation of this domain's counters from the draw ledger (`lottery_draws` is the
+ * record; the counters are the gate in front of it): each prize's stock counter must equal its
+ * wins, each per-user prize counter the user's wins, each user's daily-draw counter today's
+ * draws. Drift comes from Redis losing keys (counter below the ledger: the gate would let
+ * through more than the stock) or a process dying between the take and the ledger write
+ * (counter above: units that were never won).
+ *
+ * Repairs are additive (`take`/`give` of the difference), not `set`: a set would overwrite a
+ * take made by a draw in flight between the read and the write, and could oversell.
+ * - counter < ledger: always safe to raise at once (a draw in flight only ever makes the
+ *   counter run ahead of the ledger, never behind).
+ * - counter > ledger: may be a draw in flight (taken, not yet committed), so it is lowered only
+ *   when a previous run saw the very same (counter, ledger) pair — nothing moved in between.
+ * Every repair raises an alert. Returns the repairs made.
+ */
+const suspects = new Map<string, string>();
+const MAX = Number.MAX_SAFE_INTEGER;
+// Lotteries that ended within this window are still checked (late deliveries, audits).
+const ENDED_GRACE_MS = 86_400_000;
+
+export interface Repair { workspaceId: string; lotteryId: string; key: string; counter: number; ledger: number }
+
+export async function reconcileLotteries(p: Platform, only?: { workspaceId: string; lotteryId: string }): Promise<Repair[]> {
+  const now = p.clock.now();
+  const rows = (await repo.lotteriesSince(p.db, new Date(now.getTime() - ENDED_GRACE_MS)))
+    .filter((r) => !only || (r.workspaceId === only.workspaceId && r.id === only.lotteryId));
+  const repairs: Repair[] = [];
+  const byWs = new Map<string, typeof rows>();
+  for (const r of rows) byWs.set(r.workspaceId, [...(byWs.get(r.workspaceId) ?? []), r]);
+  for (const [ws, list] of byWs) {
+    const tz = (await workspaces.settings(p.db, ws)).timezone;
+    for (const l of await loadLotteries(p.db, ws, list)) repairs.push(...(await reconcileOne(p, l, dayWindow(now, tz))));
+  }
+  return repairs;
+}
+
+async function reconcileOne(p: Platform, l: LotteryConfig, today: FixedWindow): Promise<Repair[]> {
+  const ws = l.workspaceId;
+  const out: Repair[] = [];
+  const check = async (key: CounterKey, ledgerNow: () => Promise<number>, window?: FixedWindow) => {
+    const ledger = await ledgerNow();
+    const counter = await p.counters.get(key, window ? { window } : {});
+    // Read the ledger again: a draw committing between the two reads makes the pair inconsistent; skip it this round.
+    if ((await ledgerNow()) !== ledger || counter === ledger) {
+      suspects.delete(key);
+      return;
+    }
+    const mark = `${counter}:${ledger}`;
+    if (counter < ledger) {
+      await p.counters.take(key, { limit: MAX, amount: ledger - counter, ...(window ? { window } : {}) });
+    } else if (suspects.get(key) === mark) {
+      await p.counters.give(key, counter - ledger, window ? { window } : {});
+    } else {
+      suspects.set(key, mark);
+      return;
+    }
+    suspects.delete(key);
+    out.push({ workspaceId: ws, lotteryId: l.id, key, counter, ledger });
+    await peers.raiseAlert(p, {
+      workspaceId: ws, kind: 'counter_repaired', severity: 'warning', subject: { type: 'lottery', id: l.id },
+      message: `Counter ${key} was ${counter}, the draw ledger says ${ledger}; repaired.`, data: { key, counter, ledger },
+    });
+  };
+  const wins = async () => new Map((await repo.drawCounts(p.db, ws, l.id)).filter((r) => r.prizeKey).reduce((m, r) => m.set(r.prizeKey!, (m.get(r.prizeKey!) ?? 0) + Number(r.n)), new Map<string, number>()));
+  for (const prize of l.prizes) {
+    if (prize.stock !== null) await check(keys.stock(ws, l.id, prize.key), async () => (await wins()).get(prize.key) ?? 0);
+    if (prize.perUserLimit !== null) {
+      for (const w of await repo.winsPerUser(p.db, ws, l.id, prize.key)) {
+        const userId = String(w.userId);
+        await check(keys.perUser(ws, l.id, prize.key, userId), async () => Number((await repo.winsPerUser(p.db, ws, l.id, prize.key)).find((x) => String(x.userId) === userId)?.n ?? 0));
+      }
+    }
+  }
+  if (l.perUserDailyDraws) {
+    for (const d of await repo.drawsPerUserOnDay(p.db, ws, l.id, today.id)) {
+      const userId = String(d.userId);
+      await check(keys.dailyDraws(ws, l.id, userId), async () => Number((await repo.drawsPerUserOnDay(p.db, ws, l.id, today.id)).find((x) => String(x.userId) === userId)?.n ?? 0), today);
+    }
+  }
+  return out;
+}
