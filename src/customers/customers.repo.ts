@@ -91,18 +91,33 @@ const storedOf = (rows: { name: string; n: number; ids: (string | number)[] | nu
   hooked: rows.flatMap((x) => (x.ids ?? []).map((id) => ({ id: String(id), name: x.name }))),
 });
 
-/** Inserts events; a repeated messageId is skipped by the unique index. `hookedNames`: names whose new ids to return. */
+/**
+ * Inserts events; a repeated messageId is skipped by the unique index. `hookedNames`: names
+ * whose new ids to return. Optimistic: a plain INSERT first (inside a savepoint), because an
+ * ON CONFLICT clause costs a speculative insertion per row and almost no batch repeats a
+ * messageId; only a batch that does (a client's retry) runs again with ON CONFLICT.
+ */
 export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
   if (rows.length === 0) return { counts: new Map(), hooked: [] };
   const a = eventArrays(rows);
-  const r = await sql<{ name: string; n: number; ids: string[] | null }>`
+  const insert = (onConflict: boolean) => sql<{ name: string; n: number; ids: string[] | null }>`
     with ins as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
       select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
-      on conflict (workspace_id, message_id) where message_id is not null do nothing
+      ${onConflict ? sql`on conflict (workspace_id, message_id) where message_id is not null do nothing` : sql``}
       returning id, name
     ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ins group by name`.execute(tx);
-  return storedOf(r.rows);
+  if (!a.m.some((m) => m !== null)) return storedOf((await insert(false)).rows);
+  await sql`savepoint events_insert`.execute(tx);
+  try {
+    const r = await insert(false);
+    await sql`release savepoint events_insert`.execute(tx);
+    return storedOf(r.rows);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await sql`rollback to savepoint events_insert`.execute(tx);
+    return storedOf((await insert(true)).rows);
+  }
 }
 
 /**
