@@ -1,16 +1,42 @@
 import { GiftOutlined } from '@ant-design/icons';
-import { Route } from 'react-router-dom';
+import { Navigate, Route } from 'react-router-dom';
 import type { Translate } from '../i18n/i18n-context.ts';
-import { NotFoundPage } from '../layout/NotFoundPage.tsx';
+import { AlertsPage } from './AlertsPage.tsx';
+import { BudgetsPage } from './BudgetsPage.tsx';
+import { CouponTemplateDetailPage } from './CouponTemplateDetailPage.tsx';
+import { CouponTemplatesPage } from './CouponTemplatesPage.tsx';
+import { LotteriesPage } from './LotteriesPage.tsx';
+import { LotteryDetailPage } from './LotteryDetailPage.tsx';
+import { PointsPage } from './PointsPage.tsx';
 
-/** The rewards section's routes, mounted inside the signed-in layout by App.tsx. */
+/**
+ * The rewards section's routes, mounted inside the signed-in layout by App.tsx. Referrals have
+ * no console page yet: their HTTP routes had not landed when this section was built, and a page
+ * without its API would show made-up data.
+ */
 export const rewardsRoutes = (
   <>
-    <Route path="rewards" element={<NotFoundPage />} />
+    <Route path="rewards" element={<Navigate to="/rewards/coupons" replace />} />
+    <Route path="rewards/coupons" element={<CouponTemplatesPage />} />
+    <Route path="rewards/coupons/:id" element={<CouponTemplateDetailPage />} />
+    <Route path="rewards/lotteries" element={<LotteriesPage />} />
+    <Route path="rewards/lotteries/:id" element={<LotteryDetailPage />} />
+    <Route path="rewards/points" element={<PointsPage />} />
+    <Route path="rewards/budgets" element={<BudgetsPage />} />
+    <Route path="rewards/alerts" element={<AlertsPage />} />
   </>
 );
 
-/** Its side-menu entries (AppLayout). */
+/** Its side-menu entries (AppLayout): one group with a page each. */
 export function rewardsMenuItems(t: Translate) {
-  return [{ key: '/rewards', icon: <GiftOutlined />, label: t('menu.rewards') }];
+  return [{
+    key: '/rewards', icon: <GiftOutlined />, label: t('menu.rewards'),
+    children: [
+      { key: '/rewards/coupons', label: t('rewards.menu.coupons') },
+      { key: '/rewards/lotteries', label: t('rewards.menu.lotteries') },
+      { key: '/rewards/points', label: t('rewards.menu.points') },
+      { key: '/rewards/budgets', label: t('rewards.menu.budgets') },
+      { key: '/rewards/alerts', label: t('rewards.menu.alerts') },
+    ],
+  }];
 }
