@@ -207,4 +207,77 @@ describe('segment builder', () => {
 
     expect(pageErrors).toEqual([]);
   });
+
+  it('writes nested NOT groups and sequences exactly as the language says, in Chinese too, and combines saved segments', async () => {
+    onTestFailed(async () => {
+      await page?.screenshot({ path: join(resultsDir, 'segments-failure-2.png'), fullPage: true }).catch(() => undefined);
+      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
+    });
+    // Carts: paid 10 h after the cart (the sequence holds), paid 50 h after (gap over 24 h), never paid.
+    const now = Date.now();
+    const h = 3_600_000;
+    await api.post('/v1/users', { users: ['u-cart-paid', 'u-cart-late', 'u-cart-only'].map((externalId) => ({ externalId, attributes: { city: 'Hangzhou' } })) });
+    await api.post('/v1/events', { events: [
+      { externalId: 'u-cart-paid', name: 'add_to_cart', timestamp: new Date(now - 30 * h).toISOString() },
+      { externalId: 'u-cart-paid', name: 'order_paid', timestamp: new Date(now - 20 * h).toISOString(), properties: { orderId: 'c-1', amount: 500 } },
+      { externalId: 'u-cart-late', name: 'add_to_cart', timestamp: new Date(now - 60 * h).toISOString() },
+      { externalId: 'u-cart-late', name: 'order_paid', timestamp: new Date(now - 10 * h).toISOString(), properties: { orderId: 'c-2', amount: 700 } },
+      { externalId: 'u-cart-only', name: 'add_to_cart', timestamp: new Date(now - 5 * h).toISOString() },
+    ] });
+
+    await page.goto(`${server.baseUrl}/segments/new`);
+    await page.getByTestId('cond-0-attr').locator('input').fill('city');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cond-0-value').fill('Hangzhou');
+    await page.getByTestId('add-group').click();
+    await page.getByTestId('cond-1-0-remove').click();
+    await page.getByTestId('cond-1-add-event').click();
+    await page.getByTestId('cond-1-0-event').locator('input').fill('page_view');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cond-1-0-days').fill('3');
+    await page.getByTestId('cond-1-add-sequence').click();
+    await page.getByTestId('cond-1-1-step-0-event').locator('input').fill('add_to_cart');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cond-1-1-step-1-event').locator('input').fill('order_paid');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('cond-1-not').click();
+
+    // Hangzhou, and NOT (visited in the last 3 days OR carted then paid within 24 h in the last 7 days)
+    const definition = { all: [
+      { attr: 'city', op: 'eq', value: 'Hangzhou' },
+      { not: { any: [
+        { event: 'page_view', window: { lastDays: 3 } },
+        { sequence: [{ event: 'add_to_cart' }, { event: 'order_paid' }], window: { lastDays: 7 }, maxGapHours: 24 },
+      ] } },
+    ] };
+    const preview = await api.post<Preview>('/v1/segments/preview', { definition });
+    const cityOnly = await api.post<Preview>('/v1/segments/preview', { definition: { all: [definition.all[0]] } });
+    expect(preview.count).toBeLessThan(cityOnly.count); // the NOT group removes someone
+    const inSample = (await api.post<Preview>('/v1/segments/preview', { definition: { all: [...definition.all, { attr: 'externalId', op: 'startsWith', value: 'u-cart-' }] } })).sample.sort();
+    expect(inSample).toEqual(['u-cart-late', 'u-cart-only']); // a 50 h gap is not "within 24 h"
+    await expect.poll(() => liveCount(page), WAIT).toBe(preview.count);
+    await page.getByTestId('mode-json').click();
+    expect(JSON.parse(await page.getByTestId('json-editor').inputValue())).toEqual(definition);
+    await page.getByTestId('mode-builder').click();
+
+    // ---- the same page in Chinese: labels translated, the same count
+    await chooseOption(page, page.getByTestId('lang-switch'), '简体中文');
+    await expect.poll(() => page.getByTestId('cond-1-1').locator('.ant-tag').first().textContent(), WAIT).toBe('序列');
+    await expect.poll(() => liveCount(page), WAIT).toBe(preview.count);
+    await page.screenshot({ path: join(resultsDir, 'segments-builder-zh.png'), fullPage: true });
+
+    // ---- set operation: the union of the two saved segments, picked by name
+    const saved = (await api.get<{ items: { id: string; name: string; count: number | null }[] }>('/v1/segments?limit=100')).items;
+    await page.getByTestId('mode-sets').click();
+    const picker = page.getByTestId('sets-segments').locator('.ant-select');
+    await picker.click();
+    for (const seg of saved) {
+      await page.locator('.ant-select-dropdown .ant-select-item-option:visible').filter({ hasText: seg.name }).first().click();
+    }
+    await page.keyboard.press('Escape');
+    const union = await api.post<Preview>('/v1/segments/preview', { definition: { any: saved.map((s) => ({ segment: s.id })) } });
+    await expect.poll(() => liveCount(page), WAIT).toBe(union.count);
+
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -32,7 +32,8 @@ function GroupEditor({ group, onChange, onRemove, testid, depth }: GroupProps) {
   const removeChild = (i: number) => onChange({ ...group, children: group.children.filter((_, j) => j !== i) });
   const add = (node: BuilderNode) => onChange({ ...group, children: [...group.children, node] });
   const joiner = group.combinator === 'all' ? t('builder.and') : t('builder.or');
-  const groupErrors = errorsAt(errors[group.key], group.combinator);
+  // The group's own list (`all`/`any` empty or too long) and anything said of the node as a whole.
+  const groupErrors = [...errorsAt(errors[group.key], group.combinator), ...(errors[group.key]?.[''] ?? []), ...(errors[group.key]?.['not'] ?? [])];
 
   return (
     <div

@@ -1,7 +1,7 @@
 import { Button, Card, Col, Form, Input, Radio, Row, Space, Tabs, TimePicker, Typography } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
-import { useMemo, useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
+import { useEffect, useMemo, useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { ApiError, api, type ErrorDetail } from '../api/client.ts';
 import type { RefreshMode } from '../api/types.ts';
 import { applyApiError, parseDetailPath, toShownError, type ShownError } from '../common/api-errors.ts';
@@ -56,6 +56,37 @@ export function SegmentCreatePage() {
   const [error, setError] = useState<ShownError | null>(null);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
+  // `?edit=<id>`: the same page edits a saved segment (PATCH), opened in the mode that can show it.
+  const editId = useSearchParams()[0].get('edit');
+  const [editing, setEditing] = useState<SegmentFull | null>(null);
+
+  useEffect(() => {
+    if (!editId) return;
+    api.get<SegmentFull>(`/v1/segments/${editId}`).then((seg) => {
+      setEditing(seg);
+      form.setFieldsValue({ name: seg.name, refresh: seg.refresh, refreshAt: dayjs(seg.refreshAt || '02:00', 'HH:mm') });
+      const d = seg.definition as Definition;
+      if (seg.kind === 'sql' && typeof d.sql === 'string') {
+        setSql({ sql: d.sql, timeoutSeconds: typeof d.timeoutSeconds === 'number' ? d.timeoutSeconds : null });
+        setMode('sql');
+        return;
+      }
+      const look = d.lookalike as { segment?: string; size?: number } | undefined;
+      if (look && typeof look.segment === 'string') {
+        setLook({ segment: look.segment, size: look.size ?? null });
+        setMode('lookalike');
+        return;
+      }
+      const tree = fromDefinition(d);
+      if (tree) {
+        setBuilder(tree);
+        setMode('builder');
+      } else {
+        setJson(JSON.stringify(d, null, 2));
+        setMode('json');
+      }
+    }, (err: unknown) => setError(toShownError(err)));
+  }, [editId, form]);
 
   const written = useMemo(() => toDefinition(builder, catalogState.types), [builder, catalogState.types]);
   const parsedJson = useMemo(() => parseJsonDefinition(json), [json]);
@@ -116,7 +147,7 @@ export function SegmentCreatePage() {
     setBusy(true);
     try {
       const body = { name: v.name.trim(), refresh: v.refresh, definition, ...(v.refresh === 'daily' && v.refreshAt ? { refreshAt: v.refreshAt.format('HH:mm') } : {}) };
-      const seg = await api.post<SegmentFull>('/v1/segments', body);
+      const seg = editing ? await api.patch<SegmentFull>(`/v1/segments/${editing.id}`, body) : await api.post<SegmentFull>('/v1/segments', body);
       navigate(`/segments/${seg.id}`);
     } catch (err) {
       const shown = applyApiError(form, err, (path) => (path[0] === 'name' || path[0] === 'refresh' || path[0] === 'refreshAt' ? [path[0]] : null));
@@ -143,7 +174,7 @@ export function SegmentCreatePage() {
           <LookalikeForm value={look} onChange={setLook} segments={segments}
             errors={{ segment: pathErrors('definition.lookalike.segment'), size: [...pathErrors('definition.lookalike.size'), ...apiDetails.filter((d) => !d.path.startsWith('definition.lookalike.')).map((d) => `${d.path}: ${d.message}`)] }} />
         ) },
-        { key: 'list', label: <span data-testid="mode-list">{t('segments.mode.list')}</span>, children: <ListUpload /> },
+        ...(editing ? [] : [{ key: 'list', label: <span data-testid="mode-list">{t('segments.mode.list')}</span>, children: <ListUpload /> }]),
         { key: 'sql', label: <span data-testid="mode-sql">{t('segments.mode.sql')}</span>, children: (
           <SqlEditor value={sql} onChange={setSql} allowed={canExport(me.role)}
             errors={{ sql: [...pathErrors('definition.sql'), ...(live.state === 'error' && !(live.error instanceof ApiError && live.error.details.length) ? [toShownError(live.error).message] : []), ...apiDetails.filter((d) => d.path === 'definition').map((d) => d.message)], timeoutSeconds: pathErrors('definition.timeoutSeconds') }} />
@@ -161,7 +192,9 @@ export function SegmentCreatePage() {
   return (
     <>
       <div className="page-header">
-        <Typography.Title level={3}><Link to="/segments">{t('segments.title')}</Link> / {t('segments.new')}</Typography.Title>
+        <Typography.Title level={3}>
+          <Link to="/segments">{t('segments.title')}</Link> / {editing ? <><Link to={`/segments/${editing.id}`}>{editing.name}</Link> / {t('segments.edit')}</> : t('segments.new')}
+        </Typography.Title>
       </div>
       <ErrorAlert error={error} />
       <Form form={form} layout="vertical" initialValues={{ refresh: 'once', refreshAt: dayjs('02:00', 'HH:mm') }} onFinish={(v) => void save(v)} onFinishFailed={() => setTouched(true)} requiredMark={false}>
@@ -193,7 +226,7 @@ export function SegmentCreatePage() {
             <Col xs={24} xl={7}>
               <Space orientation="vertical" style={{ width: '100%' }}>
                 <LiveCount preview={live.preview} state={live.state} error={live.error ? toShownError(live.error).message : null} />
-                <Button type="primary" htmlType="submit" block loading={busy} data-testid="segment-save">{t('segments.save')}</Button>
+                <Button type="primary" htmlType="submit" block loading={busy} data-testid="segment-save">{editing ? t('segments.saveChanges') : t('segments.save')}</Button>
               </Space>
             </Col>
           )}

@@ -1,5 +1,5 @@
-import { ReloadOutlined } from '@ant-design/icons';
-import { App, Button, Card, Col, Descriptions, Row, Skeleton, Statistic, Tooltip, Typography } from 'antd';
+import { EditOutlined, ReloadOutlined } from '@ant-design/icons';
+import { App, Button, Card, Col, Descriptions, Row, Skeleton, Space, Statistic, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api/client.ts';
@@ -49,11 +49,14 @@ export function SegmentDetailPage() {
       <div className="page-header">
         <Typography.Title level={3}><Link to="/segments">{t('segments.title')}</Link> / {s?.name ?? id}</Typography.Title>
         {s && (
+          <Space>
+          {s.kind !== 'list' && <Link to={`/segments/new?edit=${s.id}`}><Button icon={<EditOutlined />} data-testid="segment-edit">{t('segments.edit')}</Button></Link>}
           <Tooltip title={s.refresh === 'once' ? t('segments.onceNoRefresh') : undefined}>
             <Button icon={<ReloadOutlined />} onClick={() => void refresh()} loading={refreshing} disabled={s.refresh === 'once' || s.status === 'computing'} data-testid="segment-refresh">
               {t('segments.refreshNow')}
             </Button>
           </Tooltip>
+          </Space>
         )}
       </div>
       <ErrorAlert error={seg.error ? toShownError(seg.error) : null} />

@@ -166,7 +166,8 @@ interface Writer {
   paths: Map<string, string>;
 }
 
-export const relativeDay = (days: number) => (days >= 0 ? `T-${days}` : `T+${-days}`);
+/** N days ago as the language writes it: `T-3`; today is `T+0` (as API.md spells it), ahead is `T+N`. */
+export const relativeDay = (days: number) => (days > 0 ? `T-${days}` : `T+${Math.abs(days)}`);
 
 function dateOf(d: DateValue): string | undefined {
   if (d.mode === 'relative') return d.days === null || !Number.isInteger(d.days) ? undefined : relativeDay(d.days);
