@@ -15,7 +15,7 @@ export function pct(p: number): string {
   return `${v >= 1 ? Number(v.toFixed(2)) : Number(v.toPrecision(2))}%`;
 }
 
-/** A horizontal bar funnel: each step's bar is its share of the first step. */
+/** A horizontal bar funnel: each bar is its share of the first step; the % is the rate from the step before (granted of stock, redeemed of granted). */
 export function Funnel({ steps }: { steps: { key: string; label: string; value: number }[] }) {
   const top = Math.max(1, steps[0]?.value ?? 1);
   return (
@@ -26,7 +26,7 @@ export function Funnel({ steps }: { steps: { key: string; label: string; value: 
           <div style={{ background: '#f5f5f5', borderRadius: 4, height: 22 }}>
             <div style={{ width: `${Math.min(100, (100 * s.value) / top)}%`, background: ['#1677ff', '#52c41a', '#faad14', '#bfbfbf'][i % 4], height: '100%', borderRadius: 4, minWidth: s.value > 0 ? 2 : 0 }} />
           </div>
-          <Typography.Text strong>{s.value.toLocaleString()}{i > 0 && steps[0]!.value > 0 ? <Typography.Text type="secondary"> · {pct(s.value / steps[0]!.value)}</Typography.Text> : null}</Typography.Text>
+          <Typography.Text strong>{s.value.toLocaleString()}{i > 0 && steps[i - 1]!.value > 0 ? <Typography.Text type="secondary"> · {pct(s.value / steps[i - 1]!.value)}</Typography.Text> : null}</Typography.Text>
         </div>
       ))}
     </div>

@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { apiClient, type ApiClient } from './support/api.ts';
+import { launchChromium, statisticNumber } from './support/browser.ts';
+import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+
+/**
+ * The rewards console end to end against the real server: an admin creates a coupon template
+ * in the page (what the API stored = what was typed), watches its funnel reach the API's grant
+ * and redemption counts, reads a lottery's prize table (each probability = the API's), stops
+ * the lottery with its kill switch (the API lists it, a draw answers `killed`), and tops up a
+ * campaign budget (the API's remaining moves by the amount). Expected numbers come from the API.
+ */
+const resultsDir = join(repoRoot, 'test-results');
+const WAIT = { timeout: 60_000, interval: 500 };
+const hour = 3_600_000;
+
+interface Template { id: string; name: string; type: string; value: number; minSpend: number; totalStock: number }
+interface Stats { granted: number; redeemed: number; remaining: number }
+interface Lottery { id: string; prizes: { key: string; probability: number }[]; noPrizeProbability: number }
+interface Budget { amount: number; remaining: number; toppedUp: number }
+
+describe('rewards console', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let api: ApiClient;
+  let inviteUrl: string;
+  const pageErrors: string[] = [];
+  const email = 'rewards@e2e.example';
+  const password = 'correct-horse-42';
+
+  beforeAll(async () => {
+    mkdirSync(resultsDir, { recursive: true });
+    await ensureConsoleBuilt();
+    server = await startServer();
+    const root = apiClient(server.baseUrl, server.rootKey);
+    const slug = `rw-${Date.now().toString(36)}`;
+    const ws = await root.post<{ apiKey: string }>('/v1/workspaces', { name: `Rewards ${slug}`, slug });
+    api = apiClient(server.baseUrl, ws.apiKey);
+    await api.post('/v1/users', { users: ['r1', 'r2', 'r3'].map((externalId) => ({ externalId })) });
+    inviteUrl = (await api.post<{ inviteUrl: string }>('/v1/console-users/invite', { email, role: 'admin', name: 'Ops' })).inviteUrl;
+    browser = await launchChromium();
+    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 960 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** An antd InputNumber's <input>, wherever its data-testid landed (the input or a wrapper). */
+  const numberInput = (id: string) => page.locator(`input[data-testid="${id}"], [data-testid="${id}"] input`).first();
+
+  it('creates a coupon template, follows its funnel, reads a lottery\'s odds, kills it, tops up a budget', async () => {
+    onTestFailed(async () => {
+      await page?.screenshot({ path: join(resultsDir, 'rewards-failure.png'), fullPage: true }).catch(() => undefined);
+      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
+    });
+    await page.goto(inviteUrl);
+    await page.getByTestId('invite-password').fill(password);
+    await page.getByTestId('invite-confirm').fill(password);
+    await page.getByTestId('invite-submit').click();
+    await page.getByTestId('go-login').click();
+    await page.waitForURL(/\/login$/);
+    await page.getByTestId('login-email').fill(email);
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('workspace-name').waitFor();
+
+    // ---- a coupon template typed in the form is what the API stores (yuan → fen)
+    await page.goto(`${server.baseUrl}/rewards/coupons`);
+    await page.getByTestId('new-coupon-template').click();
+    await page.getByTestId('coupon-name').fill('Autumn 20 off 100');
+    await numberInput('coupon-value').fill('20');
+    await numberInput('coupon-min-spend').fill('100');
+    await numberInput('coupon-stock').fill('50');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/rewards\/coupons\/[^/]+$/);
+    const templateId = page.url().split('/').pop()!;
+    const tpl = await api.get<Template>(`/v1/coupon-templates/${templateId}`);
+    expect(tpl).toMatchObject({ name: 'Autumn 20 off 100', type: 'threshold', value: 2000, minSpend: 10000, totalStock: 50 });
+
+    // ---- grants and a redemption through the API show up in the live funnel
+    const codes: string[] = [];
+    for (const u of ['r1', 'r2', 'r3']) codes.push((await api.post<{ code: string }>(`/v1/coupon-templates/${templateId}/grant`, { externalId: u })).code);
+    await api.post(`/v1/coupons/${codes[0]}/redeem`, { externalId: 'r1', orderId: 'e2e-order-1', orderAmount: 15000 });
+    const stats = await api.get<Stats>(`/v1/coupon-templates/${templateId}/stats`);
+    await expect.poll(() => statisticNumber(page.getByTestId('stat-granted')), WAIT).toBe(stats.granted);
+    await expect.poll(() => statisticNumber(page.getByTestId('stat-redeemed')), WAIT).toBe(stats.redeemed);
+    expect(await statisticNumber(page.getByTestId('stat-remaining'))).toBe(stats.remaining);
+    expect(await page.getByTestId('funnel-redeemed').getAttribute('data-value')).toBe(String(stats.redeemed));
+    await page.screenshot({ path: join(resultsDir, 'rewards-coupon.png'), fullPage: true });
+
+    // ---- a lottery's prize table: every probability as the API computes it
+    const now = Date.now();
+    const lottery = await api.post<Lottery>('/v1/lotteries', {
+      name: 'Spin and win', startAt: new Date(now - hour).toISOString(), endAt: new Date(now + 24 * hour).toISOString(), noPrizeWeight: 5,
+      prizes: [{ key: 'tea', name: 'Tea', weight: 3, stock: 10 }, { key: 'cup', name: 'Cup', weight: 2, stock: null }],
+    });
+    await page.goto(`${server.baseUrl}/rewards/lotteries/${lottery.id}`);
+    await page.getByTestId('prize-table').waitFor();
+    const shown = await page.getByTestId('prize-probability').allTextContents();
+    expect(shown).toEqual(lottery.prizes.map((p) => `${Number((p.probability * 100).toFixed(2))}%`));
+    expect(await page.getByTestId('no-prize-probability').textContent()).toBe(`${Number((lottery.noPrizeProbability * 100).toFixed(2))}%`);
+    await page.screenshot({ path: join(resultsDir, 'rewards-lottery.png'), fullPage: true });
+
+    // ---- the kill switch stops it: the API lists the switch and refuses a draw
+    await page.getByTestId('kill-switch').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: /^(OK|Yes|确定)$/ }).click();
+    await expect.poll(async () => (await api.get<{ items: { type: string; id: string }[] }>('/v1/kill-switches')).items.some((k) => k.type === 'lottery' && k.id === lottery.id), WAIT).toBe(true);
+    await api.post(`/v1/lotteries/${lottery.id}/chances`, { externalId: 'r1', amount: 1, reason: 'e2e' });
+    const refused = await api.post(`/v1/lotteries/${lottery.id}/draw`, { externalId: 'r1' }).then(() => 'drawn', (e: Error) => e.message);
+    expect(refused).toContain('"code":"killed"');
+    await page.goto(`${server.baseUrl}/rewards/alerts`);
+    await expect.poll(() => page.getByTestId('kill-table').textContent(), WAIT).toContain(lottery.id);
+
+    // ---- a budget top-up by the admin moves the API's remaining by the amount
+    const campaign = await api.post<{ id: string }>('/v1/campaigns', {
+      name: 'Budgeted', goal: 'activation', startAt: new Date(now - hour).toISOString(), endAt: new Date(now + 24 * hour).toISOString(), budget: { amount: 100000 },
+    });
+    const before = await api.get<Budget>(`/v1/campaigns/${campaign.id}/budget`);
+    await page.goto(`${server.baseUrl}/rewards/budgets?campaign=${campaign.id}`);
+    await numberInput('topup-amount').fill('250.50');
+    await page.getByTestId('topup-reason').fill('Double 11 traffic');
+    await page.getByTestId('topup-submit').click();
+    await expect.poll(async () => (await api.get<Budget>(`/v1/campaigns/${campaign.id}/budget`)).remaining, WAIT).toBe(before.remaining + 25050);
+    await expect.poll(() => page.getByTestId('budget-ledger').textContent(), WAIT).toContain('Double 11 traffic');
+    await page.screenshot({ path: join(resultsDir, 'rewards-budget.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});
