@@ -38,15 +38,19 @@ export function capItems(c: CapsInput, userId: string, now: Date): TakeItem[] {
   return items;
 }
 
-/** Takes every cap of each recipient; runs `limit` users at a time. Returns which users got through. */
-export async function takeCaps(counters: Counters, c: CapsInput, userIds: string[], now: Date, parallel = 8): Promise<Map<string, TakeItem[] | false>> {
+/**
+ * Takes every cap of each message's recipient; runs `parallel` at a time. Keyed by message id:
+ * a trigger run may hold two messages of one user in a batch, and each takes its own units.
+ * Returns which messages got through.
+ */
+export async function takeCaps(counters: Counters, c: CapsInput, messages: { id: string; userId: string }[], now: Date, parallel = 8): Promise<Map<string, TakeItem[] | false>> {
   const out = new Map<string, TakeItem[] | false>();
-  for (let i = 0; i < userIds.length; i += parallel) {
-    await Promise.all(userIds.slice(i, i + parallel).map(async (userId) => {
-      const items = capItems(c, userId, now);
-      if (items.length === 0) { out.set(userId, []); return; }
+  for (let i = 0; i < messages.length; i += parallel) {
+    await Promise.all(messages.slice(i, i + parallel).map(async (m) => {
+      const items = capItems(c, m.userId, now);
+      if (items.length === 0) { out.set(m.id, []); return; }
       const r = await counters.takeMany(items);
-      out.set(userId, r.ok ? items : false);
+      out.set(m.id, r.ok ? items : false);
     }));
   }
   return out;

@@ -270,7 +270,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
     workspaceId: ws, timezone: policy.timezone, channel: task.channel, taskId: task.id,
     task: (task.frequency as caps.Cap | null) ?? null, channelCap: policy.channels[task.channel] ?? null, global: policy.global,
   };
-  const got = await caps.takeCaps(p.counters, capInput, candidates.map((c) => c.q.userId), now);
+  const got = await caps.takeCaps(p.counters, capInput, candidates.map((c) => c.q), now);
   const capsOf = new Map<string, TakeItem[]>();
   const release = async (items: TakeItem[]) => { await caps.giveBack(p.counters, [items]); taken.splice(taken.indexOf(items), 1); };
   const outgoing: OutgoingMessage[] = [];
@@ -280,7 +280,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   const variantOf = new Map<string, string | null>();
   const couponOf = new Map<string, string>();
   for (const { q, u, to, variant } of candidates) {
-    const items = got.get(q.userId);
+    const items = got.get(q.id);
     variantOf.set(q.id, variant?.name ?? null);
     if (!items) { updates.push({ id: q.id, status: 'suppressed', reason: 'frequency', to: null, variant: variant?.name ?? null }); continue; }
     const compiled = compiledOf.get(variant?.templateId ?? task.templateId)!;
@@ -444,8 +444,9 @@ export const triggerHook = {
         const run = await repo.listeningRunOf(tx, ws, task.id);
         if (!run) continue;
         const created = await repo.insertTriggerMessages(tx, { workspaceId: ws, runId: run.id, taskId: task.id, campaignId: task.campaignId, channel: task.channel, now }, fires);
-        for (const at of new Set(created.map((c) => c.nextAttemptAt!.getTime()))) {
-          await p.jobs.enqueue(tx, 'delivery.trigger', { runId: run.id }, { runAt: new Date(at), jobKey: `trigger:${run.id}:${at}` });
+        for (const at of new Set(created.map((c) => new Date(c.nextAttemptAt!).getTime()))) {
+          // Due now: no run_at, so it runs at once (and a drain in tests sees it as due).
+          await p.jobs.enqueue(tx, 'delivery.trigger', { runId: run.id }, at > now.getTime() ? { runAt: new Date(at), jobKey: `trigger:${run.id}:${at}` } : {});
         }
       }
     });
