@@ -212,10 +212,11 @@ export async function preview(p: Platform, who: Principal, definition: Definitio
     assertMayAuthor(who, 'sql');
     return previewSql(p, who.workspaceId, definition, 20);
   }
+  // Union / intersection / difference of computed segments: from their stored id sets, in
+  // memory (plain reads of immutable snapshots: no transaction needed).
+  const ids = await evaluateSetExpression(p.db, who.workspaceId, definition, async (id) => repo.snapshotIdOf(p.db, who.workspaceId, id));
+  if (ids) return { count: ids.length, sample: await repo.externalIdsOf(p.db, who.workspaceId, Array.from(ids.subarray(0, 20))) };
   return p.db.transaction().execute(async (tx) => {
-    // Union / intersection / difference of computed segments: from their stored id sets, in memory.
-    const ids = await evaluateSetExpression(tx, who.workspaceId, definition, async (id) => (await repo.segmentById(tx, who.workspaceId, id))?.currentSnapshotId ?? null);
-    if (ids) return { count: ids.length, sample: await repo.externalIdsOf(tx, who.workspaceId, Array.from(ids.subarray(0, 20))) };
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
     await repo.allowSetMemory(tx);
     return repo.countMatching(tx, who.workspaceId, await predicate(tx, who.workspaceId, definition, p.clock.now()), 20);
