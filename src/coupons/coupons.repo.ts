@@ -44,6 +44,14 @@ export async function userForGrant(tx: Tx, workspaceId: string, userId: string):
   return r.rows[0];
 }
 
+/** The same by the caller's externalId (the API path). */
+export async function userByExternalIdForGrant(tx: Tx, workspaceId: string, externalId: string): Promise<{ id: string; blacklisted: boolean } | undefined> {
+  const r = await sql<{ id: string; blacklisted: boolean }>`
+    select u.id, exists (select 1 from blacklist b where b.workspace_id = u.workspace_id and b.external_id = u.external_id) as blacklisted
+    from users u where u.workspace_id = ${workspaceId} and u.external_id = ${externalId}`.execute(tx);
+  return r.rows[0];
+}
+
 export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>
   tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('templateId', '=', templateId)
     .where('source', '=', source).where('sourceRef', '=', sourceRef).executeTakeFirst();

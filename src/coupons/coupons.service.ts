@@ -194,15 +194,25 @@ const resultOf = (c: { id: string; code: string; validFrom: Date; validTo: Date 
  * killed | not_found.
  */
 export async function grantCoupon(p: Platform, input: GrantInput): Promise<GrantResult> {
+  return grant(p, input, {});
+}
+
+/**
+ * `known.user`: the caller already read the user and the blacklist (one round trip fewer on the
+ * API path); `known.fresh`: the sourceRef was just generated, so no earlier grant can have it.
+ */
+async function grant(p: Platform, input: GrantInput, known: { user?: { blacklisted: boolean }; fresh?: boolean }): Promise<GrantResult> {
   const ws = input.workspaceId;
   const t = await cachedTemplate(p, ws, input.templateId);
-  const prior = await repo.couponBySource(p.db, ws, t.id, input.source, input.sourceRef);
-  if (prior) return resultOf(prior, true);
+  if (!known.fresh) {
+    const prior = await repo.couponBySource(p.db, ws, t.id, input.source, input.sourceRef);
+    if (prior) return resultOf(prior, true);
+  }
 
   await alerts.assertNotKilled(p, ws, t.campaignId ? [{ type: 'coupon_template', id: t.id }, { type: 'campaign', id: t.campaignId }] : [{ type: 'coupon_template', id: t.id }]);
   const now = p.clock.now();
   if (now < t.claimStart || now >= t.claimEnd) throw new AppError('outside_claim_window', 'This coupon cannot be claimed now.', [{ path: 'claimStart', message: `${t.claimStart.toISOString()} to ${t.claimEnd.toISOString()}` }]);
-  const user = await repo.userForGrant(p.db, ws, input.userId);
+  const user = known.user ?? (await repo.userForGrant(p.db, ws, input.userId));
   if (!user) throw notFound('User');
   if (user.blacklisted) throw new AppError('blacklisted', 'This user is blacklisted.');
   if (t.eligibility && !(await segments.userInDefinition(p, ws, input.userId, t.eligibility as Definition))) {
@@ -259,9 +269,10 @@ export async function grantCoupon(p: Platform, input: GrantInput): Promise<Grant
 
 /** The API's grant by externalId; sourceRef is the Idempotency-Key when given (so a retry finds its coupon even after the key's stored answer expired). */
 export async function grantByExternalId(p: Platform, who: Principal, templateId: string, externalId: string, idempotencyKey?: string) {
-  const userId = await repo.userExternalId(p.db, who.workspaceId, externalId);
-  if (!userId) throw notFound('User');
-  const r = await grantCoupon(p, { workspaceId: who.workspaceId, templateId, userId, source: 'api', sourceRef: idempotencyKey ? `key:${idempotencyKey}` : newId('req') });
+  const user = await repo.userByExternalIdForGrant(p.db, who.workspaceId, externalId);
+  if (!user) throw notFound('User');
+  const r = await grant(p, { workspaceId: who.workspaceId, templateId, userId: user.id, source: 'api', sourceRef: idempotencyKey ? `key:${idempotencyKey}` : newId('req') },
+    { user, fresh: !idempotencyKey });
   return { couponId: r.couponId, code: r.code, validFrom: r.validFrom.toISOString(), validTo: r.validTo.toISOString(), repeated: r.repeated };
 }
 
