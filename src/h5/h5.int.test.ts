@@ -94,6 +94,7 @@ describe('H5 coupon page', () => {
     const other = await couponTemplate(5);
     const l = await link('bob', { couponTemplateId: tpl }, { ttlHours: 1 });
     const page = await expectOk(await pub.get(`/v1/h5/coupon/${tpl}`, as(l.token)));
+    expect(page.headers['cache-control']).toBe('private, no-store');
     expect(page.json()).toMatchObject({ page: 'coupon', pageId: tpl, externalId: 'bob', campaignId, offer: { id: tpl, type: 'threshold', value: 2000, minSpend: 10000 }, myCoupons: [] });
 
     expect((await pub.get(`/v1/h5/coupon/${tpl}`)).json().error.code).toBe('invalid_token');

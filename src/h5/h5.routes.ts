@@ -42,7 +42,11 @@ function callerOf(p: Platform, req: FastifyRequest, reply: FastifyReply): servic
 
 /** Public H5 reward pages and their signed user tokens (docs/h5.md). */
 export const h5Routes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
-  const enter = (req: FastifyRequest, reply: FastifyReply, kind: PageKind, id: string) => service.enter(p, callerOf(p, req, reply), { kind, id });
+  // A page's answers are one user's (codes, chances): no shared cache may keep them.
+  const enter = (req: FastifyRequest, reply: FastifyReply, kind: PageKind, id: string) => {
+    void reply.header('cache-control', 'private, no-store');
+    return service.enter(p, callerOf(p, req, reply), { kind, id });
+  };
 
   // ---- operator side ----
   app.post('/v1/h5/links', {
