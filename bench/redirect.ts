@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import { flushClicks } from '../src/links/links.service.ts';
-import { api, fmt, freePort, header, median, option, startBench, verdicts } from './lib/setup.ts';
+import { api, fmt, freePort, header, median, option, startBench, switchOff, verdicts } from './lib/setup.ts';
 import { getLoad, type GetLoadResult } from './lib/workers.ts';
 
 /**
@@ -9,14 +9,14 @@ import { getLoad, type GetLoadResult } from './lib/workers.ts';
  * task → approve → the delivery jobs send) — side by side with a bare Fastify route on the same
  * machine answering the same 302 (same Location and Cache-Control).
  *
- *   npm run bench -- redirect [--links 20000] [--connections 10] [--seconds 10] [--rounds 3] [--worker 1]
+ *   npm run bench -- redirect [--links 20000] [--connections 10] [--seconds 10] [--rounds 3] [--no-worker]
  *
  * autocannon runs in a worker thread; both servers live in this process (one at a time is
  * loaded), and every request asks for the next code round-robin. The app's path includes
  * what a click costs: lookup (cached after first use), queueing the click, and the flushes that
- * write the click log (one row per ~20 ms). With `--worker 1` (the default, as `npm start`
+ * write the click log (one row per ~20 ms). By default (as `npm start`
  * runs) the job workers run in this process during the load, so the folder that turns the log
- * into $link_clicked events and first clicks competes for the same cores; `--worker 0` leaves
+ * into $link_clicked events and first clicks competes for the same cores; `--no-worker` leaves
  * folding until after the rounds. Either way the fold of everything left is timed after the
  * load and every answered redirect is checked to be an event. Each round measures both servers
  * back to back; the medians over rounds (of the ratio, and of the app's p99) govern.
@@ -25,7 +25,7 @@ const links = option('links', 20_000);
 const connections = option('connections', 10);
 const seconds = option('seconds', 10);
 const rounds = option('rounds', 3);
-const withWorker = option('worker', 1) === 1;
+const withWorker = !switchOff('worker');
 const WARMUP_SECONDS = 3;
 
 const b = await startBench('redirect');

@@ -106,6 +106,9 @@ export function option(name: string, fallback: number): number {
   return v;
 }
 
+/** `--no-name` turns a default-on switch off. */
+export const switchOff = (name: string): boolean => process.argv.includes(`--no-${name}`);
+
 /** The median (the mean of the middle two for an even count). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

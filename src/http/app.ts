@@ -6,6 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,7 @@ import { sandboxRoutes } from '../channels/sandbox/sandbox.routes.ts';
 import { channelsRoutes } from '../channels/channels.routes.ts';
 import { customersRoutes } from '../customers/customers.routes.ts';
 import { jobsStatusRoutes } from '../jobs-status/jobs-status.routes.ts';
+import { fastRedirect } from '../links/fast-redirect.ts';
 import { linksRoutes } from '../links/links.routes.ts';
 import { policiesRoutes } from '../policies/policies.routes.ts';
 import { templatesRoutes } from '../templates/templates.routes.ts';
@@ -34,6 +36,8 @@ import { referralsRoutes } from '../referrals/referrals.routes.ts';
 const webDist = join(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 export interface AppOptions {
+  /** Answer `GET /l/{code}` in the HTTP server before Fastify (links/fast-redirect.ts); default on. */
+  fastRedirects?: boolean;
   /** Serve the built console from web/dist at `/` (off in most tests). */
   console?: boolean;
   logger?: boolean;
@@ -48,6 +52,10 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
     bodyLimit: 32 * 1024 * 1024,
     trustProxy: true,
     ajv: undefined,
+    ...(opts.fastRedirects === false ? {} : {
+      serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+        createServer((req, res) => { if (!fastRedirect(p, req, res)) handler(req, res); }),
+    }),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

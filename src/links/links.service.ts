@@ -59,6 +59,14 @@ export function registerLinkJobs(p: Platform): void {
   p.jobs.define({ name: 'links.fold-clicks-sweep', payload: z.object({}).passthrough(), cron: '* * * * *', handle: async () => { await foldClickLog(p); } });
 }
 
+// One resolver (and its cache) per platform, shared by the fast path and the Fastify route.
+const resolvers = new WeakMap<Platform, LinkResolver>();
+export const resolverOf = (p: Platform): LinkResolver => {
+  let r = resolvers.get(p);
+  if (!r) resolvers.set(p, (r = new LinkResolver(p)));
+  return r;
+};
+
 /**
  * Redirect resolution with an in-process cache: a link never changes once written, so a hot
  * link costs no database read. Bounded (LRU by insertion order) to keep memory flat.
