@@ -491,6 +491,21 @@ async function sendTriggered(p: Platform, runId: string): Promise<void> {
   }
 }
 
+/** Receipt reasons meaning "this device token is dead" (ours, APNs, FCM/GCM): the token is removed from the profile. */
+const INVALID_TOKEN = /invalid_token|unregistered|baddevicetoken|invalidregistration|notregistered|devicetokennotfortopic/i;
+export const isInvalidTokenReason = (reason: string | undefined | null): boolean => !!reason && INVALID_TOKEN.test(reason);
+
+/**
+ * Removes a dead push token from the profile — only if the profile still holds the token the
+ * message went to (the app may have registered a new one since). The user then counts as
+ * `noAddress` for push until the app sends a new token (POST /v1/users `pushToken`).
+ */
+async function forgetPushToken(tx: Tx, workspaceId: string, userId: string, token: string | null, now: Date): Promise<void> {
+  const u = (await customers.profilesByIds(tx, workspaceId, [userId])).get(userId);
+  if (!u || !token || u.pushToken !== token) return;
+  await customers.upsertUsersIn(tx, workspaceId, [{ externalId: u.externalId, pushToken: null }], now);
+}
+
 /** A provider's delivery receipt for one message. Throws `not_found`. */
 export async function recordReceipt(p: Platform, workspaceId: string, messageId: string, status: 'delivered' | 'failed', reason?: string): Promise<void> {
   await p.db.transaction().execute(async (tx) => {
@@ -500,6 +515,7 @@ export async function recordReceipt(p: Platform, workspaceId: string, messageId:
     const now = p.clock.now();
     await repo.setReceipt(tx, workspaceId, messageId, status, now, reason ?? null);
     const props = { messageId, taskId: m.taskId, campaignId: m.campaignId, channel: m.channel };
+    if (status === 'failed' && m.channel === 'push' && isInvalidTokenReason(reason)) await forgetPushToken(tx, workspaceId, m.userId, m.toAddress, now);
     await customers.recordPlatformEvents(tx, workspaceId, [
       status === 'delivered'
         ? { userId: m.userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${messageId}` }
