@@ -47,12 +47,14 @@ export async function appendClickLog(tx: Tx, lines: string[]): Promise<void> {
 /**
  * Folds up to `rows` log rows into `$link_clicked` events and each message's first click, and
  * deletes them — one statement, so a crash folds a row wholly or not at all (never twice).
- * `skip locked` lets two workers fold side by side. Returns the new events per workspace.
+ * Two folders wait for each other's rows rather than skip them: a folder that returns has seen
+ * every row logged before it started folded (tests rely on it; folding is not the hot path).
+ * Returns the log rows it folded and the new events per workspace.
  */
 export async function foldClicks(tx: Tx, rows: number): Promise<{ logRows: number; byWorkspace: Map<string, string[]> }> {
   const r = await sql<{ workspaceId: string | null; ids: (string | number)[] | null; logRows: number }>`
     with batch as (
-      delete from link_click_log where id in (select id from link_click_log order by id limit ${rows} for update skip locked)
+      delete from link_click_log where id in (select id from link_click_log order by id limit ${rows} for update)
       returning clicks
     ), c as (
       select f[1] as code, to_timestamp(f[2]::bigint / 1000.0) as at, nullif(f[3], '') as ip, nullif(f[4], '') as ua

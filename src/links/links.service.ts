@@ -46,7 +46,8 @@ export async function foldClickLog(p: Platform): Promise<number> {
       }
       return r.logRows;
     });
-    if (logRows < FOLD_ROWS) return folded;
+    // Rows another folder took while we waited come back as fewer than asked: stop only when none.
+    if (logRows === 0) return folded;
   }
   // Still more: run again rather than hold one job for minutes.
   await p.db.transaction().execute((tx) => p.jobs.enqueue(tx, FOLD_CLICKS_JOB, {}, { jobKey: FOLD_CLICKS_JOB, jobKeyMode: 'replace' }));
