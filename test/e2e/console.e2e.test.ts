@@ -171,12 +171,19 @@ describe('console', () => {
     const status = () => page.getByTestId('campaign-status').getAttribute('data-status');
     await expect.poll(status, WAIT).toBe('draft');
 
+    // the task wizard: channel (SMS by default) → template → audience → schedule (now) → caps → create
     await page.getByTestId('add-task').click();
-    const modal = page.locator('.ant-modal:visible');
-    await modal.getByTestId('task-name').fill('SMS blast');
-    await chooseOption(page, modal.locator('.ant-form-item').filter({ hasText: 'Template' }).locator('.ant-select'), 'Autumn sale SMS (v1)');
-    await chooseOption(page, modal.locator('.ant-form-item').filter({ hasText: 'Segment' }).locator('.ant-select'), `Hangzhou, no order in 30 days (${expectedCount})`);
-    await modal.getByRole('button', { name: 'Create task' }).click();
+    await page.waitForURL(/\/tasks\/new$/);
+    await page.getByTestId('task-name').fill('SMS blast');
+    await page.getByTestId('wizard-next').click();
+    await chooseOption(page, page.locator('[data-step="template"]').getByTestId('task-template'), 'Autumn sale SMS (v1)');
+    await page.getByTestId('wizard-next').click();
+    await chooseOption(page, page.locator('[data-step="audience"]').getByTestId('task-segment'), `Hangzhou, no order in 30 days (${expectedCount})`);
+    await expect.poll(() => statisticNumber(page.getByTestId('audience-count')), WAIT).toBe(expectedCount);
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('task-create').click();
+    await page.waitForURL(campaignUrl);
     const report = page.getByTestId('task-report');
     await expect.poll(() => report.count(), WAIT).toBe(1);
     const taskId = (await report.getAttribute('data-task-id')) ?? '';

@@ -5,6 +5,7 @@ import { LoginPage } from './auth/LoginPage.tsx';
 import { CampaignCreatePage } from './campaigns/CampaignCreatePage.tsx';
 import { CampaignDetailPage } from './campaigns/CampaignDetailPage.tsx';
 import { CampaignsPage } from './campaigns/CampaignsPage.tsx';
+import { TaskWizardPage } from './campaigns/TaskWizardPage.tsx';
 import { HomePage } from './home/HomePage.tsx';
 import { I18nProvider } from './i18n/I18nProvider.tsx';
 import { AppLayout } from './layout/AppLayout.tsx';
@@ -17,6 +18,7 @@ import { SettingsPage } from './settings/SettingsPage.tsx';
 import { TemplateEditorPage } from './templates/TemplateEditorPage.tsx';
 import { TemplatesPage } from './templates/TemplatesPage.tsx';
 import { UserProfilePage } from './users/UserProfilePage.tsx';
+import { MessageLogPage } from './users/MessageLogPage.tsx';
 import { UsersPage } from './users/UsersPage.tsx';
 
 /** Routes of the console; everything but /login and /accept-invite sits in the signed-in layout. */
@@ -32,6 +34,7 @@ export function App() {
               <Route index element={<HomePage />} />
               <Route path="users" element={<UsersPage />} />
               <Route path="users/:externalId" element={<UserProfilePage />} />
+              <Route path="messages" element={<MessageLogPage />} />
               <Route path="segments" element={<SegmentsPage />} />
               <Route path="segments/new" element={<SegmentCreatePage />} />
               <Route path="segments/:id" element={<SegmentDetailPage />} />
@@ -41,6 +44,7 @@ export function App() {
               <Route path="campaigns" element={<CampaignsPage />} />
               <Route path="campaigns/new" element={<CampaignCreatePage />} />
               <Route path="campaigns/:id" element={<CampaignDetailPage />} />
+              <Route path="campaigns/:id/tasks/new" element={<TaskWizardPage />} />
               {rewardsRoutes}
               <Route path="settings" element={<SettingsPage />} />
               <Route path="home" element={<Navigate to="/" replace />} />

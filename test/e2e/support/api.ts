@@ -2,6 +2,7 @@
 export interface ApiClient {
   get: <T>(path: string) => Promise<T>;
   post: <T>(path: string, body?: unknown) => Promise<T>;
+  patch: <T>(path: string, body: unknown) => Promise<T>;
 }
 
 export function apiClient(baseUrl: string, key: string): ApiClient {
@@ -18,5 +19,6 @@ export function apiClient(baseUrl: string, key: string): ApiClient {
   return {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body ?? {}),
+    patch: (path, body) => call('PATCH', path, body),
   };
 }

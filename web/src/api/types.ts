@@ -64,6 +64,7 @@ export interface UserMessage {
   channel: string;
   status: string;
   reason: string | null;
+  to?: string | null;
   createdAt: string;
   sentAt: string | null;
   deliveredAt: string | null;
@@ -97,15 +98,45 @@ export interface SmsContent {
   body: string;
 }
 
+export const channels: readonly Channel[] = ['sms', 'push', 'inbox', 'email', 'wechat', 'webhook'];
+
+export type ReviewStatus = 'draft' | 'pending_review' | 'approved' | 'rejected';
+export const reviewStatuses: readonly ReviewStatus[] = ['draft', 'pending_review', 'approved', 'rejected'];
+
 export interface Template {
   id: string;
   name: string;
   channel: Channel;
   content: Record<string, unknown>;
   version: number;
-  reviewState: string;
+  /** Review state (contracts: `status`); older servers answered `reviewState`. */
+  status?: ReviewStatus;
+  reviewState?: string;
+  approvedVersion?: number | null;
+  reviewNote?: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** One stored version of a template (GET /v1/templates/{id}/versions). */
+export interface TemplateVersion {
+  version: number;
+  name?: string;
+  content?: Record<string, unknown>;
+  status?: string;
+  reviewNote?: string | null;
+  createdBy?: string | null;
+  createdAt?: string;
+  submittedBy?: string | null;
+  reviewedBy?: string | null;
+  reviewedAt?: string | null;
+}
+
+export interface SmsCost {
+  unitPrice: number;
+  segments: number;
+  total: number;
+  currency: string;
 }
 
 export interface RenderResult {
@@ -113,7 +144,12 @@ export interface RenderResult {
   smsSegments?: number;
   smsEncoding?: string;
   smsCharacters?: number;
+  smsCost?: SmsCost;
 }
+
+export interface CatalogAttribute { name: string; type: string; source: string }
+export interface CatalogEvent { name: string; count: number; lastSeenAt: string | null; properties: { name: string; type: string }[] }
+export interface Catalog { attributes: CatalogAttribute[]; events: CatalogEvent[] }
 
 export type Goal = 'acquisition' | 'activation' | 'retention' | 'repurchase' | 'other';
 export const goals: readonly Goal[] = ['acquisition', 'activation', 'retention', 'repurchase', 'other'];
@@ -137,7 +173,24 @@ export interface Campaign {
   updatedAt: string;
 }
 
-export type Schedule = { type: 'now' } | { type: 'at'; at: string };
+export interface WhereFilter { prop: string; op: string; value?: unknown }
+
+export type Schedule =
+  | { type: 'now' }
+  | { type: 'at'; at: string }
+  | { type: 'recurring'; cron: string; from?: string; until?: string }
+  | { type: 'trigger'; event: string; where?: WhereFilter[]; delayMinutes?: number };
+
+/** POST /v1/schedules/preview: a readable summary and the next run times in the workspace timezone. */
+export interface SchedulePreview {
+  summary: string;
+  summaryZh?: string;
+  nextRuns: string[];
+  timezone?: string;
+}
+
+export interface Frequency { maxPerUser: number; perDays: number }
+export interface Variant { name: string; templateId: string; weight: number }
 
 export interface Task {
   id: string;
@@ -145,12 +198,29 @@ export interface Task {
   name: string;
   channel: Channel;
   templateId: string;
-  audience: { segmentId: string };
+  /** Null only for a trigger task without a segment (everyone who does the event). */
+  audience: { segmentId: string } | null;
   schedule: unknown;
-  frequency: unknown;
+  frequency: Frequency | null;
   priority: number;
   status: string;
   createdAt: string;
+  variants?: Variant[] | null;
+  controlPercent?: number;
+  couponTemplateId?: string | null;
+  templateVersions?: Record<string, number> | null;
+}
+
+/** GET /v1/tasks/{id}/estimate (SMS tasks): audience × segments × unit price, minor units. */
+export interface TaskEstimate {
+  taskId: string;
+  audience: number | null;
+  segmentsPerMessage: number;
+  encoding: string;
+  unitPrice: number;
+  currency: string;
+  perMessage: number;
+  total: number | null;
 }
 
 export interface CampaignWithTasks extends Campaign {
@@ -172,7 +242,19 @@ export interface TaskReport {
   converted: number;
   orders: number;
   revenue: number;
+  byVariant?: VariantReport[];
   runs: TaskRun[];
+}
+
+export interface VariantReport {
+  name: string;
+  templateId: string | null;
+  weight: number | null;
+  targeted: number;
+  sent: number;
+  delivered: number;
+  clicked: number;
+  converted: number;
 }
 
 export interface TaskRun {
@@ -201,3 +283,38 @@ export interface Invitation {
   inviteToken: string;
   inviteUrl: string;
 }
+
+export interface Cap { maxPerUser: number; perDays: number }
+export interface QuietHours { start: string; end: string }
+
+/** GET /v1/policies/delivery (PUT takes the same without timezone/updatedAt). */
+export interface DeliveryPolicy {
+  global: Cap | null;
+  channels: Partial<Record<Channel, Cap>>;
+  quietHours: QuietHours | null;
+  /** The opt-out line appended to marketing SMS (default 拒收请回复R). */
+  smsOptOut?: string;
+  retries?: { maxAttempts: number; delaySeconds: number };
+  timezone: string;
+  updatedAt: string | null;
+}
+
+export type ProviderType = 'sandbox' | 'inbox' | 'smtp' | 'webhook' | 'wechat' | 'tencent_sms';
+
+export interface Provider {
+  id: string;
+  channel: Channel;
+  type: ProviderType;
+  name: string;
+  /** Masked values (`****abcd`): credentials are write-only. */
+  credentials: Record<string, string>;
+  settings: Record<string, unknown>;
+  rateLimitPerSecond: number | null;
+  fallbackProviderId: string | null;
+  priority: number;
+  unreadable?: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CouponTemplateSummary { id: string; name: string; type?: string; status?: string }

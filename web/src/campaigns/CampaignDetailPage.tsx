@@ -1,7 +1,7 @@
 import { PlusOutlined } from '@ant-design/icons';
 import { Alert, Button, Card, Descriptions, Empty, Skeleton, Space, Typography } from 'antd';
 import { useMemo, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
 import { api } from '../api/client.ts';
 import type { CampaignWithTasks, Page, Segment, Template } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
@@ -11,7 +11,6 @@ import { formatFen } from '../common/money.ts';
 import { useAsync } from '../common/use-async.ts';
 import { useInterval } from '../common/use-interval.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
-import { AddTaskModal } from './AddTaskModal.tsx';
 import { CampaignActions } from './CampaignActions.tsx';
 import { StatusTag } from './status.tsx';
 import { TaskReportView } from './TaskReportView.tsx';
@@ -23,7 +22,7 @@ export function CampaignDetailPage() {
   const campaign = useAsync(() => api.get<CampaignWithTasks>(`/v1/campaigns/${id}`), [id]);
   const templates = useAsync(() => api.get<Page<Template>>('/v1/templates?limit=500'), []);
   const segments = useAsync(() => api.get<Page<Segment>>('/v1/segments?limit=500'), []);
-  const [adding, setAdding] = useState(false);
+  const navigate = useNavigate();
   const [refreshKey, setRefreshKey] = useState(0);
   const c = campaign.data;
   const live = c?.status === 'approved' || c?.status === 'running';
@@ -64,16 +63,15 @@ export function CampaignDetailPage() {
       </Card>
       <div className="page-header">
         <Typography.Title level={4} style={{ margin: 0 }}>{t('tasks.title')}</Typography.Title>
-        <Button icon={<PlusOutlined />} onClick={() => setAdding(true)} disabled={c.status === 'ended'} data-testid="add-task">{t('tasks.add')}</Button>
+        <Button icon={<PlusOutlined />} onClick={() => navigate(`/campaigns/${c.id}/tasks/new`)} disabled={c.status === 'ended'} data-testid="add-task">{t('tasks.add')}</Button>
       </div>
       {c.tasks.length === 0 ? <Card><Empty description={t('tasks.none')} /></Card> : (
         <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
           {c.tasks.map((task) => (
-            <TaskReportView key={task.id} task={task} template={templateById.get(task.templateId)} segment={segmentById.get(task.audience.segmentId)} live={live} refreshKey={refreshKey} />
+            <TaskReportView key={task.id} task={task} template={templateById.get(task.templateId)} segment={task.audience ? segmentById.get(task.audience.segmentId) : undefined} live={live} refreshKey={refreshKey} />
           ))}
         </Space>
       )}
-      <AddTaskModal campaignId={c.id} open={adding} onClose={() => setAdding(false)} onCreated={() => { setAdding(false); afterChange(); }} />
     </>
   );
 }

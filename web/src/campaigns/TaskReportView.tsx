@@ -1,13 +1,14 @@
-import { Card, Col, Descriptions, Progress, Row, Statistic, Tag, Tooltip, Typography } from 'antd';
+import { Card, Col, Collapse, Descriptions, Progress, Row, Space, Statistic, Table, Tag, Tooltip, Typography } from 'antd';
 import { useEffect } from 'react';
 import { api } from '../api/client.ts';
-import type { Segment, Task, TaskReport, Template } from '../api/types.ts';
+import type { Schedule, Segment, Task, TaskEstimate, TaskReport, TaskRun, Template, VariantReport } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
 import { formatTime } from '../common/dates.ts';
 import { formatFen } from '../common/money.ts';
 import { useAsync } from '../common/use-async.ts';
 import { useInterval } from '../common/use-interval.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
+import { SchedulePreview } from './SchedulePreview.tsx';
 
 interface Props {
   task: Task;
@@ -38,6 +39,10 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
   const { t, lang } = useI18n();
   const report = useAsync(() => api.get<TaskReport>(`/v1/tasks/${task.id}/report`), [task.id]);
   useInterval(() => void report.reload(), 3000, live);
+  // SMS tasks: what the audience costs at the provider's unit price (absent on servers without the route).
+  const estimate = useAsync(async () => (task.channel === 'sms' ? api.get<TaskEstimate>(`/v1/tasks/${task.id}/estimate`).catch(() => null) : null), [task.id]);
+  const money = (minor: number, currency: string) => `${(minor / 100).toLocaleString('en-US', { maximumFractionDigits: 4 })} ${currency}`;
+  const est = estimate.data;
   useEffect(() => { if (refreshKey > 0) void report.reload(); }, [refreshKey]);
 
   const r = report.data;
@@ -52,7 +57,12 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
     { key: 'clicked', label: t('report.clicked') },
     { key: 'converted', label: t('report.converted') },
   ];
-  const schedule = task.schedule as { type?: string; at?: string };
+  const schedule = task.schedule as Schedule;
+  // Recurring and trigger schedules: the server's summary (and, recurring, the next runs).
+  const scheduleText = schedule.type === 'at' ? `${t('tasks.at')} ${formatTime(schedule.at, lang)}`
+    : schedule.type === 'now' ? t('tasks.now')
+    : <SchedulePreview schedule={schedule} compact />;
+  const suppressedRows = r ? Object.entries(r.suppressed).filter(([, n]) => n > 0) : [];
 
   return (
     <Card
@@ -64,8 +74,12 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
     >
       <Descriptions size="small" column={{ xs: 1, sm: 3 }} style={{ marginBottom: 12 }} items={[
         { key: 'template', label: t('tasks.template'), children: template ? `${template.name} (v${template.version})` : task.templateId },
-        { key: 'segment', label: t('tasks.segment'), children: segment ? `${segment.name} (${segment.count ?? '…'})` : task.audience.segmentId },
-        { key: 'schedule', label: t('tasks.schedule'), children: schedule.type === 'at' ? `${t('tasks.at')} ${formatTime(schedule.at, lang)}` : t('tasks.now') },
+        { key: 'segment', label: t('tasks.segment'), children: segment ? `${segment.name} (${segment.count ?? '…'})` : task.audience?.segmentId ?? t('taskCard.everyone') },
+        { key: 'schedule', label: t('tasks.schedule'), children: <div data-testid="task-schedule">{scheduleText}</div> },
+        ...(task.frequency ? [{ key: 'frequency', label: t('taskCard.frequency'), children: t('taskCard.frequencyText', { max: task.frequency.maxPerUser, days: task.frequency.perDays }) }] : []),
+        ...(task.priority ? [{ key: 'priority', label: t('taskCard.priority'), children: task.priority }] : []),
+        ...(est && est.total !== null ? [{ key: 'estimate', label: t('taskCard.estimate'), children: <span data-testid="task-estimate" data-total={est.total}>{t('taskCard.estimateText', { audience: est.audience ?? 0, segments: est.segmentsPerMessage, unit: money(est.unitPrice, est.currency), total: money(est.total, est.currency) })}</span> }] : []),
+        ...(task.controlPercent ? [{ key: 'control', label: t('taskCard.control'), children: `${task.controlPercent}%` }] : []),
       ]} />
       {report.error && !r && <Typography.Text type="danger">{toShownError(report.error).message}</Typography.Text>}
       {r && (
@@ -83,11 +97,54 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
             size="small"
             style={{ marginTop: 8 }}
           />
-          {(r.deferred > 0 || r.queued > 0) && (
-            <Typography.Text type="secondary">{t('report.deferred')}: {r.deferred} · {t('report.queued')}: {r.queued}</Typography.Text>
+          <Space wrap size="small" style={{ marginTop: 4 }}>
+            <Typography.Text type="secondary" data-testid="report-deferred" data-value={r.deferred}>{t('report.deferred')}: {r.deferred}</Typography.Text>
+            <Typography.Text type="secondary">· {t('report.queued')}: {r.queued}</Typography.Text>
+            {r.failedBeforeSend > 0 && <Typography.Text type="secondary">· {t('taskCard.failedBeforeSend')}: {r.failedBeforeSend}</Typography.Text>}
+            {suppressedRows.map(([k, n]) => <Tag key={k} data-reason={k}>{isKnownReason(k) ? t(`suppressed.${k}`) : k}: {n}</Tag>)}
+          </Space>
+          {((r.byVariant?.length ?? 0) > 0 || r.runs.length > 1) && (
+            <Collapse size="small" ghost items={[
+              ...((r.byVariant?.length ?? 0) > 0 ? [{ key: 'variants', label: t('taskCard.variants'), children: <VariantTable rows={r.byVariant ?? []} /> }] : []),
+              ...(r.runs.length > 1 ? [{ key: 'runs', label: `${t('taskCard.runs')} (${r.runs.length})`, children: <RunTable runs={r.runs} /> }] : []),
+            ]} />
           )}
         </>
       )}
     </Card>
+  );
+}
+
+/** byVariant of the report: one line per variant (unnamed without variants) and the control group. */
+function VariantTable({ rows }: { rows: VariantReport[] }) {
+  const { t } = useI18n();
+  const rate = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '—');
+  return (
+    <Table<VariantReport>
+      rowKey={(v) => v.name || '-'} size="small" pagination={false} dataSource={rows} data-testid="variant-table"
+      columns={[
+        { title: t('taskCard.variant'), dataIndex: 'name', render: (n: string) => (n === 'control' ? <Tag>{t('taskCard.control')}</Tag> : n || '—') },
+        { title: t('taskCard.weight'), dataIndex: 'weight', align: 'right', render: (w: number | null) => w ?? '—' },
+        { title: t('report.targeted'), dataIndex: 'targeted', align: 'right' },
+        { title: t('report.sent'), dataIndex: 'sent', align: 'right' },
+        { title: t('report.delivered'), dataIndex: 'delivered', align: 'right' },
+        { title: t('report.clicked'), dataIndex: 'clicked', align: 'right' },
+        { title: t('report.converted'), dataIndex: 'converted', align: 'right', render: (c: number, v) => `${c} (${rate(c, v.targeted)})` },
+      ]}
+    />
+  );
+}
+
+function RunTable({ runs }: { runs: TaskRun[] }) {
+  const { t, lang } = useI18n();
+  return (
+    <Table<TaskRun>
+      rowKey="id" size="small" pagination={false} dataSource={[...runs].reverse()}
+      columns={[
+        { title: t('taskCard.scheduledFor'), dataIndex: 'scheduledFor', render: (v: string) => formatTime(v, lang) },
+        { title: t('taskCard.status'), dataIndex: 'status', render: (s: string) => <Tag color={runColors[s] ?? 'default'}>{isKnownRunStatus(s) ? t(`runStatus.${s}`) : s}</Tag> },
+        { title: t('report.targeted'), dataIndex: 'targeted', align: 'right', render: (n: number | null) => n ?? '—' },
+      ]}
+    />
   );
 }

@@ -1,4 +1,4 @@
-import { AppstoreOutlined, HomeOutlined, LogoutOutlined, MessageOutlined, NotificationOutlined, SettingOutlined, TeamOutlined } from '@ant-design/icons';
+import { AppstoreOutlined, HomeOutlined, LogoutOutlined, MailOutlined, MessageOutlined, NotificationOutlined, SettingOutlined, TeamOutlined } from '@ant-design/icons';
 import { Button, Layout, Menu, Result, Space, Spin, Tag, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router-dom';
@@ -12,7 +12,7 @@ import { MeContext } from './me-context.ts';
 
 const { Header, Sider, Content } = Layout;
 
-const sections = ['/', '/users', '/segments', '/templates', '/campaigns', '/rewards', '/settings'] as const;
+const sections = ['/', '/users', '/segments', '/templates', '/campaigns', '/messages', '/rewards', '/settings'] as const;
 
 function sectionOf(pathname: string): string {
   const hit = sections.filter((s) => s !== '/' && (pathname === s || pathname.startsWith(`${s}/`)));
@@ -40,6 +40,7 @@ export function AppLayout() {
     { key: '/segments', icon: <AppstoreOutlined />, label: t('menu.segments') },
     { key: '/templates', icon: <MessageOutlined />, label: t('menu.templates') },
     { key: '/campaigns', icon: <NotificationOutlined />, label: t('menu.campaigns') },
+    { key: '/messages', icon: <MailOutlined />, label: t('menu.messages') },
     ...rewardsMenuItems(t),
     { key: '/settings', icon: <SettingOutlined />, label: t('menu.settings') },
   ], [t]);

@@ -1,22 +1,26 @@
 import { Alert, Card, Input, Space } from 'antd';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../api/client.ts';
-import type { RenderResult } from '../api/types.ts';
+import type { Channel, RenderResult } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
 import { PhonePreview } from './PhonePreview.tsx';
 
 interface Props {
   templateId: string | null;
+  channel: Channel;
   signature: string;
   /** The form has edits that are not saved yet (the preview renders the saved version). */
   dirty: boolean;
+  /** Changes after every save: the preview renders again for the chosen user. */
+  savedVersion: number;
 }
 
-/** Renders the saved template for one user (POST /v1/templates/{id}/render). */
-export function TemplatePreviewCard({ templateId, signature, dirty }: Props) {
+/** Renders the saved template for one user (POST /v1/templates/{id}/render), again after each save. */
+export function TemplatePreviewCard({ templateId, channel, signature, dirty, savedVersion }: Props) {
   const { t } = useI18n();
   const [externalId, setExternalId] = useState('');
+  const [rendered, setRendered] = useState<string>('');
   const [result, setResult] = useState<RenderResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -27,6 +31,7 @@ export function TemplatePreviewCard({ templateId, signature, dirty }: Props) {
     setError(null);
     try {
       setResult(await api.post<RenderResult>(`/v1/templates/${templateId}/render`, { externalId: id.trim() }));
+      setRendered(id.trim());
     } catch (err) {
       setResult(null);
       setError(toShownError(err).message);
@@ -34,6 +39,9 @@ export function TemplatePreviewCard({ templateId, signature, dirty }: Props) {
       setBusy(false);
     }
   };
+
+  // Live: a saved edit re-renders for the user already chosen.
+  useEffect(() => { if (rendered) void render(rendered); }, [savedVersion]);
 
   return (
     <Card title={t('templates.preview')}>
@@ -51,7 +59,7 @@ export function TemplatePreviewCard({ templateId, signature, dirty }: Props) {
           data-testid="preview-user"
         />
         {error && <Alert type="error" showIcon title={error} />}
-        <PhonePreview result={result} signature={signature} />
+        <PhonePreview result={result} channel={channel} signature={signature} />
       </Space>
     </Card>
   );

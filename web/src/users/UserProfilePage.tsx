@@ -83,6 +83,8 @@ export function UserProfilePage() {
                 {
                   key: 'messages', label: t('profile.messages'),
                   children: (
+                    <>
+                    <Link to={`/messages?user=${encodeURIComponent(externalId)}`} data-testid="open-message-log">{t('messages.title')} →</Link>
                     <Table<UserMessage>
                       rowKey="id" size="small" loading={messages.loading} dataSource={messages.data?.items ?? []} pagination={false} scroll={{ x: true }}
                       columns={[
@@ -94,6 +96,7 @@ export function UserProfilePage() {
                         { title: t('profile.clickedAt'), dataIndex: 'firstClickedAt', render: (v: string | null) => formatTime(v, lang) },
                       ]}
                     />
+                    </>
                   ),
                 },
               ]} />
