@@ -147,16 +147,20 @@ describe('bad input', () => {
   });
 
   it('a 500 never leaks internals', async () => {
-    // Break the database connection's statement for one request: a missing table is an internal failure.
-    await h.p.pool.query('alter table templates rename to templates_tmp');
+    // The database fails this workspace's template inserts with a message full of internals
+    // (a trigger scoped to the workspace: other test files share the database).
+    const fn = `fail_templates_${ws.id.replace(/\W/g, '')}`;
+    await h.p.pool.query(`create function ${fn}() returns trigger language plpgsql as $$ begin raise exception 'relation "templates" broke in select at templates.repo.ts:12'; end $$`);
+    await h.p.pool.query(`create trigger ${fn} before insert on templates for each row when (new.workspace_id = '${ws.id}') execute function ${fn}()`);
     try {
-      const r = await ws.api.get(`/v1/templates/${world.template.id}`);
+      const r = await ws.api.post('/v1/templates', { name: 'x', channel: 'sms', content: { signature: 'S', body: 'hi' } });
       expect(r.statusCode).toBe(500);
       expect(r.json().error.code).toBe('internal_error');
       expect(r.body).not.toMatch(/templates|relation|select|at .*\.ts/i);
       expect(r.json().error.message).toContain(r.headers['x-request-id'] as string);
     } finally {
-      await h.p.pool.query('alter table templates_tmp rename to templates');
+      await h.p.pool.query(`drop trigger ${fn} on templates`);
+      await h.p.pool.query(`drop function ${fn}()`);
     }
   });
 });
