@@ -44,8 +44,11 @@ function assertMayAuthor(who: Principal, kind: SegmentKind): void {
 }
 
 async function compileContext(tx: Tx, workspaceId: string, now: Date, userId?: string): Promise<CompileContext> {
+  // Started together with the settings read (on the pool they run side by side; a single-user
+  // evaluation then costs two round trips before its query instead of three).
+  const attributeTypes = customers.attributeTypes(tx, workspaceId);
+  attributeTypes.catch(() => undefined); // awaited below only when an attribute needs it
   const ws = await workspaces.settings(tx, workspaceId);
-  let attributeTypes: Promise<Map<string, ValueType>> | undefined;
   const propertyTypes = new Map<string, Promise<Map<string, ValueType>>>();
   return {
     workspaceId, timezone: ws.timezone, now, userId,
@@ -55,7 +58,7 @@ async function compileContext(tx: Tx, workspaceId: string, now: Date, userId?: s
       if (s.currentSnapshotId) return { kind: 'snapshot', snapshotId: s.currentSnapshotId };
       return s.kind === 'definition' ? { kind: 'definition', definition: s.definition as Definition } : { kind: 'pending' };
     },
-    attributeType: async (name) => (await (attributeTypes ??= customers.attributeTypes(tx, workspaceId))).get(name),
+    attributeType: async (name) => (await attributeTypes).get(name),
     propertyType: async (event, prop) => {
       let types = propertyTypes.get(event);
       if (!types) propertyTypes.set(event, (types = customers.eventPropertyTypes(tx, workspaceId, event)));
