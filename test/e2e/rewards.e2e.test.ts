@@ -11,7 +11,8 @@ import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from '.
  * in the page (what the API stored = what was typed), watches its funnel reach the API's grant
  * and redemption counts, reads a lottery's prize table (each probability = the API's), stops
  * the lottery with its kill switch (the API lists it, a draw answers `killed`), and tops up a
- * campaign budget (the API's remaining moves by the amount). Expected numbers come from the API.
+ * campaign budget (the API's remaining moves by the amount), and reads a user's referral tree
+ * (the API's downline). Expected numbers come from the API.
  */
 const resultsDir = join(repoRoot, 'test-results');
 const WAIT = { timeout: 60_000, interval: 500 };
@@ -134,6 +135,20 @@ describe('rewards console', () => {
     await expect.poll(async () => (await api.get<Budget>(`/v1/campaigns/${campaign.id}/budget`)).remaining, WAIT).toBe(before.remaining + 25050);
     await expect.poll(() => page.getByTestId('budget-ledger').textContent(), WAIT).toContain('Double 11 traffic');
     await page.screenshot({ path: join(resultsDir, 'rewards-budget.png'), fullPage: true });
+
+    // ---- referrals: r1 invited r2 who invited r3; the page's tree is the API's downline
+    const code1 = (await api.post<{ code: string }>('/v1/referrals/codes', { externalId: 'r1' })).code;
+    const code2 = (await api.post<{ code: string }>('/v1/referrals/codes', { externalId: 'r2' })).code;
+    await api.post('/v1/referrals/bind', { externalId: 'r2', code: code1 });
+    await api.post('/v1/referrals/bind', { externalId: 'r3', code: code2 });
+    const downline = await api.get<{ count: number; items: { externalId: string }[] }>('/v1/referrals/r1/downline?depth=3');
+    await page.goto(`${server.baseUrl}/rewards/referrals?externalId=r1`);
+    const tree = page.getByTestId('downline-tree');
+    await tree.waitFor();
+    for (const it of downline.items) await expect.poll(() => tree.textContent(), WAIT).toContain(it.externalId);
+    expect(downline.count).toBe(2);
+    const top = await api.get<{ items: { externalId: string; invitees: number }[] }>('/v1/referrals/top');
+    await expect.poll(() => page.getByTestId('top-inviters').locator('tbody tr').count(), WAIT).toBe(top.items.length);
     expect(pageErrors).toEqual([]);
   });
 });

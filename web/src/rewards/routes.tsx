@@ -8,12 +8,9 @@ import { CouponTemplatesPage } from './CouponTemplatesPage.tsx';
 import { LotteriesPage } from './LotteriesPage.tsx';
 import { LotteryDetailPage } from './LotteryDetailPage.tsx';
 import { PointsPage } from './PointsPage.tsx';
+import { ReferralsPage } from './ReferralsPage.tsx';
 
-/**
- * The rewards section's routes, mounted inside the signed-in layout by App.tsx. Referrals have
- * no console page yet: their HTTP routes had not landed when this section was built, and a page
- * without its API would show made-up data.
- */
+/** The rewards section's routes, mounted inside the signed-in layout by App.tsx. */
 export const rewardsRoutes = (
   <>
     <Route path="rewards" element={<Navigate to="/rewards/coupons" replace />} />
@@ -22,6 +19,7 @@ export const rewardsRoutes = (
     <Route path="rewards/lotteries" element={<LotteriesPage />} />
     <Route path="rewards/lotteries/:id" element={<LotteryDetailPage />} />
     <Route path="rewards/points" element={<PointsPage />} />
+    <Route path="rewards/referrals" element={<ReferralsPage />} />
     <Route path="rewards/budgets" element={<BudgetsPage />} />
     <Route path="rewards/alerts" element={<AlertsPage />} />
   </>
@@ -35,6 +33,7 @@ export function rewardsMenuItems(t: Translate) {
       { key: '/rewards/coupons', label: t('rewards.menu.coupons') },
       { key: '/rewards/lotteries', label: t('rewards.menu.lotteries') },
       { key: '/rewards/points', label: t('rewards.menu.points') },
+      { key: '/rewards/referrals', label: t('rewards.menu.referrals') },
       { key: '/rewards/budgets', label: t('rewards.menu.budgets') },
       { key: '/rewards/alerts', label: t('rewards.menu.alerts') },
     ],
