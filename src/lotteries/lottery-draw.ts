@@ -40,7 +40,7 @@ const PG_UNIQUE = '23505';
 
 /**
  * One draw for one user (contracts.md). Order of the steps, and why:
- * 1. kill switch, running window, a repeated requestRef (answers the first draw), a cheap
+ * 1. kill switch, a repeated requestRef (answers the first draw), running window, a cheap
  *    chance check (no counter churn for users without chances);
  * 2. the outcome from the alias table of the user's pool (crypto RNG, O(1));
  * 3. one atomic `takeMany` on the Counters port: the user's draws today (workspace-local day)
@@ -58,11 +58,12 @@ export async function drawForUser(p: Platform, input: { workspaceId: string; lot
   const l = await loadLottery(p.db, ws, lotteryId);
   await peers.assertNotKilled(p, ws, [{ type: 'lottery', id: lotteryId }, ...(l.campaignId ? [{ type: 'campaign', id: l.campaignId }] : [])]);
   const now = p.clock.now();
-  if (statusAt(l, now) !== 'running') throw new AppError('not_running', statusAt(l, now) === 'scheduled' ? 'This lottery has not started yet.' : 'This lottery has ended.');
+  // A repeated request answers what it drew, even once the lottery has ended since.
   if (input.requestRef) {
     const prior = await repo.drawByRef(p.db, ws, lotteryId, input.requestRef);
     if (prior) return viewOf(l, prior);
   }
+  if (statusAt(l, now) !== 'running') throw new AppError('not_running', statusAt(l, now) === 'scheduled' ? 'This lottery has not started yet.' : 'This lottery has ended.');
   if ((await repo.chancesOf(p.db, ws, lotteryId, userId)) < l.costPerDraw) throw new AppError('no_chances', 'No chances left to draw.');
 
   const { pool, table } = await tableFor(p, l, userId);

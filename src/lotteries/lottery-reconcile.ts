@@ -44,48 +44,65 @@ export async function reconcileLotteries(p: Platform, only?: { workspaceId: stri
   return repairs;
 }
 
-async function reconcileOne(p: Platform, l: LotteryConfig, today: FixedWindow): Promise<Repair[]> {
+/** Every counter of a lottery with its ledger value, read from the draw ledger in one pass. */
+async function ledgerOf(p: Platform, l: LotteryConfig, today: FixedWindow): Promise<Map<string, { key: CounterKey; ledger: number; window?: FixedWindow }>> {
   const ws = l.workspaceId;
-  const out: Repair[] = [];
-  const check = async (key: CounterKey, ledgerNow: () => Promise<number>, window?: FixedWindow) => {
-    const ledger = await ledgerNow();
-    const counter = await p.counters.get(key, window ? { window } : {});
-    // Read the ledger again: a draw committing between the two reads makes the pair inconsistent; skip it this round.
-    if ((await ledgerNow()) !== ledger || counter === ledger) {
-      suspects.delete(key);
-      return;
-    }
-    const mark = `${counter}:${ledger}`;
-    if (counter < ledger) {
-      await p.counters.take(key, { limit: MAX, amount: ledger - counter, ...(window ? { window } : {}) });
-    } else if (suspects.get(key) === mark) {
-      await p.counters.give(key, counter - ledger, window ? { window } : {});
-    } else {
-      suspects.set(key, mark);
-      return;
-    }
-    suspects.delete(key);
-    out.push({ workspaceId: ws, lotteryId: l.id, key, counter, ledger });
-    await peers.raiseAlert(p, {
-      workspaceId: ws, kind: 'counter_repaired', severity: 'warning', subject: { type: 'lottery', id: l.id },
-      message: `Counter ${key} was ${counter}, the draw ledger says ${ledger}; repaired.`, data: { key, counter, ledger },
-    });
-  };
-  const wins = async () => new Map((await repo.drawCounts(p.db, ws, l.id)).filter((r) => r.prizeKey).reduce((m, r) => m.set(r.prizeKey!, (m.get(r.prizeKey!) ?? 0) + Number(r.n)), new Map<string, number>()));
+  const out = new Map<string, { key: CounterKey; ledger: number; window?: FixedWindow }>();
+  const wins = new Map<string, number>();
+  for (const r of await repo.drawCounts(p.db, ws, l.id)) if (r.prizeKey) wins.set(r.prizeKey, (wins.get(r.prizeKey) ?? 0) + Number(r.n));
   for (const prize of l.prizes) {
-    if (prize.stock !== null) await check(keys.stock(ws, l.id, prize.key), async () => (await wins()).get(prize.key) ?? 0);
+    if (prize.stock !== null) {
+      const key = keys.stock(ws, l.id, prize.key);
+      out.set(key, { key, ledger: wins.get(prize.key) ?? 0 });
+    }
     if (prize.perUserLimit !== null) {
       for (const w of await repo.winsPerUser(p.db, ws, l.id, prize.key)) {
-        const userId = String(w.userId);
-        await check(keys.perUser(ws, l.id, prize.key, userId), async () => Number((await repo.winsPerUser(p.db, ws, l.id, prize.key)).find((x) => String(x.userId) === userId)?.n ?? 0));
+        const key = keys.perUser(ws, l.id, prize.key, String(w.userId));
+        out.set(key, { key, ledger: Number(w.n) });
       }
     }
   }
   if (l.perUserDailyDraws) {
     for (const d of await repo.drawsPerUserOnDay(p.db, ws, l.id, today.id)) {
-      const userId = String(d.userId);
-      await check(keys.dailyDraws(ws, l.id, userId), async () => Number((await repo.drawsPerUserOnDay(p.db, ws, l.id, today.id)).find((x) => String(x.userId) === userId)?.n ?? 0), today);
+      const key = keys.dailyDraws(ws, l.id, String(d.userId));
+      out.set(key, { key, ledger: Number(d.n), window: today });
     }
+  }
+  return out;
+}
+
+async function reconcileOne(p: Platform, l: LotteryConfig, today: FixedWindow): Promise<Repair[]> {
+  const ws = l.workspaceId;
+  const out: Repair[] = [];
+  // Ledger, counters, ledger again: a counter whose ledger moved between the two reads had a
+  // draw committing meanwhile; it is left for the next run.
+  const before = await ledgerOf(p, l, today);
+  const counters = new Map<string, number>();
+  for (const [k, v] of before) counters.set(k, await p.counters.get(v.key, v.window ? { window: v.window } : {}));
+  const after = await ledgerOf(p, l, today);
+  for (const [k, v] of before) {
+    const counter = counters.get(k)!;
+    const ledger = v.ledger;
+    const opts = v.window ? { window: v.window } : {};
+    if (after.get(k)?.ledger !== ledger || counter === ledger) {
+      suspects.delete(k);
+      continue;
+    }
+    const mark = `${counter}:${ledger}`;
+    if (counter < ledger) {
+      await p.counters.take(v.key, { limit: MAX, amount: ledger - counter, ...opts });
+    } else if (suspects.get(k) === mark) {
+      await p.counters.give(v.key, counter - ledger, opts);
+    } else {
+      suspects.set(k, mark);
+      continue;
+    }
+    suspects.delete(k);
+    out.push({ workspaceId: ws, lotteryId: l.id, key: k, counter, ledger });
+    await peers.raiseAlert(p, {
+      workspaceId: ws, kind: 'counter_repaired', severity: 'warning', subject: { type: 'lottery', id: l.id },
+      message: `Counter ${k} was ${counter}, the draw ledger says ${ledger}; repaired.`, data: { key: k, counter, ledger },
+    });
   }
   return out;
 }
