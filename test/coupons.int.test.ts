@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
 import { moveToNextLocal } from './support/time.ts';
-import { expireDue, keys } from '../src/coupons/coupons.service.ts';
+import { expireDue, grantCoupon, keys } from '../src/coupons/coupons.service.ts';
 
 /**
  * Coupons and budgets (issue 5): grants at the last unit, per-user and per-day limits across the
@@ -98,6 +98,20 @@ describe('grant', () => {
     const [n] = await rows('select count(*)::int as n from coupons where workspace_id = $1', [ws.id]);
     expect(n.n).toBe(1);
     expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(1);
+  });
+
+  it('grantCoupon: concurrent grants with one (template, source, sourceRef) — a lottery draw delivered twice — make one coupon, and the losers give their counters back', async () => {
+    const ws = await newWorkspace(h);
+    const [u] = await users(ws.api, 1);
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ totalStock: 50 })))).json();
+    const userId = (await rows('select id from users where workspace_id = $1 and external_id = $2', [ws.id, u]))[0].id as string;
+    const out = await Promise.all(Array.from({ length: 10 }, () => grantCoupon(h.p, { workspaceId: ws.id, templateId: tpl.id, userId, source: 'lottery', sourceRef: 'drw_1' })));
+    expect(new Set(out.map((o) => o.couponId)).size).toBe(1);
+    expect(out.filter((o) => !o.repeated)).toHaveLength(1);
+    expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(1);
+    expect(await h.p.counters.get(keys.user(ws.id, { id: tpl.id, campaignId: null }, userId))).toBe(1);
+    const events = await rows(`select count(*)::int as n from events where workspace_id = $1 and name = '$coupon_granted'`, [ws.id]);
+    expect(events[0].n).toBe(1);
   });
 
   it('claim window, blacklist, eligibility, kill switch — in that order, nothing taken when refused', async () => {

@@ -63,29 +63,6 @@ export const couponByCode = (tx: Tx, workspaceId: string, code: string) =>
 export const couponByCodeForUpdate = (tx: Tx, workspaceId: string, code: string) =>
   tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('code', '=', code).forUpdate().executeTakeFirst();
 
-/**
- * The coupon row, its budget reservation (when a campaign pays) in one statement. Returns
- * undefined when (template, source, sourceRef) already has a coupon: the caller gives its
- * counters back and answers with that one.
- */
-export async function insertCoupon(tx: Tx, workspaceId: string, c: {
-  id: string; code: string; templateId: string; campaignId: string | null; userId: string; source: string; sourceRef: string;
-  faceValue: number; validFrom: Date; validTo: Date; now: Date; localDay: string;
-}): Promise<boolean> {
-  const r = await sql<{ id: string }>`
-    with ins as (
-      insert into coupons (workspace_id, id, code, template_id, campaign_id, user_id, source, source_ref, status, face_value, valid_from, valid_to, granted_at, local_day, updated_at)
-      values (${workspaceId}, ${c.id}, ${c.code}, ${c.templateId}, ${c.campaignId}, ${c.userId}, ${c.source}, ${c.sourceRef}, 'granted', ${c.faceValue}, ${c.validFrom}, ${c.validTo}, ${c.now}, ${c.localDay}, ${c.now})
-      on conflict (workspace_id, template_id, source, source_ref) do nothing
-      returning id, campaign_id
-    ), led as (
-      insert into budget_ledger (workspace_id, campaign_id, kind, delta, coupon_id, created_at)
-      select ${workspaceId}, campaign_id, 'reserve', ${c.faceValue}, id, ${c.now} from ins where campaign_id is not null
-    )
-    select id from ins`.execute(tx);
-  return r.rows.length === 1;
-}
-
 export const userExternalId = async (tx: Tx, workspaceId: string, externalId: string) =>
   (await tx.selectFrom('users').select('id').where('workspaceId', '=', workspaceId).where('externalId', '=', externalId).executeTakeFirst())?.id;
 

@@ -16,6 +16,7 @@ import * as alerts from '../alerts/alerts.service.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './coupons.repo.ts';
+import { couponWriter } from './coupons.writer.ts';
 import { templateIssues, type CouponSource, type CouponType, type CreateTemplateInput, type PatchTemplateInput, type TemplateView, type Validity } from './coupons.schema.ts';
 
 /**
@@ -188,8 +189,8 @@ const resultOf = (c: { id: string; code: string; validFrom: Date; validTo: Date 
  * sourceRef): a repeat answers the same coupon with `repeated: true`. Checks, in order: killed
  * (template, campaign) → claim window → blacklist → eligibility → stock, per-user limit,
  * per-user-per-day limit (workspace-local day) and budget (face value) taken together by one
- * `takeMany` → the coupon row, its budget reservation and `$coupon_granted` in one transaction;
- * when that write fails the counters are given back. Throws out_of_stock | user_limit_reached |
+ * `takeMany` → the coupon row, its budget reservation and `$coupon_granted` in one transaction
+ * (group-committed with concurrent grants: coupons.writer.ts); when that write fails the counters are given back. Throws out_of_stock | user_limit_reached |
  * daily_limit_reached | outside_claim_window | blacklisted | budget_exhausted | not_eligible |
  * killed | not_found.
  */
@@ -241,17 +242,9 @@ async function grant(p: Platform, input: GrantInput, known: { user?: { blacklist
   const coupon = { id: newId('cpn'), code: newCouponCode(), validFrom, validTo };
   let inserted: boolean;
   try {
-    inserted = await p.db.transaction().execute(async (tx) => {
-      const ok = await repo.insertCoupon(tx, ws, {
-        ...coupon, templateId: t.id, campaignId: t.campaignId, userId: input.userId, source: input.source, sourceRef: input.sourceRef,
-        faceValue: t.campaignId ? face : 0, now, localDay: day.id,
-      });
-      if (ok) {
-        await customers.recordPlatformEvents(tx, ws, [{ userId: input.userId, name: '$coupon_granted', ts: now, properties: {
-          couponId: coupon.id, templateId: t.id, ...(t.campaignId ? { campaignId: t.campaignId } : {}), source: input.source, faceValue: face,
-        } }]);
-      }
-      return ok;
+    inserted = await couponWriter(p).write({
+      ...coupon, workspaceId: ws, templateId: t.id, campaignId: t.campaignId, userId: input.userId, source: input.source, sourceRef: input.sourceRef,
+      faceValue: t.campaignId ? face : 0, eventFaceValue: face, now, localDay: day.id,
     });
   } catch (err) {
     await giveBack();
