@@ -56,9 +56,10 @@ export function toConfig(row: LotteryRow, prizeRows: PrizeRow[]): LotteryConfig 
 
 /** Throws `not_found`. */
 export async function loadLottery(tx: Tx, workspaceId: string, id: string): Promise<LotteryConfig> {
-  const row = await repo.lotteryById(tx, workspaceId, id);
+  // Both at once (on the pool they run in parallel; in a transaction they queue on its connection).
+  const [row, prizes] = await Promise.all([repo.lotteryById(tx, workspaceId, id), repo.prizesOf(tx, workspaceId, [id])]);
   if (!row) throw notFound('Lottery');
-  return toConfig(row, await repo.prizesOf(tx, workspaceId, [id]));
+  return toConfig(row, prizes);
 }
 
 export async function loadLotteries(tx: Tx, workspaceId: string, rows: LotteryRow[]): Promise<LotteryConfig[]> {
