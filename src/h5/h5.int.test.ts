@@ -186,6 +186,29 @@ describe('H5 lottery page', () => {
   });
 });
 
+describe('H5 points exchange', () => {
+  it("exchanges the user's own points for chances at the lottery's rate, once per request id", async () => {
+    const now = h.clock.now().getTime();
+    const lot = await lotteries.createLottery(h.p, admin, {
+      name: 'Points spin', startAt: new Date(now - hour).toISOString(), endAt: new Date(now + 24 * hour).toISOString(), costPerDraw: 1, noPrizeWeight: 1,
+      pointsPerChance: 10, chanceRules: [], pools: [], prizes: [{ key: 'tea', name: 'Tea', weight: 1, stock: null }],
+    });
+    await expectOk(await api.post('/v1/points/carol/credit', { amount: 25, reason: 'test', refId: `h5-xchg-${lot.id}` }));
+    const l = await link('carol', { lotteryId: lot.id });
+    const page = (await expectOk(await pub.get(`/v1/h5/lottery/${lot.id}`, as(l.token)))).json();
+    expect([page.chances, page.points, page.lottery.pointsPerChance]).toEqual([0, 25, 10]);
+    const x = (await expectOk(await pub.post(`/v1/h5/lottery/${lot.id}/exchange`, { chances: 2, requestId: 'x-1' }, as(l.token)))).json();
+    expect(x).toEqual({ chances: 2, pointsSpent: 20, pointsBalance: 5 });
+    const again = (await expectOk(await pub.post(`/v1/h5/lottery/${lot.id}/exchange`, { chances: 2, requestId: 'x-1' }, as(l.token)))).json();
+    expect([again.chances, again.pointsBalance]).toEqual([2, 5]);
+    const poor = await pub.post(`/v1/h5/lottery/${lot.id}/exchange`, { chances: 1, requestId: 'x-2' }, as(l.token));
+    expect([poor.statusCode, poor.json().error.code]).toEqual([409, 'insufficient_points']);
+    const balance = (await expectOk(await api.get('/v1/points/carol'))).json();
+    expect(balance.balance).toBe(5);
+    expect(await lotteries.chancesOf(h.p, ws.id, lot.id, (JSON.parse(Buffer.from(l.token.split('.')[0]!, 'base64url').toString()) as { u: string }).u)).toBe(2);
+  });
+});
+
 describe('H5 rate limits', () => {
   it('limits each device and each IP per rolling minute (429 rate_limited), and forgets after the window', async () => {
     await expectOk(await api.put('/v1/h5/settings', { perIpPerMinute: 5, perDevicePerMinute: 3 }));

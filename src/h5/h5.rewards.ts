@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/context.ts';
 import * as coupons from '../coupons/coupons.service.ts';
 import * as lotteries from '../lotteries/lotteries.service.ts';
+import * as points from '../points/points.service.ts';
 
 /**
  * What the H5 pages need from the rewards domains, in one place, through their services
@@ -12,7 +13,11 @@ export interface CouponOffer {
   claimStart: string; claimEnd: string; validity: unknown;
 }
 export interface UserCoupon { code: string; validFrom: string; validTo: string; status?: string }
-export interface LotteryPublic { id: string; name: string; startAt: string; endAt: string; prizes: { key: string; name: string; probability: number }[] }
+export interface LotteryPublic {
+  id: string; name: string; startAt: string; endAt: string; prizes: { key: string; name: string; probability: number }[];
+  /** Chances one draw costs; points one chance costs (null: no exchange). */
+  costPerDraw: number; pointsPerChance: number | null;
+}
 export interface Granted { couponId: string; code: string; validFrom: Date; validTo: Date; repeated: boolean }
 export interface Drawn { drawId: string; prize: null | { key: string; name: string; couponCode?: string; points?: number } }
 
@@ -35,7 +40,8 @@ export function grant(p: Platform, input: { workspaceId: string; templateId: str
 /** Throws `not_found`. */
 export async function lotteryPublic(p: Platform, workspaceId: string, lotteryId: string): Promise<LotteryPublic> {
   const l = await lotteries.getLotteryPublic(p, workspaceId, lotteryId);
-  return { id: l.id, name: l.name, startAt: l.startAt, endAt: l.endAt, prizes: l.prizes };
+  const full = await lotteries.getLottery(p, workspaceId, lotteryId);
+  return { id: l.id, name: l.name, startAt: l.startAt, endAt: l.endAt, prizes: l.prizes, costPerDraw: full.costPerDraw, pointsPerChance: full.pointsPerChance };
 }
 
 export const chances = (p: Platform, workspaceId: string, lotteryId: string, userId: string): Promise<number> =>
@@ -46,4 +52,16 @@ export async function draw(p: Platform, input: { workspaceId: string; lotteryId:
   if (!d.prize) return { drawId: d.drawId, prize: null };
   const { key, name, couponCode, points } = d.prize as { key: string; name: string; couponCode?: string | null; points?: number | null };
   return { drawId: d.drawId, prize: { key, name, ...(couponCode ? { couponCode } : {}), ...(points ? { points } : {}) } };
+}
+
+export const pointsBalance = (p: Platform, workspaceId: string, userId: string): Promise<number> => points.balanceOfUser(p.db, workspaceId, userId);
+
+/**
+ * The user's own points → chances at the lottery's rate (lotteries.exchange, one transaction,
+ * idempotent on refId). The actor is the link (`h5:<tokenId>`): the token is the user's consent.
+ * Throws invalid_state (no rate), not_running, insufficient_points.
+ */
+export async function exchange(p: Platform, input: { workspaceId: string; lotteryId: string; externalId: string; tokenId: string; chances: number; refId: string }) {
+  const r = await lotteries.exchange(p, { workspaceId: input.workspaceId, role: 'operator', actor: `h5:${input.tokenId}` }, input.lotteryId, { externalId: input.externalId, chances: input.chances, refId: input.refId });
+  return { chances: r.chances, pointsSpent: r.pointsSpent, pointsBalance: r.pointsBalance };
 }

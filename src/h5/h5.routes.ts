@@ -6,7 +6,7 @@ import { principalOf } from '../http/auth.ts';
 import { errorResponses, errorSchema, listQuery } from '../http/common.ts';
 import { newId } from '../platform/ids.ts';
 import * as service from './h5.service.ts';
-import { actionBody, claimView, couponPageView, createLinkBody, drawView, linkView, lotteryPageView, publicHeaders, settingsBody, settingsView, trackBody } from './h5.schema.ts';
+import { actionBody, claimView, couponPageView, createLinkBody, drawView, exchangeBody, exchangeView, linkView, lotteryPageView, publicHeaders, settingsBody, settingsView, trackBody } from './h5.schema.ts';
 import type { PageKind } from './h5.token.ts';
 
 const tags = ['h5'];
@@ -100,6 +100,11 @@ export const h5Routes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p 
     config: { auth: 'public' },
     schema: { tags, summary: 'Draw once (idempotent on requestId)', params: pageParam, headers: publicHeaders, body: actionBody.optional(), response: { 200: drawView, ...publicErrors } },
   }, async (req, reply) => service.draw(p, await enter(req, reply, 'lottery', req.params.id), req.body?.requestId));
+
+  app.post('/v1/h5/lottery/:id/exchange', {
+    config: { auth: 'public' },
+    schema: { tags, summary: 'Exchange the user\'s points for chances at the lottery\'s rate (idempotent on requestId)', params: pageParam, headers: publicHeaders, body: exchangeBody, response: { 200: exchangeView, ...publicErrors } },
+  }, async (req, reply) => service.exchange(p, await enter(req, reply, 'lottery', req.params.id), req.body.chances, req.body.requestId));
 
   app.post('/v1/h5/:kind/:id/track', {
     config: { auth: 'public' },

@@ -33,6 +33,8 @@ export const publicHeaders = z.object({
 
 /** A client request id makes a tap retried (network, double tap) answer the first result. */
 export const actionBody = z.strictObject({ requestId: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/).optional() });
+export const exchangeBody = z.strictObject({ chances: z.number().int().min(1).max(100), requestId: actionBody.shape.requestId });
+export const exchangeView = z.object({ chances: z.number(), pointsSpent: z.number(), pointsBalance: z.number() });
 export const trackBody = z.strictObject({ target: z.string().min(1).max(100) });
 
 const couponView = z.object({ code: z.string(), validFrom: z.string(), validTo: z.string(), status: z.string().optional() });
@@ -51,7 +53,12 @@ export const couponPageView = z.object({
 });
 export const lotteryPageView = z.object({
   page: z.literal('lottery'), pageId: z.string(), externalId: z.string(), campaignId: z.string().nullable(), expiresAt: z.string(), currency: z.string(), timezone: z.string(),
-  lottery: z.object({ id: z.string(), name: z.string(), startAt: z.string(), endAt: z.string(), prizes: z.array(z.object({ key: z.string(), name: z.string(), probability: z.number() })) }),
+  lottery: z.object({
+    id: z.string(), name: z.string(), startAt: z.string(), endAt: z.string(), prizes: z.array(z.object({ key: z.string(), name: z.string(), probability: z.number() })),
+    costPerDraw: z.number(), pointsPerChance: z.number().nullable(),
+  }),
   chances: z.number(),
+  /** The user's points balance when the lottery exchanges points for chances, else null. */
+  points: z.number().nullable(),
   myPrizes: z.array(z.object({ drawId: z.string(), key: z.string(), name: z.string(), couponCode: z.string().optional(), points: z.number().optional(), at: z.string() })),
 });

@@ -166,8 +166,9 @@ export async function lotteryPage(p: Platform, v: Visit) {
   const lottery = await rewards.lotteryPublic(p, c.workspaceId, c.pageId);
   const chances = await rewards.chances(p, c.workspaceId, c.pageId, c.userId);
   const myPrizes = await prizesOf(p, c);
+  const points = lottery.pointsPerChance ? await rewards.pointsBalance(p, c.workspaceId, c.userId) : null;
   await record(p, v, '$h5_view', {});
-  return { page: 'lottery' as const, ...(await head(p, c)), lottery, chances, myPrizes };
+  return { page: 'lottery' as const, ...(await head(p, c)), lottery, chances, points, myPrizes };
 }
 
 type DrawResult = rewards.Drawn & { at: string };
@@ -218,6 +219,22 @@ export async function draw(p: Platform, v: Visit, requestId?: string) {
   await repo.insertAction(p.db, { ...key, userId: c.userId, pageKind: 'lottery', pageId: c.pageId, campaignId: c.campaignId, result: { ...d, at: now.toISOString() } satisfies DrawResult, createdAt: now });
   await record(p, v, '$h5_click', { action: 'draw', outcome: d.prize ? 'won' : 'no_prize', drawId: d.drawId, prizeKey: d.prize?.key ?? null });
   return { drawId: d.drawId, prize: d.prize, chances: await rewards.chances(p, c.workspaceId, c.pageId, c.userId) };
+}
+
+/**
+ * Exchanges the user's points for chances of the page's lottery. With a `requestId` a retried
+ * tap exchanges once (the lotteries service is idempotent on the reference).
+ */
+export async function exchange(p: Platform, v: Visit, chances: number, requestId?: string) {
+  const c = v.claim;
+  try {
+    const r = await rewards.exchange(p, { workspaceId: c.workspaceId, lotteryId: c.pageId, externalId: c.externalId, tokenId: c.tokenId, chances, refId: `h5:${c.tokenId}:${requestId ?? newId('req')}` });
+    await record(p, v, '$h5_click', { action: 'exchange', outcome: 'exchanged', chances, pointsSpent: r.pointsSpent });
+    return r;
+  } catch (err) {
+    if (err instanceof AppError) await record(p, v, '$h5_click', { action: 'exchange', outcome: err.code, chances });
+    throw err;
+  }
 }
 
 /** A click on the page that is not a claim or a draw (e.g. "use now", "rules"), for the funnel. */

@@ -63,8 +63,9 @@ describe('H5 pages on a phone', () => {
     const now = Date.now();
     const prizes = [{ key: 'tea', name: '龙井茶 Tea', weight: 3, stock: 50 }, { key: 'cup', name: '茶杯 Cup', weight: 1, stock: 50 }];
     const lottery = await api.post<{ id: string }>('/v1/lotteries', {
-      name: '双十一抽奖', startAt: new Date(now - hour).toISOString(), endAt: new Date(now + 24 * hour).toISOString(), prizes,
+      name: '双十一抽奖', startAt: new Date(now - hour).toISOString(), endAt: new Date(now + 24 * hour).toISOString(), prizes, pointsPerChance: 5,
     });
+    await api.post(`/v1/points/${externalId}/credit`, { amount: 5, reason: 'e2e', refId: 'e2e-points-1' });
     const granted = await api.post<{ chances: number }>(`/v1/lotteries/${lottery.id}/chances`, { externalId, amount: 2, reason: 'e2e' });
     expect(granted.chances).toBe(2);
     const link = await api.post<Link>('/v1/h5/links', { externalId, lotteryId: lottery.id });
@@ -78,6 +79,15 @@ describe('H5 pages on a phone', () => {
     for (const p of prizes) expect(odds.some((row) => row.includes(p.name) && row.includes(`${(100 * p.weight) / total}%`))).toBe(true);
     await expect.poll(() => page.getByTestId('chances').getAttribute('data-chances'), WAIT).toBe(String(granted.chances));
     await page.screenshot({ path: join(resultsDir, 'h5-lottery-before.png'), fullPage: true });
+
+    // The user's 5 points buy one more chance at the lottery's rate; the API's balances agree.
+    await page.getByTestId('exchange').tap();
+    await page.getByTestId('toast').getByRole('button').tap();
+    const points = await api.get<{ balance: number }>(`/v1/points/${externalId}`);
+    expect(points.balance).toBe(0);
+    const exchanged = await fetch(`${server.baseUrl}/v1/h5/lottery/${lottery.id}`, { headers: { 'x-h5-token': link.token } }).then((r) => r.json() as Promise<{ chances: number }>);
+    expect(exchanged.chances).toBe(granted.chances + 1);
+    await expect.poll(() => page.getByTestId('chances').getAttribute('data-chances'), WAIT).toBe(String(exchanged.chances));
 
     await page.getByTestId('draw').tap();
     const result = page.getByTestId('draw-result');
@@ -100,7 +110,7 @@ describe('H5 pages on a phone', () => {
     if (shownKey) expect(await result.textContent()).toContain(prizes.find((p) => p.key === shownKey)!.name);
     // The remaining chances: the page says what the API says.
     const after = await fetch(`${server.baseUrl}/v1/h5/lottery/${lottery.id}`, { headers: { 'x-h5-token': link.token } }).then((r) => r.json() as Promise<{ chances: number }>);
-    expect(after.chances).toBe(granted.chances - 1);
+    expect(after.chances).toBe(exchanged.chances - 1);
     await expect.poll(() => page.getByTestId('chances').getAttribute('data-chances'), WAIT).toBe(String(after.chances));
     if (shownKey) await expect.poll(() => page.getByTestId('my-prizes').locator(`[data-draw-id="${drawId}"]`).count(), WAIT).toBe(1);
     await page.screenshot({ path: join(resultsDir, 'h5-lottery.png'), fullPage: true });

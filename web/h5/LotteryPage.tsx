@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { call, newRequestId, type Drawn, type LotteryPageData } from './api.ts';
+import { call, newRequestId, type Drawn, type Exchanged, type LotteryPageData } from './api.ts';
 import { codeOf, ErrorView, Toast, usePage } from './common.tsx';
 import { date, percent } from './format.ts';
 import { landingIndex, RING, ringCells, spinPlan } from './grid.ts';
@@ -27,6 +27,19 @@ export function LotteryPage({ t, lang, token, pageId }: Props) {
   if (error) return <ErrorView t={t} code={error} />;
   if (!data) return <div className="h5-page"><div className="h5-loading">{t('loading')}</div></div>;
   const left = chances ?? data.chances;
+  const cost = data.lottery.costPerDraw;
+  const rate = data.lottery.pointsPerChance;
+
+  const exchange = async () => {
+    try {
+      const x = await call<Exchanged>(token, 'POST', `${path}/exchange`, { chances: 1, requestId: newRequestId() });
+      setChances(x.chances);
+      setToast(t('lottery.exchanged', { n: 1 }));
+      await reload();
+    } catch (err) {
+      setToast(t(errorKey(codeOf(err))));
+    }
+  };
   const noPrizeOdds = Math.max(0, 1 - data.lottery.prizes.reduce((s, p) => s + p.probability, 0));
 
   const draw = async () => {
@@ -65,7 +78,7 @@ export function LotteryPage({ t, lang, token, pageId }: Props) {
   const grid = Array.from({ length: 9 }, (_, pos) => {
     if (pos === 4) {
       return (
-        <button key="go" type="button" className="h5-grid-go" data-testid="draw" disabled={spinning || left <= 0} onClick={() => void draw()}>
+        <button key="go" type="button" className="h5-grid-go" data-testid="draw" disabled={spinning || left < cost} onClick={() => void draw()}>
           <span>{spinning ? t('lottery.drawing') : t('lottery.draw')}</span>
           <small>{t('lottery.chances', { n: left })}</small>
         </button>
@@ -90,6 +103,12 @@ export function LotteryPage({ t, lang, token, pageId }: Props) {
       </header>
       <section className="h5-grid" data-testid="grid">{grid}</section>
       <div className="h5-chances" data-testid="chances" data-chances={left}>{t('lottery.chances', { n: left })}</div>
+      {rate !== null && data.points !== null ? (
+        <div className="h5-exchange">
+          <span className="h5-muted" data-testid="points" data-points={data.points}>{t('lottery.points.have', { points: data.points })}</span>
+          <button type="button" className="h5-btn" data-testid="exchange" disabled={spinning || data.points < rate} onClick={() => void exchange()}>{t('lottery.exchange', { cost: rate })}</button>
+        </div>
+      ) : null}
       {result && !spinning ? (
         <section className="h5-card h5-result" data-testid="draw-result" data-draw-id={result.drawId} data-prize-key={result.prize?.key ?? ''}>
           {result.prize ? (

@@ -62,8 +62,10 @@ export interface PrizeOdds { key: string; name: string; probability: number }
 export interface WonPrize { key: string; name: string; couponCode?: string; points?: number }
 export interface LotteryPageData extends Head {
   page: 'lottery';
-  lottery: { id: string; name: string; startAt: string; endAt: string; prizes: PrizeOdds[] };
+  lottery: { id: string; name: string; startAt: string; endAt: string; prizes: PrizeOdds[]; costPerDraw: number; pointsPerChance: number | null };
   chances: number;
+  points: number | null;
   myPrizes: (WonPrize & { drawId: string; at: string })[];
 }
 export interface Drawn { drawId: string; prize: WonPrize | null; chances: number | null }
+export interface Exchanged { chances: number; pointsSpent: number; pointsBalance: number }

@@ -55,6 +55,10 @@ const enUS = {
   'lottery.mine': 'My prizes',
   'lottery.none': 'No prizes yet.',
   'lottery.period': '{start} – {end}',
+  'lottery.points.have': 'Your points: {points}',
+  'lottery.exchange': 'Use {cost} points for 1 chance',
+  'lottery.exchanged': '+{n} chance(s)',
+  'error.insufficient_points': 'Not enough points.',
   'close': 'OK',
 } satisfies Record<string, string>;
 
@@ -111,6 +115,10 @@ const zhCN: Record<Key, string> = {
   'lottery.mine': '我的奖品',
   'lottery.none': '暂无奖品。',
   'lottery.period': '{start} – {end}',
+  'lottery.points.have': '我的积分：{points}',
+  'lottery.exchange': '{cost} 积分兑换 1 次抽奖',
+  'lottery.exchanged': '已兑换 {n} 次机会',
+  'error.insufficient_points': '积分不足。',
   'close': '知道了',
 };
 
