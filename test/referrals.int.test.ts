@@ -81,5 +81,7 @@ describe('referrals', () => {
     const hist = (await api.get('/v1/points/kol/history')).json().items;
     expect(hist.map((e: { refId: string }) => e.refId).sort()).toEqual(expect.arrayContaining([expect.stringMatching(/^referral:/)]));
     expect(hist).toHaveLength(2);
+    expect((await api.get('/v1/referrals/i1')).json()).toMatchObject({ externalId: 'i1', code: null, inviter: 'kol', programId: prog.id, invitees: 0, inviterReward: { status: 'delivered', orderRef: 'o1', points: 50 } });
+    expect((await api.get('/v1/referrals/kol')).json()).toMatchObject({ code: kol, inviter: null, invitees: 3, inviterReward: null });
   });
 });

@@ -104,3 +104,6 @@ export const rewardOf = (tx: Tx, workspaceId: string, inviteeId: string) =>
 
 export const markReward = (tx: Tx, workspaceId: string, inviteeId: string, set: { status: string; couponCode?: string | null; points?: number | null; error?: string | null; deliveredAt?: Date | null }) =>
   tx.updateTable('referralRewards').set(set).where('workspaceId', '=', workspaceId).where('inviteeId', '=', inviteeId).where('status', '=', 'pending').execute();
+
+export const directInvitees = async (tx: Tx, workspaceId: string, inviterId: string): Promise<number> =>
+  Number((await tx.selectFrom('referralLinks').select((eb) => eb.fn.countAll<string>().as('n')).where('workspaceId', '=', workspaceId).where('inviterId', '=', inviterId).executeTakeFirstOrThrow()).n);

@@ -4,7 +4,7 @@ import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
 import { errorResponses, idParam } from '../http/common.ts';
 import * as service from './referrals.service.ts';
-import { bindBody, bindView, codeBody, codeView, createProgramBody, downlineQuery, downlineView, patchProgramBody, programView, topQuery, topView } from './referrals.schema.ts';
+import { bindBody, bindView, codeBody, codeView, createProgramBody, downlineQuery, downlineView, patchProgramBody, programView, summaryView, topQuery, topView } from './referrals.schema.ts';
 
 const tags = ['referrals'];
 const externalIdParam = z.strictObject({ externalId: z.string().min(1).max(200) });
@@ -40,6 +40,11 @@ export const referralsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
     config: { auth: 'read' },
     schema: { tags, summary: 'Top inviters (KOLs), optionally of one campaign\'s programs', querystring: topQuery, response: { 200: topView, ...errorResponses } },
   }, async (req) => service.top(p, principalOf(req).workspaceId, req.query.campaignId, req.query.limit));
+
+  app.get('/v1/referrals/:externalId', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'A user\'s referral state: code, inviter, direct invitees, the reward their first order earned', params: externalIdParam, response: { 200: summaryView, ...errorResponses } },
+  }, async (req) => service.summary(p, principalOf(req).workspaceId, req.params.externalId));
 
   app.get('/v1/referrals/:externalId/downline', {
     config: { auth: 'read' },

@@ -44,3 +44,13 @@ export const topQuery = z.strictObject({ campaignId: z.string().min(1).max(100).
 export const topView = z.object({
   items: z.array(z.object({ externalId: z.string(), invitees: z.number(), converted: z.number() })),
 });
+
+export const summaryView = z.object({
+  externalId: z.string(),
+  code: z.string().nullable(),
+  inviter: z.string().nullable(),
+  programId: z.string().nullable(),
+  invitees: z.number(),
+  /** The reward this user's first order earned their inviter (pending, delivered or failed). */
+  inviterReward: z.object({ status: z.string(), orderRef: z.string(), couponCode: z.string().nullable(), points: z.number().nullable(), error: z.string().nullable() }).nullable(),
+});

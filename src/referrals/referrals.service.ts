@@ -194,3 +194,16 @@ export async function onRegister(p: Platform, workspaceId: string, e: { id: stri
 }
 
 export const hasReferralCodes = (p: Platform, workspaceId: string): Promise<boolean> => repo.hasCodes(p.db, workspaceId);
+
+/** One user's referral state: code, inviter, direct invitees, and the reward their first order earned their inviter. Throws `not_found`. */
+export async function summary(p: Platform, workspaceId: string, externalId: string) {
+  const userId = await customers.internalId(p.db, workspaceId, externalId);
+  const [code, link, invitees, reward] = await Promise.all([
+    repo.codeOfUser(p.db, workspaceId, userId), repo.linkOf(p.db, workspaceId, userId), repo.directInvitees(p.db, workspaceId, userId), repo.rewardOf(p.db, workspaceId, userId),
+  ]);
+  const inviter = link ? (await customers.profilesByIds(p.db, workspaceId, [String(link.inviterId)])).get(String(link.inviterId)) : undefined;
+  return {
+    externalId, code: code?.code ?? null, inviter: inviter?.externalId ?? null, programId: link?.programId ?? null, invitees,
+    inviterReward: reward ? { status: reward.status, orderRef: reward.orderRef, couponCode: reward.couponCode, points: reward.points === null ? null : Number(reward.points), error: reward.error } : null,
+  };
+}
