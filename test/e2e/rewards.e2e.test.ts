@@ -100,6 +100,15 @@ describe('rewards console', () => {
     expect(await page.getByTestId('funnel-redeemed').getAttribute('data-value')).toBe(String(stats.redeemed));
     await page.screenshot({ path: join(resultsDir, 'rewards-coupon.png'), fullPage: true });
 
+    // ---- a stock top-up typed in the page raises the API's stock and what remains by as much
+    await page.getByTestId('coupon-stock-topup').click();
+    await numberInput('coupon-stock-topup-amount').fill('25');
+    await page.getByTestId('coupon-stock-topup-submit').click();
+    await expect.poll(async () => (await api.get<Template>(`/v1/coupon-templates/${templateId}`)).totalStock, WAIT).toBe(tpl.totalStock + 25);
+    const toppedUp = await api.get<Stats>(`/v1/coupon-templates/${templateId}/stats`);
+    expect(toppedUp.remaining).toBe(stats.remaining + 25);
+    await expect.poll(() => statisticNumber(page.getByTestId('stat-remaining')), WAIT).toBe(toppedUp.remaining);
+
     // ---- a lottery's prize table: every probability as the API computes it
     const now = Date.now();
     const lottery = await api.post<Lottery>('/v1/lotteries', {

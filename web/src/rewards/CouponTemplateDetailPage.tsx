@@ -9,7 +9,7 @@ import { useAsync } from '../common/use-async.ts';
 import { useInterval } from '../common/use-interval.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
 import { offerText } from './CouponTemplatesPage.tsx';
-import { Funnel, H5LinkCard, KillButton } from './shared.tsx';
+import { Funnel, H5LinkCard, KillButton, StockTopUp } from './shared.tsx';
 import type { Budget, CouponStats, CouponTemplate, LedgerEntry } from './types.ts';
 
 /** A coupon template: its rules, the funnel stock → granted → redeemed (live), its budget ledger, H5 links, kill switch. */
@@ -39,7 +39,9 @@ export function CouponTemplateDetailPage() {
         <Descriptions size="small" column={{ xs: 1, md: 2, lg: 3 }}>
           <Descriptions.Item label={t('rewards.coupons.offer')}>{offerText(c, t)}</Descriptions.Item>
           <Descriptions.Item label={t('rewards.coupons.faceValue')}>{formatFen(c.faceValue)}</Descriptions.Item>
-          <Descriptions.Item label={t('rewards.coupons.totalStock')}>{c.totalStock.toLocaleString()}</Descriptions.Item>
+          <Descriptions.Item label={t('rewards.coupons.totalStock')}>
+            <Space>{c.totalStock.toLocaleString()}<StockTopUp current={c.totalStock} testId="coupon-stock-topup" onAdd={async (total) => { await api.patch(`/v1/coupon-templates/${encodeURIComponent(c.id)}`, { totalStock: total }); await Promise.all([tpl.reload(), stats.reload()]); }} /></Space>
+          </Descriptions.Item>
           <Descriptions.Item label={t('rewards.coupons.perUserLimit')}>{c.perUserLimit ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('rewards.coupons.perUserDailyLimit')}>{c.perUserDailyLimit ?? '—'}</Descriptions.Item>
           <Descriptions.Item label={t('rewards.coupons.claimWindow')}>{formatTime(c.claimStart, lang)} – {formatTime(c.claimEnd, lang)}</Descriptions.Item>

@@ -9,7 +9,7 @@ import { useAsync } from '../common/use-async.ts';
 import { useInterval } from '../common/use-interval.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
 import { lotteryStatusColor } from './LotteriesPage.tsx';
-import { H5LinkCard, KillButton, pct } from './shared.tsx';
+import { H5LinkCard, KillButton, pct, StockTopUp } from './shared.tsx';
 import type { DrawRecord, KillSwitch, Lottery, LotteryStats, Prize } from './types.ts';
 
 /** A lottery: the prize table with each prize's probability as %, pools, stock and live stats (every 5 s), the draw ledger, H5 links and the kill switch. */
@@ -59,7 +59,11 @@ export function LotteryDetailPage() {
                 { title: t('rewards.name'), dataIndex: 'name' },
                 { title: t('rewards.lotteries.weight'), dataIndex: 'weight', align: 'right' },
                 { title: t('rewards.lotteries.probability'), dataIndex: 'probability', align: 'right', render: (v: number) => <span data-testid="prize-probability">{pct(v)}</span> },
-                { title: t('rewards.lotteries.stock'), dataIndex: 'stock', align: 'right', render: (v: number | null) => (v === null ? t('rewards.lotteries.unlimited') : v.toLocaleString()) },
+                {
+                  title: t('rewards.lotteries.stock'), dataIndex: 'stock', align: 'right', render: (v: number | null, p) => (v === null ? t('rewards.lotteries.unlimited') : (
+                    <Space>{v.toLocaleString()}<StockTopUp current={v} testId={`prize-stock-topup-${p.key}`} onAdd={async (total) => { await api.patch(`/v1/lotteries/${encodeURIComponent(l.id)}`, { prizes: [{ key: p.key, stock: total }] }); await Promise.all([lot.reload(), stats.reload()]); }} /></Space>
+                  )),
+                },
                 { title: t('rewards.lotteries.won'), key: 'won', align: 'right', render: (_: unknown, p) => <span data-testid="prize-won">{byKey.get(p.key)?.won ?? 0}</span> },
                 { title: t('rewards.lotteries.remaining'), key: 'remaining', align: 'right', render: (_: unknown, p) => { const r = byKey.get(p.key)?.remaining; return r === null || r === undefined ? '—' : r.toLocaleString(); } },
                 { title: t('rewards.lotteries.reward'), key: 'reward', render: (_: unknown, p) => (p.couponTemplateId ? <Tag>{p.couponTemplateId}</Tag> : p.points ? t('rewards.lotteries.pointsN', { n: p.points }) : '—') },

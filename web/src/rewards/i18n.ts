@@ -156,6 +156,8 @@ export const rewardsEnUS = {
   'rewards.referrals.none': "Nobody invited yet.",
   'rewards.referrals.programs': "Programs",
   'rewards.referrals.inactive': "Inactive",
+  'rewards.stock.topUp': "Add stock",
+  'rewards.stock.add': "Add",
 } satisfies Record<string, string>;
 
 export const rewardsZhCN: Record<keyof typeof rewardsEnUS, string> = {
@@ -312,4 +314,6 @@ export const rewardsZhCN: Record<keyof typeof rewardsEnUS, string> = {
   'rewards.referrals.none': "还没有邀请任何人。",
   'rewards.referrals.programs': "邀请计划",
   'rewards.referrals.inactive': "已停用",
+  'rewards.stock.topUp': "补充库存",
+  'rewards.stock.add': "补充",
 };

@@ -1,5 +1,5 @@
 import { CopyOutlined, StopOutlined } from '@ant-design/icons';
-import { App, Button, Card, Form, Input, Popconfirm, Space, Typography } from 'antd';
+import { App, Button, Card, Form, Input, InputNumber, Popconfirm, Popover, Space, Typography } from 'antd';
 import { useState } from 'react';
 import { api, request } from '../api/client.ts';
 import { toShownError, type ShownError } from '../common/api-errors.ts';
@@ -90,5 +90,37 @@ export function KillButton({ type, id, killed, onChange }: { type: KillType; id:
     <Popconfirm title={killed ? t('rewards.kill.liftConfirm') : t('rewards.kill.confirm')} onConfirm={() => void act()}>
       <Button danger={!killed} icon={<StopOutlined />} data-testid="kill-switch">{killed ? t('rewards.kill.lift') : t('rewards.kill.stop')}</Button>
     </Popconfirm>
+  );
+}
+
+/** "Add stock": raises a stock by N (the caller PATCHes current + N); the counters see the new limit on the next grant or draw. */
+export function StockTopUp({ current, onAdd, testId }: { current: number; onAdd: (total: number) => Promise<void>; testId?: string }) {
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const [open, setOpen] = useState(false);
+  const [n, setN] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    if (!n) return;
+    setBusy(true);
+    try {
+      await onAdd(current + n);
+      setOpen(false);
+      setN(null);
+    } catch (err) {
+      message.error(toShownError(err).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Popover open={open} onOpenChange={setOpen} trigger="click" content={
+      <Space>
+        <InputNumber min={1} value={n} onChange={(v) => setN(typeof v === 'number' ? v : null)} placeholder="+" data-testid={testId ? `${testId}-amount` : undefined} />
+        <Button type="primary" loading={busy} onClick={() => void submit()} data-testid={testId ? `${testId}-submit` : undefined}>{t('rewards.stock.add')}</Button>
+      </Space>
+    }>
+      <Button size="small" data-testid={testId}>{t('rewards.stock.topUp')}</Button>
+    </Popover>
   );
 }
