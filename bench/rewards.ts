@@ -9,7 +9,7 @@ import { postLoad, type PostLoadResult } from './lib/workers.ts';
  * configuration picks: Redis when REDIS_URL is set (target ≥ 0.5 × bare), else PostgreSQL
  * (target ≥ 0.3 × bare).
  *
- *   npm run bench -- rewards [--requests 20000] [--connections 200] [--rounds 3]
+ *   npm run bench -- rewards [--requests 20000] [--connections 200] [--rounds 3] [--no-draws]
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench -- rewards
  *
  * Each round grants a fresh template (stock = requests − 200, one coupon per user, paid by a
@@ -22,6 +22,7 @@ import { postLoad, type PostLoadResult } from './lib/workers.ts';
 const requests = option('requests', 20_000);
 const connections = option('connections', 200);
 const rounds = option('rounds', 3);
+const withDraws = !process.argv.includes('--no-draws');
 const SHORT = 200;
 const FACE = 500;
 
@@ -95,6 +96,7 @@ try {
   let drawNote = '';
   let drawOversold = 0;
   try {
+    if (!withDraws) throw new Error('--no-draws');
     for (let round = 1; round <= rounds; round++) {
       const lot = await client.post<{ id: string }>('/v1/lotteries', {
         name: `bench ${round}`, startAt: new Date(now - 60_000).toISOString(), endAt: new Date(now + 7 * 86_400_000).toISOString(), noPrizeWeight: 50,

@@ -44,12 +44,12 @@ export async function userForGrant(tx: Tx, workspaceId: string, userId: string):
   return r.rows[0];
 }
 
-/** The same by the caller's externalId (the API path). */
-export async function userByExternalIdForGrant(tx: Tx, workspaceId: string, externalId: string): Promise<{ id: string; blacklisted: boolean } | undefined> {
-  const r = await sql<{ id: string; blacklisted: boolean }>`
-    select u.id, exists (select 1 from blacklist b where b.workspace_id = u.workspace_id and b.external_id = u.external_id) as blacklisted
-    from users u where u.workspace_id = ${workspaceId} and u.external_id = ${externalId}`.execute(tx);
-  return r.rows[0];
+/** The same for many externalIds of one workspace (the API path, batched by coupons.user-lookup.ts). */
+export async function usersByExternalIdsForGrant(tx: Tx, workspaceId: string, externalIds: string[]): Promise<Map<string, { id: string; blacklisted: boolean }>> {
+  const r = await sql<{ id: string; externalId: string; blacklisted: boolean }>`
+    select u.id, u.external_id, exists (select 1 from blacklist b where b.workspace_id = u.workspace_id and b.external_id = u.external_id) as blacklisted
+    from users u where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])`.execute(tx);
+  return new Map(r.rows.map((u) => [u.externalId, { id: u.id, blacklisted: u.blacklisted }]));
 }
 
 export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>

@@ -17,6 +17,7 @@ import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './coupons.repo.ts';
 import { couponWriter } from './coupons.writer.ts';
+import { userLookup } from './coupons.user-lookup.ts';
 import { templateIssues, type CouponSource, type CouponType, type CreateTemplateInput, type PatchTemplateInput, type TemplateView, type Validity } from './coupons.schema.ts';
 
 /**
@@ -262,7 +263,7 @@ async function grant(p: Platform, input: GrantInput, known: { user?: { blacklist
 
 /** The API's grant by externalId; sourceRef is the Idempotency-Key when given (so a retry finds its coupon even after the key's stored answer expired). */
 export async function grantByExternalId(p: Platform, who: Principal, templateId: string, externalId: string, idempotencyKey?: string) {
-  const user = await repo.userByExternalIdForGrant(p.db, who.workspaceId, externalId);
+  const user = await userLookup(p).get(who.workspaceId, externalId);
   if (!user) throw notFound('User');
   const r = await grant(p, { workspaceId: who.workspaceId, templateId, userId: user.id, source: 'api', sourceRef: idempotencyKey ? `key:${idempotencyKey}` : newId('req') },
     { user, fresh: !idempotencyKey });
