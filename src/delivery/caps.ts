@@ -25,34 +25,52 @@ export interface CapsInput {
   global: Cap | null;
 }
 
-export function capItems(c: CapsInput, userId: string, now: Date): TakeItem[] {
+export function capItems(c: CapsInput, userId: string, now: Date, windows = capWindows(c, now)): TakeItem[] {
   const scope = `user:${userId}`;
-  const items: TakeItem[] = [];
+  return windows.map((w) => ({ key: counterKey(c.workspaceId, scope, w.name), limit: w.limit, window: w.window }));
+}
+
+/** The caps that apply and their windows, computed once per batch (luxon day math is the costly part, not the user). */
+function capWindows(c: CapsInput, now: Date): { name: string; limit: number; window: TakeItem['window'] }[] {
+  const out: { name: string; limit: number; window: TakeItem['window'] }[] = [];
   const add = (name: string, cap: Cap | null) => {
-    if (!cap) return;
-    items.push({ key: counterKey(c.workspaceId, scope, `${name}:${cap.perDays}d`), limit: cap.maxPerUser, window: lastDaysWindow(now, c.timezone, cap.perDays) });
+    if (cap) out.push({ name: `${name}:${cap.perDays}d`, limit: cap.maxPerUser, window: lastDaysWindow(now, c.timezone, cap.perDays) });
   };
   add(`cap:task:${c.taskId}`, c.task);
   add(`cap:ch:${c.channel}`, c.channelCap);
   add('cap:all', c.global);
-  return items;
+  return out;
 }
+
+/**
+ * Recipients whose caps are taken at once. Each take is one all-or-nothing takeMany (a
+ * transaction on PostgreSQL, a Lua call on Redis): the batch's cost is round trips, so more in
+ * flight is faster until the connection pool is the limit (bench/delivery.ts, docs/benchmarks.md).
+ */
+export const CAPS_PARALLEL = 16;
 
 /**
  * Takes every cap of each message's recipient; runs `parallel` at a time. Keyed by message id:
  * a trigger run may hold two messages of one user in a batch, and each takes its own units.
  * Returns which messages got through.
  */
-export async function takeCaps(counters: Counters, c: CapsInput, messages: { id: string; userId: string }[], now: Date, parallel = 8): Promise<Map<string, TakeItem[] | false>> {
+export async function takeCaps(counters: Counters, c: CapsInput, messages: { id: string; userId: string }[], now: Date, parallel = CAPS_PARALLEL): Promise<Map<string, TakeItem[] | false>> {
   const out = new Map<string, TakeItem[] | false>();
-  for (let i = 0; i < messages.length; i += parallel) {
-    await Promise.all(messages.slice(i, i + parallel).map(async (m) => {
-      const items = capItems(c, m.userId, now);
-      if (items.length === 0) { out.set(m.id, []); return; }
+  const windows = capWindows(c, now);
+  if (windows.length === 0) {
+    for (const m of messages) out.set(m.id, []);
+    return out;
+  }
+  // `parallel` lanes each take the next recipient as soon as their last take answered (no lockstep).
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(parallel, messages.length) }, async () => {
+    while (next < messages.length) {
+      const m = messages[next++]!;
+      const items = capItems(c, m.userId, now, windows);
       const r = await counters.takeMany(items);
       out.set(m.id, r.ok ? items : false);
-    }));
-  }
+    }
+  }));
   return out;
 }
 
