@@ -15,8 +15,8 @@ import { postLoad } from './lib/workers.ts';
  *
  * 1. Users are COPYed (attributes city, tier, bucket = i % 10), then event ingestion over HTTP
  *    (POST /v1/events, batches of 1,000, 4 in flight) is measured on the EMPTY events table.
- * 2. `--events` events (a shop mix over 90 days) are COPYed in, then ANALYZE (what autovacuum
- *    does after a load); ingestion is measured again: the budget is ≤ 20 % slower at 10M rows.
+ * 2. `--events` events (a shop mix over 90 days) are COPYed in, then VACUUM ANALYZE (what
+ *    autovacuum does after a load); ingestion is measured again: ≤ 20 % slower at 10M rows.
  * 3. The three-condition segment (attribute + behaviour count in a window + "did not" in a
  *    window) is computed by the service (snapshot written) and, alternately, the same members
  *    by a hand-written SQL statement inserted into a table of segment_members' layout; both
@@ -140,8 +140,10 @@ try {
   for (const ix of secondary) await pool.query(ix.def);
   process.stdout.write(`setup: ${secondary.length} secondary indexes of events rebuilt in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
   t = performance.now();
-  await pool.query('analyze events');
-  process.stdout.write(`setup: ${fmt(EVENTS)} events COPYed in ${fmt(copySeconds, 1)} s (${fmt(EVENTS / copySeconds)} rows/s), ANALYZE ${fmt((performance.now() - t) / 1000, 1)} s\n`);
+  // What autovacuum does after a load (statistics, and the visibility map that lets the set
+  // passes read the covering index alone), done now rather than whenever it gets to it.
+  await pool.query('vacuum (analyze) events');
+  process.stdout.write(`setup: ${fmt(EVENTS)} events COPYed in ${fmt(copySeconds, 1)} s (${fmt(EVENTS / copySeconds)} rows/s), VACUUM ANALYZE ${fmt((performance.now() - t) / 1000, 1)} s\n`);
 
   const ingestFull: number[] = [];
   for (let i = 0; i < 2; i++) ingestFull.push(await ingest());

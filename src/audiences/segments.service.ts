@@ -18,6 +18,7 @@ import * as repo from './segments.repo.ts';
 import { DEFAULT_REFRESH_AT, type PatchSegmentInput, type RefreshMode, type SegmentKind, type SegmentView } from './segments.schema.ts';
 import { refreshDueSegments } from './segment-refresh.service.ts';
 import { buildSnapshotSet, evaluateSetExpression } from './set-operations.service.ts';
+import { cardinality, idsOf } from './snapshot-sets.ts';
 
 // A segment computation is one SQL statement; this bounds it so a runaway definition fails
 // with a clear error instead of holding a connection forever.
@@ -218,7 +219,7 @@ export async function preview(p: Platform, who: Principal, definition: Definitio
   // Union / intersection / difference of computed segments: from their stored id sets, in
   // memory (plain reads of immutable snapshots: no transaction needed).
   const ids = await evaluateSetExpression(p.db, who.workspaceId, definition, async (id) => repo.snapshotIdOf(p.db, who.workspaceId, id));
-  if (ids) return { count: ids.length, sample: await repo.externalIdsOf(p.db, who.workspaceId, Array.from(ids.subarray(0, 20))) };
+  if (ids) return { count: cardinality(ids), sample: await repo.externalIdsOf(p.db, who.workspaceId, idsOf(ids, 20)) };
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
     await repo.allowSetMemory(tx);

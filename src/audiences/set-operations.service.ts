@@ -1,30 +1,31 @@
 import type { Tx } from '../platform/db.ts';
 import type { Definition } from './definition.schema.ts';
 import * as repo from './segments.repo.ts';
-import { allOf, anyOf, decodeIds, encodeIds, parseIdArray, type IdSet, type Signed } from './snapshot-sets.ts';
+import { allOf, anyOf, bitmapOf, decodeToBitmap, encodeIds, parseIdArray, type Bitmap, type Signed } from './snapshot-sets.ts';
 
 /**
  * Union, intersection and difference of saved segments in memory. A definition made only of
  * `all` / `any` / `not` over `{"segment": id}` of computed segments is answered from the
- * snapshots' stored id sets (segment_snapshot_sets): two reads of ~1 MB and a merge, instead of
+ * snapshots' stored id sets (segment_snapshot_sets): two reads of ~1 MB, decoded into bitmaps
+ * and combined word by word, instead of
  * joining the members of both snapshots with every user. Anything else, or a result that is a
  * complement ("everyone not in A"), goes through the compiled SQL as before.
  *
  * Snapshots never change, so a decoded set is cached in the process by snapshot id (bounded).
  */
-const CACHE_MAX_IDS = 8_000_000; // ~64 MB of Float64Array
-const cache = new Map<string, IdSet>();
-let cachedIds = 0;
+const CACHE_MAX_WORDS = 16 * 1024 * 1024; // 64 MB of bitmap words
+const cache = new Map<string, Bitmap>();
+let cachedWords = 0;
 
-function remember(snapshotId: string, set: IdSet): IdSet {
-  if (set.length > CACHE_MAX_IDS) return set;
+function remember(snapshotId: string, set: Bitmap): Bitmap {
+  if (set.words.length > CACHE_MAX_WORDS) return set;
   cache.set(snapshotId, set);
-  cachedIds += set.length;
+  cachedWords += set.words.length;
   // Least recently used first (Map keeps insertion order; hits are re-inserted).
   for (const [k, v] of cache) {
-    if (cachedIds <= CACHE_MAX_IDS) break;
+    if (cachedWords <= CACHE_MAX_WORDS) break;
     cache.delete(k);
-    cachedIds -= v.length;
+    cachedWords -= v.words.length;
   }
   return set;
 }
@@ -32,17 +33,18 @@ function remember(snapshotId: string, set: IdSet): IdSet {
 /** Forgets the decoded sets (benchmarks measure a first call from the stored sets). */
 export function clearSetCache(): void {
   cache.clear();
-  cachedIds = 0;
+  cachedWords = 0;
 }
 
 /** Encodes and stores a snapshot's members (done when a snapshot is computed; lazily for older ones). */
-export async function buildSnapshotSet(tx: Tx, workspaceId: string, snapshotId: string): Promise<IdSet> {
+export async function buildSnapshotSet(tx: Tx, workspaceId: string, snapshotId: string): Promise<Bitmap | null> {
   const ids = parseIdArray(await repo.snapshotIdsText(tx, workspaceId, snapshotId));
   await repo.saveSnapshotSet(tx, workspaceId, snapshotId, ids.length, encodeIds(ids));
-  return ids;
+  return bitmapOf(ids);
 }
 
-async function membersOf(tx: Tx, workspaceId: string, snapshotId: string): Promise<IdSet> {
+/** The snapshot's members as a bitmap; null when they span too wide an id range for one. */
+async function membersOf(tx: Tx, workspaceId: string, snapshotId: string): Promise<Bitmap | null> {
   const hit = cache.get(snapshotId);
   if (hit) {
     cache.delete(snapshotId);
@@ -50,8 +52,8 @@ async function membersOf(tx: Tx, workspaceId: string, snapshotId: string): Promi
     return hit;
   }
   const stored = await repo.snapshotSet(tx, workspaceId, snapshotId);
-  const set = stored ? decodeIds(stored.ids, stored.members) : await buildSnapshotSet(tx, workspaceId, snapshotId);
-  return remember(snapshotId, set);
+  const set = stored ? decodeToBitmap(stored.ids, stored.members) : await buildSnapshotSet(tx, workspaceId, snapshotId);
+  return set && remember(snapshotId, set);
 }
 
 /** The segment ids of a pure set expression (all / any / not over {"segment"}), or null when it is something else. */
@@ -66,7 +68,7 @@ function segmentsOf(def: Definition, out: Set<string>): boolean {
   return false;
 }
 
-function evaluate(def: Definition, sets: Map<string, IdSet>): Signed {
+function evaluate(def: Definition, sets: Map<string, Bitmap>): Signed {
   if ('all' in def) return allOf(def.all.map((d) => evaluate(d, sets)));
   if ('any' in def) return anyOf(def.any.map((d) => evaluate(d, sets)));
   if ('not' in def) {
@@ -77,17 +79,23 @@ function evaluate(def: Definition, sets: Map<string, IdSet>): Signed {
 }
 
 /**
- * The members of a pure set expression over computed segments, ascending user ids; null when
- * the definition is not one (or its result is a complement): compile it instead.
+ * The members of a pure set expression over computed segments, as a bitmap; null when the
+ * definition is not one (or its result is a complement): compile it instead.
  * `snapshotOf` gives a segment's current snapshot id here (null: unknown or not computed).
  */
-export async function evaluateSetExpression(tx: Tx, workspaceId: string, def: Definition, snapshotOf: (segmentId: string) => Promise<string | null>): Promise<IdSet | null> {
+export async function evaluateSetExpression(tx: Tx, workspaceId: string, def: Definition, snapshotOf: (segmentId: string) => Promise<string | null>): Promise<Bitmap | null> {
   const ids = new Set<string>();
   if (!segmentsOf(def, ids)) return null;
   const snaps = await Promise.all([...ids].map(async (seg) => [seg, await snapshotOf(seg)] as const));
   if (snaps.some(([, snap]) => !snap)) return null;
-  const sets = new Map<string, IdSet>();
-  await Promise.all(snaps.map(async ([seg, snap]) => sets.set(seg, await membersOf(tx, workspaceId, snap!))));
+  const sets = new Map<string, Bitmap>();
+  let tooWide = false;
+  await Promise.all(snaps.map(async ([seg, snap]) => {
+    const set = await membersOf(tx, workspaceId, snap!);
+    if (set) sets.set(seg, set);
+    else tooWide = true;
+  }));
+  if (tooWide) return null;
   const r = evaluate(def, sets);
   return r.complement ? null : r.set;
 }

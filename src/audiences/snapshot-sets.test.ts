@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allOf, anyOf, decodeIds, difference, encodeIds, intersect, parseIdArray, union, type IdSet } from './snapshot-sets.ts';
+import { allOf, and, andNot, anyOf, bitmapOf, cardinality, decodeIds, decodeToBitmap, encodeIds, idsOf, MAX_BITMAP_RANGE, or, parseIdArray, type Bitmap, type IdSet } from './snapshot-sets.ts';
 
 /** Random ascending ids with small and huge gaps (deltas beyond 2^31 and up to 2^53). */
 function randomIds(seed: number, n: number): number[] {
@@ -35,24 +35,45 @@ describe('snapshot id sets', () => {
     expect(() => parseIdArray('{99999999999999999}')).toThrow();
   });
 
-  it('union, intersection, difference and signed all/any agree with a naive Set', () => {
-    const a = randomIds(1, 3000), b = randomIds(2, 2500), c = randomIds(3, 1000);
-    const A = new Float64Array(a), B = new Float64Array(b), C = new Float64Array(c);
-    const sa = new Set(a), sb = new Set(b), sc = new Set(c);
+  it('bitmaps: and, or, and-not, counts and first ids agree with a naive Set, across unaligned ranges', () => {
+    // Dense ids with different starts and ends, so the bitmaps cover different word ranges.
+    const pick = (seed: number, lo: number, hi: number, p: number) => {
+      let s = seed;
+      const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const out: number[] = [];
+      for (let v = lo; v <= hi; v++) if (next() < p) out.push(v);
+      return out;
+    };
+    const a = pick(1, 1_000_003, 1_020_000, 0.5), b = pick(2, 1_010_017, 1_030_001, 0.4), c = pick(3, 1_000_000, 1_025_000, 0.1);
+    const bm = (xs: number[]): Bitmap => bitmapOf(xs)!;
+    const A = bm(a), B = bm(b), C = bm(c);
+    const sb = new Set(b), sc = new Set(c);
     const sorted = (xs: Iterable<number>) => [...xs].sort((x, y) => x - y);
-    expect(plain(union(A, B))).toEqual(sorted(new Set([...a, ...b])));
-    expect(plain(intersect(A, B))).toEqual(a.filter((x) => sb.has(x)));
-    expect(plain(difference(A, B))).toEqual(a.filter((x) => !sb.has(x)));
+    const check = (r: Bitmap, want: number[]) => {
+      expect(idsOf(r)).toEqual(want);
+      expect(cardinality(r)).toBe(want.length);
+      expect(idsOf(r, 20)).toEqual(want.slice(0, 20));
+    };
+    check(or(A, B), sorted(new Set([...a, ...b])));
+    check(and(A, B), a.filter((x) => sb.has(x)));
+    check(andNot(A, B), a.filter((x) => !sb.has(x)));
+    const sa = new Set(a);
+    check(andNot(B, A), b.filter((x) => !sa.has(x)));
+    check(and(A, bm([5, 6])), []);
     // A and not B and not C; any(A, B) and not C through the signed algebra.
     const r1 = allOf([{ set: A, complement: false }, { set: B, complement: true }, { set: C, complement: true }]);
     expect(r1.complement).toBe(false);
-    expect(plain(r1.set)).toEqual(a.filter((x) => !sb.has(x) && !sc.has(x)));
+    check(r1.set, a.filter((x) => !sb.has(x) && !sc.has(x)));
     const r2 = allOf([anyOf([{ set: A, complement: false }, { set: B, complement: false }]), { set: C, complement: true }]);
-    expect(plain(r2.set)).toEqual(sorted(new Set([...a, ...b])).filter((x) => !sc.has(x)));
+    check(r2.set, sorted(new Set([...a, ...b])).filter((x) => !sc.has(x)));
     // not A or B = complement of (A minus B).
     const r3 = anyOf([{ set: A, complement: true }, { set: B, complement: false }]);
     expect(r3.complement).toBe(true);
-    expect(plain(r3.set)).toEqual(a.filter((x) => !sb.has(x)));
-    expect(sa.size).toBe(a.length);
+    check(r3.set, a.filter((x) => !sb.has(x)));
+    // The stored form decodes into the same bitmap; ids spread too wide give none.
+    check(decodeToBitmap(encodeIds(a), a.length)!, a);
+    expect(bitmapOf([1, MAX_BITMAP_RANGE + 100])).toBeNull();
+    const unused: IdSet = decodeIds(encodeIds([]), 0);
+    expect(unused.length).toBe(0);
   });
 });

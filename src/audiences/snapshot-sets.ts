@@ -1,12 +1,12 @@
 /**
- * Snapshot members as sorted id sets, for union / intersection / difference of saved
- * segments in milliseconds (a join of two 500k-member snapshots in PostgreSQL costs hundreds).
+ * Snapshot members as id sets, for union / intersection / difference of saved segments in
+ * milliseconds (a join of two 500k-member snapshots in PostgreSQL costs hundreds).
  *
  * Stored form (segment_snapshot_sets.ids): the sorted user ids as deltas from the previous id,
  * each an unsigned LEB128 varint. Ids of one workspace are close together, so most deltas
  * fit in one or two bytes: ~1 MB for a million members, read in a few milliseconds.
- * In memory: a Float64Array of ascending ids (user ids are bigint identities; every one this
- * code handles is checked to be below 2^53, where doubles are exact).
+ * Decoded: ascending ids in a Float64Array (user ids are bigint identities; every one this
+ * code handles is checked to be below 2^53, where doubles are exact), then a Bitmap.
  */
 export type IdSet = Float64Array;
 
@@ -66,55 +66,111 @@ export function parseIdArray(text: string): IdSet {
   return ids;
 }
 
-export function intersect(a: IdSet, b: IdSet): IdSet {
-  const out = new Float64Array(Math.min(a.length, b.length));
-  let i = 0, j = 0, k = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!, y = b[j]!;
-    if (x === y) { out[k++] = x; i++; j++; } else if (x < y) i++; else j++;
-  }
-  return out.subarray(0, k);
+/**
+ * The in-memory form for set algebra: a bitmap of the ids in [base, base + 32 × words.length),
+ * base a multiple of 32. Ids of one workspace are dense (identities handed out in order), so
+ * a million-user workspace is ~125 KB, and AND / OR / AND NOT are one pass over 32-bit words
+ * — about 30 times fewer steps than merging sorted lists of the same members.
+ */
+export interface Bitmap { base: number; words: Uint32Array }
+
+const EMPTY: Bitmap = { base: 0, words: new Uint32Array(0) };
+
+/** Largest id range a bitmap may span (bits); beyond it callers fall back to SQL. */
+export const MAX_BITMAP_RANGE = 512 * 1024 * 1024; // 64 MB
+
+/** Decodes the stored varint list straight into a bitmap; null when the ids span too wide a range. */
+export function decodeToBitmap(buf: Uint8Array, count: number): Bitmap | null {
+  if (count === 0) return EMPTY;
+  const ids = decodeIds(buf, count);
+  return bitmapOf(ids);
 }
 
-export function union(a: IdSet, b: IdSet): IdSet {
-  const out = new Float64Array(a.length + b.length);
-  let i = 0, j = 0, k = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!, y = b[j]!;
-    if (x === y) { out[k++] = x; i++; j++; } else if (x < y) { out[k++] = x; i++; } else { out[k++] = y; j++; }
+export function bitmapOf(sorted: ArrayLike<number>): Bitmap | null {
+  if (sorted.length === 0) return EMPTY;
+  const base = Math.floor(sorted[0]! / 32) * 32;
+  const range = sorted[sorted.length - 1]! - base + 1;
+  if (range > MAX_BITMAP_RANGE) return null;
+  const words = new Uint32Array(Math.ceil(range / 32));
+  for (let i = 0; i < sorted.length; i++) {
+    const off = sorted[i]! - base;
+    words[off >>> 5]! |= 1 << (off & 31);
   }
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out.subarray(0, k);
+  return { base, words };
 }
 
-/** a minus b. */
-export function difference(a: IdSet, b: IdSet): IdSet {
-  const out = new Float64Array(a.length);
-  let i = 0, j = 0, k = 0;
-  while (i < a.length) {
-    const x = a[i]!;
-    while (j < b.length && b[j]! < x) j++;
-    if (j >= b.length || b[j] !== x) out[k++] = x;
-    i++;
+const end = (b: Bitmap) => b.base + b.words.length * 32;
+
+export function and(a: Bitmap, b: Bitmap): Bitmap {
+  const base = Math.max(a.base, b.base);
+  const top = Math.min(end(a), end(b));
+  if (top <= base) return EMPTY;
+  const n = (top - base) / 32;
+  const words = new Uint32Array(n);
+  const oa = (base - a.base) / 32, ob = (base - b.base) / 32;
+  for (let i = 0; i < n; i++) words[i] = a.words[oa + i]! & b.words[ob + i]!;
+  return { base, words };
+}
+
+export function or(a: Bitmap, b: Bitmap): Bitmap {
+  if (a.words.length === 0) return b;
+  if (b.words.length === 0) return a;
+  const base = Math.min(a.base, b.base);
+  const words = new Uint32Array((Math.max(end(a), end(b)) - base) / 32);
+  words.set(a.words, (a.base - base) / 32);
+  const ob = (b.base - base) / 32;
+  for (let i = 0; i < b.words.length; i++) words[ob + i]! |= b.words[i]!;
+  return { base, words };
+}
+
+/** a AND NOT b. */
+export function andNot(a: Bitmap, b: Bitmap): Bitmap {
+  const words = a.words.slice();
+  const lo = Math.max(a.base, b.base);
+  const hi = Math.min(end(a), end(b));
+  const oa = (lo - a.base) / 32, ob = (lo - b.base) / 32;
+  for (let i = 0; i < (hi - lo) / 32; i++) words[oa + i]! &= ~b.words[ob + i]!;
+  return { base: a.base, words };
+}
+
+export function cardinality(b: Bitmap): number {
+  let n = 0;
+  for (let i = 0; i < b.words.length; i++) {
+    let v = b.words[i]!;
+    v -= (v >>> 1) & 0x55555555;
+    v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+    n += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
   }
-  return out.subarray(0, k);
+  return n;
+}
+
+/** The first `limit` ids, ascending (all of them without a limit). */
+export function idsOf(b: Bitmap, limit = Infinity): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < b.words.length && out.length < limit; i++) {
+    let v = b.words[i]!;
+    while (v !== 0 && out.length < limit) {
+      const bit = 31 - Math.clz32(v & -v);
+      out.push(b.base + i * 32 + bit);
+      v &= v - 1;
+    }
+  }
+  return out;
 }
 
 /**
  * A set or the complement of one (within all users of the workspace), so `not` can be carried
  * through `all` / `any` without ever listing every user: A and not B = A minus B.
  */
-export interface Signed { set: IdSet; complement: boolean }
+export interface Signed { set: Bitmap; complement: boolean }
 
 export function allOf(parts: Signed[]): Signed {
   const pos = parts.filter((p) => !p.complement).map((p) => p.set);
   const neg = parts.filter((p) => p.complement).map((p) => p.set);
-  const negUnion = neg.reduce<IdSet | null>((acc, s) => (acc ? union(acc, s) : s), null);
+  const negUnion = neg.reduce<Bitmap | null>((acc, s) => (acc ? or(acc, s) : s), null);
   if (pos.length === 0) return { set: negUnion!, complement: true };
-  // Smallest first keeps every intermediate result small.
-  const base = [...pos].sort((x, y) => x.length - y.length).reduce((acc, s) => intersect(acc, s));
-  return { set: negUnion ? difference(base, negUnion) : base, complement: false };
+  const base = pos.reduce((acc, s) => and(acc, s));
+  return { set: negUnion ? andNot(base, negUnion) : base, complement: false };
 }
 
 export function anyOf(parts: Signed[]): Signed {
