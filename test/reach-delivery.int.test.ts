@@ -156,3 +156,25 @@ describe('task coupons', () => {
     expect(sentCodes).toEqual([...texts].sort());
   });
 });
+
+describe('waiting messages when the campaign ends', () => {
+  it('deferred (quiet hours) messages of an ended campaign are never sent: suppressed campaignEnded', async () => {
+    moveToNextLocal(h.clock, 22);
+    const ws = await newWorkspace(h);
+    await expectOk(await ws.api.post('/v1/users', { users: [{ externalId: 'q-0', phone: '13500000000', attributes: { city: 'Q' } }, { externalId: 'q-1', phone: '13500000001', attributes: { city: 'Q' } }] }));
+    const segmentId = await segmentOf(ws.api, 'Q');
+    await expectOk(await ws.api.put('/v1/policies/delivery', { quietHours: { start: '21:00', end: '09:00' } }));
+    const tpl = (await expectOk(await ws.api.post('/v1/templates', { name: 's', channel: 'sms', content: { signature: 'B', body: 'Hi' } }))).json();
+    const { campaignId, taskId } = await campaignWith(ws.api, { channel: 'sms', templateId: tpl.id, audience: { segmentId } });
+    expect(await report(ws.api, taskId)).toMatchObject({ targeted: 2, deferred: 2, sent: 0 });
+    await expectOk(await ws.api.post(`/v1/campaigns/${campaignId}/end`));
+    await h.drain();
+    moveToNextLocal(h.clock, 9, 1);
+    await h.drain();
+    const r = await report(ws.api, taskId);
+    expect(r).toMatchObject({ targeted: 2, deferred: 0, sent: 0, suppressed: { campaignEnded: 2 } });
+    addsUp(r);
+    expect((await ws.api.get('/v1/sandbox/outbox')).json().items).toEqual([]);
+    expect((await ws.api.get(`/v1/tasks/${taskId}`)).json().status).toBe('completed');
+  });
+});
