@@ -109,6 +109,23 @@ describe('rewards console', () => {
     expect(toppedUp.remaining).toBe(stats.remaining + 25);
     await expect.poll(() => statisticNumber(page.getByTestId('stat-remaining')), WAIT).toBe(toppedUp.remaining);
 
+    // ---- a lottery typed in the form (two prizes, a no-prize weight) is what the API stores
+    await page.goto(`${server.baseUrl}/rewards/lotteries`);
+    await page.getByTestId('new-lottery').click();
+    await page.getByTestId('lottery-name').fill('Typed lottery');
+    const dialog = page.locator('.ant-modal');
+    await dialog.getByPlaceholder('Name', { exact: true }).first().fill('Tea');
+    await dialog.getByRole('button', { name: 'Add prize' }).click();
+    await dialog.getByPlaceholder('Name', { exact: true }).nth(1).fill('Cup');
+    await dialog.getByPlaceholder('Weight').nth(0).fill('3');
+    await dialog.getByPlaceholder('Weight').nth(1).fill('1');
+    await expect.poll(() => dialog.getByTestId('prize-odds').allTextContents(), WAIT).toEqual(['75%', '25%']);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/rewards\/lotteries\/[^/]+$/);
+    const typed = await api.get<Lottery & { name: string; prizes: { key: string; name: string; weight: number; probability: number }[] }>(`/v1/lotteries/${page.url().split('/').pop()}`);
+    expect(typed.name).toBe('Typed lottery');
+    expect(typed.prizes.map((p) => [p.name, p.weight, p.probability])).toEqual([['Tea', 3, 0.75], ['Cup', 1, 0.25]]);
+
     // ---- a lottery's prize table: every probability as the API computes it
     const now = Date.now();
     const lottery = await api.post<Lottery>('/v1/lotteries', {

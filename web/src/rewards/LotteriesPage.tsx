@@ -1,10 +1,10 @@
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
-import { Button, Card, DatePicker, Form, Input, InputNumber, Modal, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, DatePicker, Form, Input, InputNumber, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { api } from '../api/client.ts';
-import type { Page } from '../api/types.ts';
+import type { Page, Segment } from '../api/types.ts';
 import { applyApiError, toShownError, type ShownError } from '../common/api-errors.ts';
 import { formatTime } from '../common/dates.ts';
 import { ErrorAlert } from '../common/ErrorAlert.tsx';
@@ -44,7 +44,8 @@ export function LotteriesPage() {
 }
 
 interface PrizeRow { key: string; name: string; weight: number; stock?: number | null; couponTemplateId?: string; points?: number; perUserLimit?: number }
-interface FormValues { name: string; period: [Dayjs, Dayjs]; costPerDraw: number; perUserDailyDraws?: number; noPrizeWeight: number; prizes: PrizeRow[] }
+interface PoolRow { segmentId: string; noPrizeWeight?: number | null; weights?: Record<string, number | null | undefined> }
+interface FormValues { name: string; period: [Dayjs, Dayjs]; costPerDraw: number; perUserDailyDraws?: number; noPrizeWeight: number; pointsPerChance?: number; prizes: PrizeRow[]; pools?: PoolRow[] }
 
 function CreateLotteryModal({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: () => void }) {
   const { t } = useI18n();
@@ -56,6 +57,8 @@ function CreateLotteryModal({ open, onClose, onCreated }: { open: boolean; onClo
   const noPrizeWeight = Form.useWatch('noPrizeWeight', form) ?? 0;
   const total = prizes.reduce((s, p) => s + (p?.weight ?? 0), noPrizeWeight);
   const oddsOf = (w: number | undefined) => (total > 0 ? pct((w ?? 0) / total) : '—');
+  const segments = useAsync(() => (open ? api.get<Page<Segment>>('/v1/segments?limit=500') : Promise.resolve({ items: [], nextCursor: null })), [open]);
+  const prizeKeys = prizes.map((p) => p?.key).filter((k): k is string => !!k);
 
   const submit = async (v: FormValues) => {
     setBusy(true);
@@ -63,6 +66,13 @@ function CreateLotteryModal({ open, onClose, onCreated }: { open: boolean; onClo
       const created = await api.post<Lottery>('/v1/lotteries', {
         name: v.name, startAt: v.period[0].toISOString(), endAt: v.period[1].toISOString(), costPerDraw: v.costPerDraw,
         ...(v.perUserDailyDraws ? { perUserDailyDraws: v.perUserDailyDraws } : {}), noPrizeWeight: v.noPrizeWeight,
+        ...(v.pointsPerChance ? { pointsPerChance: v.pointsPerChance } : {}),
+        // A pool lists the prizes it offers with its own weights; a prize left empty is not in that pool.
+        pools: (v.pools ?? []).map((pool) => ({
+          segmentId: pool.segmentId,
+          ...(pool.noPrizeWeight !== null && pool.noPrizeWeight !== undefined ? { noPrizeWeight: pool.noPrizeWeight } : {}),
+          prizes: Object.entries(pool.weights ?? {}).filter(([k, w]) => typeof w === 'number' && v.prizes.some((p) => p.key === k)).map(([key, weight]) => ({ key, weight: weight as number })),
+        })),
         prizes: v.prizes.map((p) => ({
           key: p.key, name: p.name, weight: p.weight, stock: p.stock ?? null,
           ...(p.couponTemplateId ? { couponTemplateId: p.couponTemplateId } : {}), ...(p.points ? { points: p.points } : {}), ...(p.perUserLimit ? { perUserLimit: p.perUserLimit } : {}),
@@ -97,6 +107,7 @@ function CreateLotteryModal({ open, onClose, onCreated }: { open: boolean; onClo
           <Form.Item name="costPerDraw" label={t('rewards.lotteries.costPerDraw')}><InputNumber min={1} /></Form.Item>
           <Form.Item name="perUserDailyDraws" label={t('rewards.lotteries.perUserDailyDraws')}><InputNumber min={1} /></Form.Item>
           <Form.Item name="noPrizeWeight" label={t('rewards.lotteries.noPrizeWeight')} extra={t('rewards.lotteries.oddsIs', { odds: oddsOf(noPrizeWeight) })}><InputNumber min={0} /></Form.Item>
+          <Form.Item name="pointsPerChance" label={t('rewards.lotteries.pointsPerChance')}><InputNumber min={1} /></Form.Item>
         </Space>
         <Typography.Text strong>{t('rewards.lotteries.prizes')}</Typography.Text>
         <Form.List name="prizes">
@@ -115,6 +126,28 @@ function CreateLotteryModal({ open, onClose, onCreated }: { open: boolean; onClo
                 </Space>
               ))}
               <Button icon={<PlusOutlined />} onClick={() => add({ key: `p${fields.length + 1}`, name: '', weight: 1, stock: 100 })}>{t('rewards.lotteries.addPrize')}</Button>
+            </>
+          )}
+        </Form.List>
+        <div style={{ marginTop: 16 }}><Typography.Text strong>{t('rewards.lotteries.pools')}</Typography.Text></div>
+        <Typography.Paragraph type="secondary">{t('rewards.lotteries.poolsHelp')}</Typography.Paragraph>
+        <Form.List name="pools">
+          {(fields, { add, remove }) => (
+            <>
+              {fields.map((f) => (
+                <Card key={f.key} size="small" style={{ marginBottom: 8 }} extra={<Button size="small" icon={<DeleteOutlined />} onClick={() => remove(f.name)} />}
+                  title={<Form.Item name={[f.name, 'segmentId']} rules={[{ required: true, message: t('common.required') }]} style={{ margin: 0 }}>
+                    <Select placeholder={t('rewards.lotteries.poolSegment')} style={{ width: 260 }} showSearch optionFilterProp="label" options={(segments.data?.items ?? []).map((sg) => ({ value: sg.id, label: sg.name }))} />
+                  </Form.Item>}>
+                  <Space wrap>
+                    {prizeKeys.map((k) => (
+                      <Form.Item key={k} name={[f.name, 'weights', k]} label={k} style={{ marginBottom: 0 }}><InputNumber min={0} style={{ width: 90 }} /></Form.Item>
+                    ))}
+                    <Form.Item name={[f.name, 'noPrizeWeight']} label={t('rewards.lotteries.noPrize')} style={{ marginBottom: 0 }}><InputNumber min={0} style={{ width: 90 }} /></Form.Item>
+                  </Space>
+                </Card>
+              ))}
+              <Button icon={<PlusOutlined />} onClick={() => add({ weights: {} })}>{t('rewards.lotteries.addPool')}</Button>
             </>
           )}
         </Form.List>

@@ -158,6 +158,9 @@ export const rewardsEnUS = {
   'rewards.referrals.inactive': "Inactive",
   'rewards.stock.topUp': "Add stock",
   'rewards.stock.add': "Add",
+  'rewards.lotteries.poolsHelp': "Optional. The first pool whose segment contains the user decides the prize table; give each prize offered in the pool its weight there (empty: not in this pool).",
+  'rewards.lotteries.poolSegment': "Segment",
+  'rewards.lotteries.addPool': "Add pool",
 } satisfies Record<string, string>;
 
 export const rewardsZhCN: Record<keyof typeof rewardsEnUS, string> = {
@@ -316,4 +319,7 @@ export const rewardsZhCN: Record<keyof typeof rewardsEnUS, string> = {
   'rewards.referrals.inactive': "已停用",
   'rewards.stock.topUp': "补充库存",
   'rewards.stock.add': "补充",
+  'rewards.lotteries.poolsHelp': "可选。用户命中的第一个分群奖池决定其奖品表；为该奖池提供的每个奖品填写权重（留空表示不在此奖池）。",
+  'rewards.lotteries.poolSegment': "分群",
+  'rewards.lotteries.addPool': "添加奖池",
 };
