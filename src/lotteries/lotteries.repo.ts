@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 
 import type { Tx } from '../platform/db.ts';
 import type { TimeCursor } from '../platform/cursor.ts';
@@ -63,12 +64,6 @@ export const addChances = (tx: Tx, workspaceId: string, lotteryId: string, userI
   tx.updateTable('lotteryChanceBalances').set((eb) => ({ chances: eb('chances', '+', delta), updatedAt: now }))
     .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).returning('chances').executeTakeFirstOrThrow();
 
-/** Spends `cost` chances if the user has them; undefined when not. */
-export const spendChances = (tx: Tx, workspaceId: string, lotteryId: string, userId: string, cost: number, now: Date) =>
-  tx.updateTable('lotteryChanceBalances').set((eb) => ({ chances: eb('chances', '-', cost), updatedAt: now }))
-    .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).where('chances', '>=', cost)
-    .returning('chances').executeTakeFirst();
-
 /** A ledger row; false when its ref exists (the grant was made before). */
 export async function insertChanceEntry(tx: Tx, workspaceId: string, e: { lotteryId: string; userId: string; delta: number; reason: string; ref: string; rule?: number; day?: string; now: Date }): Promise<boolean> {
   const r = await tx.insertInto('lotteryChanceLedger').values({
@@ -85,12 +80,6 @@ export const ruleGrantsOnDay = async (tx: Tx, workspaceId: string, lotteryId: st
     .where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).where('rule', '=', rule).where('day', '=', day).executeTakeFirstOrThrow()).n);
 
 // ---- draws ----
-
-export const insertDraw = (tx: Tx, workspaceId: string, d: { id: string; lotteryId: string; userId: string; pool: number | null; prizeKey: string | null; day: string; requestRef: string | null; deliveryStatus: string; points: number | null; now: Date }) =>
-  tx.insertInto('lotteryDraws').values({
-    workspaceId, id: d.id, lotteryId: d.lotteryId, userId: d.userId, pool: d.pool, prizeKey: d.prizeKey, day: d.day, requestRef: d.requestRef,
-    deliveryStatus: d.deliveryStatus, points: d.points, createdAt: d.now,
-  }).execute();
 
 export const drawById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('lotteryDraws').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
@@ -140,3 +129,29 @@ export const stalePending = (tx: Tx, before: Date, limit: number) =>
 export const noteDeliveryError = (tx: Tx, workspaceId: string, id: string, error: string) =>
   tx.updateTable('lotteryDraws').set((eb) => ({ deliveryError: error.slice(0, 500), deliveryAttempts: eb('deliveryAttempts', '+', 1) }))
     .where('workspaceId', '=', workspaceId).where('id', '=', id).where('deliveryStatus', '=', 'pending').execute();
+
+/**
+ * A draw's ledger writes in one statement: spend the chances (never below zero), the chance
+ * ledger row and the draw row — the inserts select from the update, so with too few chances
+ * nothing is written and no row comes back. One statement is atomic on its own; the caller
+ * wraps it in a transaction only when a delivery job must commit with it.
+ */
+export async function recordDraw(tx: Tx, workspaceId: string, d: {
+  id: string; lotteryId: string; userId: string; cost: number; pool: number | null; prizeKey: string | null; day: string; requestRef: string | null;
+  deliveryStatus: string; points: number | null; now: Date;
+}): Promise<boolean> {
+  const r = await sql<{ chances: number }>`
+    with spent as (
+      update lottery_chance_balances set chances = chances - ${d.cost}, updated_at = ${d.now}
+      where workspace_id = ${workspaceId} and lottery_id = ${d.lotteryId} and user_id = ${d.userId} and chances >= ${d.cost}
+      returning chances
+    ), ledger as (
+      insert into lottery_chance_ledger (workspace_id, lottery_id, user_id, delta, reason, ref, created_at)
+      select ${workspaceId}, ${d.lotteryId}, ${d.userId}, ${-d.cost}, 'draw', ${`draw:${d.id}`}, ${d.now} from spent
+    ), draw as (
+      insert into lottery_draws (workspace_id, id, lottery_id, user_id, pool, prize_key, day, request_ref, delivery_status, points, created_at)
+      select ${workspaceId}, ${d.id}, ${d.lotteryId}, ${d.userId}, ${d.pool}, ${d.prizeKey}, ${d.day}, ${d.requestRef}, ${d.deliveryStatus}, ${d.points}, ${d.now} from spent
+    )
+    select chances from spent`.execute(tx);
+  return r.rows.length === 1;
+}

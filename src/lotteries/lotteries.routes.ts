@@ -52,6 +52,11 @@ export const lotteriesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
     schema: { tags, summary: 'Grant draw chances to a user (idempotent on refId or Idempotency-Key)', params: idParam, body: chancesBody, response: { 200: chancesView, ...errorResponses } },
   }, async (req) => service.grantChances(p, principalOf(req), req.params.id, req.body, idemKey(req)));
 
+  app.get('/v1/lotteries/:id/chances/:externalId', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'A user\'s chances in this lottery', params: z.strictObject({ id: z.string().min(1).max(100), externalId: z.string().min(1).max(200) }), response: { 200: chancesView, ...errorResponses } },
+  }, async (req) => service.chancesByExternalId(p, principalOf(req).workspaceId, req.params.id, req.params.externalId));
+
   app.post('/v1/lotteries/:id/exchange', {
     config: { auth: 'write', idempotent: true },
     schema: { tags, summary: 'Exchange points for chances at the lottery\'s pointsPerChance; 409 insufficient_points', params: idParam, body: exchangeBody, response: { 200: exchangeView, ...errorResponses } },

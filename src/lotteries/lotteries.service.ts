@@ -9,7 +9,7 @@ import * as segments from '../audiences/segments.service.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as points from '../points/points.service.ts';
 import { invalidateEventHooks } from '../customers/event-hooks.ts';
-import { loadLottery, lotteryView, statusAt, type LotteryConfig } from './lottery-config.ts';
+import { forgetLottery, loadLotteries, loadLottery, lotteryView, statusAt, type LotteryConfig } from './lottery-config.ts';
 import * as repo from './lotteries.repo.ts';
 import type { CreateLotteryInput, LotteryView, PatchLotteryInput } from './lotteries.schema.ts';
 
@@ -41,8 +41,7 @@ export async function getLottery(p: Platform, workspaceId: string, id: string): 
 export async function listLotteries(p: Platform, workspaceId: string, limit: number, cursor?: string) {
   const rows = await repo.listLotteries(p.db, workspaceId, limit, decodeCursor(cursor));
   const now = p.clock.now();
-  const configs = new Map<string, LotteryConfig>();
-  for (const r of rows.slice(0, limit)) configs.set(r.id, await loadLottery(p.db, workspaceId, r.id));
+  const configs = new Map<string, LotteryConfig>((await loadLotteries(p.db, workspaceId, rows.slice(0, limit))).map((c) => [c.id, c]));
   return page(rows, limit, (r) => lotteryView(configs.get(r.id)!, now));
 }
 
@@ -88,6 +87,7 @@ export async function patchLottery(p: Platform, who: Principal, id: string, patc
     if (err instanceof Error && err.message.startsWith('alias table:')) throw new AppError('validation_failed', 'The weights must not all be zero.', [{ path: 'prizes', message: err.message }]);
     throw err;
   });
+  forgetLottery(who.workspaceId, id);
   if (patch.chanceRules !== undefined || patch.startAt !== undefined || patch.endAt !== undefined) invalidateEventHooks(who.workspaceId);
   return view;
 }
@@ -166,6 +166,13 @@ export async function exchange(p: Platform, who: Principal, lotteryId: string, i
     const r = await grantChancesIn(tx, who.workspaceId, { lotteryId, userId, amount: input.chances, reason: 'points exchange', ref: `xchg:${ref}`, now });
     return { externalId: input.externalId, chances: r.chances, pointsSpent: cost, pointsBalance: debit.balance };
   });
+}
+
+/** GET /v1/lotteries/{id}/chances/{externalId}. Throws `not_found`. */
+export async function chancesByExternalId(p: Platform, workspaceId: string, lotteryId: string, externalId: string) {
+  await loadLottery(p.db, workspaceId, lotteryId);
+  const userId = await customers.internalId(p.db, workspaceId, externalId);
+  return { externalId, chances: await repo.chancesOf(p.db, workspaceId, lotteryId, userId) };
 }
 
 /** A user's chances (contracts.md; internal user id). */

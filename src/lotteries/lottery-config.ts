@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Platform } from '../platform/context.ts';
+import * as workspaces from '../workspaces/workspaces.service.ts';
 import type { Tx } from '../platform/db.ts';
 import { notFound } from '../platform/errors.ts';
 import { counterKey, type CounterKey } from '../platform/counters/counters.keys.ts';
@@ -95,3 +97,45 @@ export const keys = {
   perUser: (ws: string, lotteryId: string, prize: string, userId: string): CounterKey => counterKey(ws, `lot:${lotteryId}`, `prize:${prize}:user:${userId}`),
   dailyDraws: (ws: string, lotteryId: string, userId: string): CounterKey => counterKey(ws, `lot:${lotteryId}`, `user:${userId}:draws`),
 };
+
+/**
+ * The draw path reads the lottery and the workspace timezone on every call; both are cached
+ * for about a second in the process (the coupons' grant path does the same). A PATCH through
+ * this process applies at once (`forgetLottery`); another process sees it within CACHE_MS.
+ * Raising stock is therefore seen within a second everywhere; lowering it may let another
+ * process draw against the old stock for that second — never beyond the stock it had then,
+ * because the counters decide with the limit each take carries.
+ */
+const CACHE_MS = 1000;
+const lotteryCache = new Map<string, { at: number; config: LotteryConfig }>();
+const tzCache = new Map<string, { at: number; tz: string }>();
+
+export async function cachedLottery(p: Platform, workspaceId: string, id: string): Promise<LotteryConfig> {
+  const k = `${workspaceId}:${id}`;
+  const hit = lotteryCache.get(k);
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.config;
+  const startedAt = Date.now();
+  const config = await loadLottery(p.db, workspaceId, id);
+  // A read that began before a PATCH was forgotten may hold the old row: use it, do not keep it.
+  if ((forgottenAt.get(k) ?? -1) < startedAt) {
+    if (lotteryCache.size > 10_000) lotteryCache.clear();
+    lotteryCache.set(k, { at: Date.now(), config });
+  }
+  return config;
+}
+
+const forgottenAt = new Map<string, number>();
+export function forgetLottery(workspaceId: string, id: string): void {
+  const k = `${workspaceId}:${id}`;
+  lotteryCache.delete(k);
+  if (forgottenAt.size > 10_000) forgottenAt.clear();
+  forgottenAt.set(k, Date.now());
+}
+
+export async function cachedTimezone(p: Platform, workspaceId: string): Promise<string> {
+  const hit = tzCache.get(workspaceId);
+  if (hit && Date.now() - hit.at < 60 * CACHE_MS) return hit.tz;
+  const tz = (await workspaces.settings(p.db, workspaceId)).timezone;
+  tzCache.set(workspaceId, { at: Date.now(), tz });
+  return tz;
+}

@@ -6,9 +6,8 @@ import { dayWindow } from '../platform/counters/counters.windows.ts';
 import type { Definition } from '../audiences/definition.schema.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as segments from '../audiences/segments.service.ts';
-import * as workspaces from '../workspaces/workspaces.service.ts';
 import { cryptoRng, sampleAlias, type DrawRng } from './alias-table.ts';
-import { keys, loadLottery, statusAt, type LotteryConfig, type PrizeTable } from './lottery-config.ts';
+import { cachedLottery, cachedTimezone, keys, statusAt, type LotteryConfig, type PrizeTable } from './lottery-config.ts';
 import * as repo from './lotteries.repo.ts';
 import type { DrawView } from './lotteries.schema.ts';
 import { deliverPrize } from './prize-delivery.ts';
@@ -47,18 +46,17 @@ const PG_UNIQUE = '23505';
  *    + the prize's stock + the user's wins of that prize. If the prize part refuses, the
  *    outcome becomes "no prize" — the prize's weight stays, so no other odds rise — and only
  *    the daily draw is taken;
- * 4. one transaction: spend the chances (conditional update: never below zero), the chance
- *    ledger row, the draw, and the delivery job. When it fails the counters are given back;
+ * 4. one statement (repo.recordDraw): spend the chances (conditional update: never below
+ *    zero), the chance ledger row, the draw — in a transaction with the delivery job when the
+ *    prize has something to deliver. When it fails the counters are given back;
  * 5. after commit, the prize is delivered inline (the answer then carries the coupon code); if
  *    that fails the job delivers it later, exactly once (prize-delivery.ts).
  * Throws `not_found`, `killed`, `not_running`, `no_chances`, `daily_limit_reached`.
  */
 export async function drawForUser(p: Platform, input: { workspaceId: string; lotteryId: string; userId: string; requestRef?: string }): Promise<DrawView> {
   const { workspaceId: ws, lotteryId, userId } = input;
-  // Independent reads at once: one round trip of latency instead of three.
-  const [l, tz, chances] = await Promise.all([
-    loadLottery(p.db, ws, lotteryId), workspaces.settings(p.db, ws).then((s) => s.timezone), repo.chancesOf(p.db, ws, lotteryId, userId),
-  ]);
+  // Independent reads at once; the lottery and the timezone usually come from the process cache.
+  const [l, tz, chances] = await Promise.all([cachedLottery(p, ws, lotteryId), cachedTimezone(p, ws), repo.chancesOf(p.db, ws, lotteryId, userId)]);
   await peers.assertNotKilled(p, ws, [{ type: 'lottery', id: lotteryId }, ...(l.campaignId ? [{ type: 'campaign', id: l.campaignId }] : [])]);
   const now = p.clock.now();
   // A repeated request answers what it drew, even once the lottery has ended since.
@@ -99,17 +97,19 @@ export async function drawForUser(p: Platform, input: { workspaceId: string; lot
   const prize = prizeKey ? l.prizes.find((x) => x.key === prizeKey)! : null;
   const deliverable = !!prize && (prize.points !== null || prize.couponTemplateId !== null);
   const drawId = newId('drw');
+  const record = {
+    id: drawId, lotteryId, userId, cost: l.costPerDraw, pool, prizeKey, day: day.id, requestRef: input.requestRef ?? null,
+    deliveryStatus: deliverable ? 'pending' : 'none', points: prize?.points ?? null, now,
+  };
   try {
-    await p.db.transaction().execute(async (tx) => {
-      const spent = await repo.spendChances(tx, ws, lotteryId, userId, l.costPerDraw, now);
-      if (!spent) throw new AppError('no_chances', 'No chances left to draw.');
-      await repo.insertChanceEntry(tx, ws, { lotteryId, userId, delta: -l.costPerDraw, reason: 'draw', ref: `draw:${drawId}`, now });
-      await repo.insertDraw(tx, ws, {
-        id: drawId, lotteryId, userId, pool, prizeKey, day: day.id, requestRef: input.requestRef ?? null,
-        deliveryStatus: deliverable ? 'pending' : 'none', points: prize?.points ?? null, now,
+    if (deliverable) {
+      await p.db.transaction().execute(async (tx) => {
+        if (!(await repo.recordDraw(tx, ws, record))) throw new AppError('no_chances', 'No chances left to draw.');
+        await p.jobs.enqueue(tx, DELIVER_JOB, { workspaceId: ws, drawId }, { runAt: new Date(now.getTime() + DELIVERY_FALLBACK_MS), jobKey: `lottery-deliver:${drawId}`, maxAttempts: 25 });
       });
-      if (deliverable) await p.jobs.enqueue(tx, DELIVER_JOB, { workspaceId: ws, drawId }, { runAt: new Date(now.getTime() + DELIVERY_FALLBACK_MS), jobKey: `lottery-deliver:${drawId}`, maxAttempts: 25 });
-    });
+    } else if (!(await repo.recordDraw(p.db, ws, record))) {
+      throw new AppError('no_chances', 'No chances left to draw.');
+    }
   } catch (err) {
     await giveBack();
     if ((err as { code?: string }).code === PG_UNIQUE && input.requestRef) {
