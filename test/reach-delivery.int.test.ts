@@ -141,6 +141,11 @@ describe('task coupons', () => {
       name: '10 off', type: 'direct', value: 1000, totalStock: 3, claimStart: new Date(now.getTime() - 3_600_000).toISOString(), claimEnd: new Date(now.getTime() + 86_400_000).toISOString(), validity: { days: 7 },
     }))).json();
     const tpl = (await expectOk(await ws.api.post('/v1/templates', { name: 's', channel: 'sms', content: { signature: 'B', body: 'Your code {{ coupon.code }}' } }))).json();
+    const other = await newWorkspace(h);
+    const foreign = (await expectOk(await other.api.post('/v1/coupon-templates', { name: 'x', type: 'direct', value: 1, totalStock: 1, claimStart: new Date(now.getTime() - 3_600_000).toISOString(), claimEnd: new Date(now.getTime() + 86_400_000).toISOString(), validity: { days: 1 } }))).json();
+    const cx = (await expectOk(await ws.api.post('/v1/campaigns', { name: 'C', goal: 'activation', startAt: now.toISOString(), endAt: new Date(now.getTime() + 86_400_000).toISOString() }))).json();
+    const badCoupon = await ws.api.post(`/v1/campaigns/${cx.id}/tasks`, { name: 'T', channel: 'sms', templateId: tpl.id, audience: { segmentId }, schedule: { type: 'now' }, couponTemplateId: foreign.id });
+    expect([badCoupon.statusCode, badCoupon.json().error.details[0].path]).toEqual([400, 'couponTemplateId']);
     const { taskId } = await campaignWith(ws.api, { channel: 'sms', templateId: tpl.id, audience: { segmentId }, couponTemplateId: ct.id });
     const r = await report(ws.api, taskId);
     expect(r).toMatchObject({ targeted: 4, sent: 3, failed: 1, failedBeforeSend: 1 });

@@ -6,6 +6,7 @@ import { decodeCursor, page } from '../platform/cursor.ts';
 import * as segments from '../audiences/segments.service.ts';
 import * as templates from '../templates/templates.service.ts';
 import * as delivery from '../delivery/delivery.service.ts';
+import * as coupons from '../coupons/coupons.service.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './campaigns.repo.ts';
@@ -226,6 +227,11 @@ export async function createTask(p: Platform, who: Principal, campaignId: string
     if (input.audience) {
       await segments.assertExists(tx, who.workspaceId, input.audience.segmentId).catch(() => {
         throw new AppError('validation_failed', 'Unknown segment.', [{ path: 'audience.segmentId', message: 'No such segment in this workspace.' }]);
+      });
+    }
+    if (input.couponTemplateId) {
+      await coupons.getTemplate(p, who.workspaceId, input.couponTemplateId).catch(() => {
+        throw new AppError('validation_failed', 'Unknown coupon template.', [{ path: 'couponTemplateId', message: 'No such coupon template in this workspace.' }]);
       });
     }
     // With review required, a task may only be built on templates that have an approved version.
