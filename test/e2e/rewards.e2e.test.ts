@@ -139,6 +139,13 @@ describe('rewards console', () => {
     expect(await page.getByTestId('no-prize-probability').textContent()).toBe(`${Number((lottery.noPrizeProbability * 100).toFixed(2))}%`);
     await page.screenshot({ path: join(resultsDir, 'rewards-lottery.png'), fullPage: true });
 
+    // ---- an H5 link issued from the page is the API's link for that user and lottery
+    await page.getByTestId('h5-external-id').fill('r2');
+    await page.getByTestId('h5-issue').click();
+    const shortUrl = (await page.getByTestId('h5-short-url').textContent()) ?? '';
+    const issued = await api.get<{ items: { shortUrl: string; externalId: string; pageId: string }[] }>(`/v1/h5/links?page=lottery&pageId=${lottery.id}`);
+    expect(issued.items.map((l) => [l.shortUrl, l.externalId])).toEqual([[shortUrl, 'r2']]);
+
     // ---- the kill switch stops it: the API lists the switch and refuses a draw
     await page.getByTestId('kill-switch').click();
     await page.locator('.ant-popconfirm').getByRole('button', { name: /^(OK|Yes|确定)$/ }).click();
@@ -148,6 +155,13 @@ describe('rewards console', () => {
     expect(refused).toContain('"code":"killed"');
     await page.goto(`${server.baseUrl}/rewards/alerts`);
     await expect.poll(() => page.getByTestId('kill-table').textContent(), WAIT).toContain(lottery.id);
+
+    // ---- H5 page: the issued link is listed; the limits typed are the API's
+    await page.goto(`${server.baseUrl}/rewards/h5`);
+    await expect.poll(() => page.getByTestId('h5-links').textContent(), WAIT).toContain(shortUrl);
+    await numberInput('h5-per-device').fill('7');
+    await page.getByTestId('h5-settings-save').click();
+    await expect.poll(async () => (await api.get<{ perDevicePerMinute: number }>('/v1/h5/settings')).perDevicePerMinute, WAIT).toBe(7);
 
     // ---- a budget top-up by the admin moves the API's remaining by the amount
     const campaign = await api.post<{ id: string }>('/v1/campaigns', {

@@ -161,6 +161,17 @@ export const rewardsEnUS = {
   'rewards.lotteries.poolsHelp': "Optional. The first pool whose segment contains the user decides the prize table; give each prize offered in the pool its weight there (empty: not in this pool).",
   'rewards.lotteries.poolSegment': "Segment",
   'rewards.lotteries.addPool': "Add pool",
+  'rewards.menu.h5': "H5 pages",
+  'rewards.h5page.title': "H5 reward pages",
+  'rewards.h5page.limits': "Public rate limits",
+  'rewards.h5page.limitsHelp': "Every call of the public pages counts against its IP address and its device, per rolling minute; over either the page answers \"too many taps\". Admins only.",
+  'rewards.h5page.perIp': "Per IP / minute",
+  'rewards.h5page.perDevice': "Per device / minute",
+  'rewards.h5page.saved': "Limits saved",
+  'rewards.h5page.links': "Issued links",
+  'rewards.h5page.page': "Page",
+  'rewards.h5page.expires': "Expires",
+  'rewards.h5page.expired': "Expired",
 } satisfies Record<string, string>;
 
 export const rewardsZhCN: Record<keyof typeof rewardsEnUS, string> = {
@@ -322,4 +333,15 @@ export const rewardsZhCN: Record<keyof typeof rewardsEnUS, string> = {
   'rewards.lotteries.poolsHelp': "可选。用户命中的第一个分群奖池决定其奖品表；为该奖池提供的每个奖品填写权重（留空表示不在此奖池）。",
   'rewards.lotteries.poolSegment': "分群",
   'rewards.lotteries.addPool': "添加奖池",
+  'rewards.menu.h5': "H5 页面",
+  'rewards.h5page.title': "H5 权益页面",
+  'rewards.h5page.limits': "公开接口限流",
+  'rewards.h5page.limitsHelp': "公开页面的每次请求按 IP 和设备分别计数（滚动一分钟）；超过任一限制时页面提示“操作太频繁”。仅管理员可修改。",
+  'rewards.h5page.perIp': "每 IP 每分钟",
+  'rewards.h5page.perDevice': "每设备每分钟",
+  'rewards.h5page.saved': "限流已保存",
+  'rewards.h5page.links': "已生成的链接",
+  'rewards.h5page.page': "页面",
+  'rewards.h5page.expires': "过期时间",
+  'rewards.h5page.expired': "已过期",
 };

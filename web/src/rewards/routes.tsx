@@ -5,6 +5,7 @@ import { AlertsPage } from './AlertsPage.tsx';
 import { BudgetsPage } from './BudgetsPage.tsx';
 import { CouponTemplateDetailPage } from './CouponTemplateDetailPage.tsx';
 import { CouponTemplatesPage } from './CouponTemplatesPage.tsx';
+import { H5Page } from './H5Page.tsx';
 import { LotteriesPage } from './LotteriesPage.tsx';
 import { LotteryDetailPage } from './LotteryDetailPage.tsx';
 import { PointsPage } from './PointsPage.tsx';
@@ -22,6 +23,7 @@ export const rewardsRoutes = (
     <Route path="rewards/referrals" element={<ReferralsPage />} />
     <Route path="rewards/budgets" element={<BudgetsPage />} />
     <Route path="rewards/alerts" element={<AlertsPage />} />
+    <Route path="rewards/h5" element={<H5Page />} />
   </>
 );
 
@@ -36,6 +38,7 @@ export function rewardsMenuItems(t: Translate) {
       { key: '/rewards/referrals', label: t('rewards.menu.referrals') },
       { key: '/rewards/budgets', label: t('rewards.menu.budgets') },
       { key: '/rewards/alerts', label: t('rewards.menu.alerts') },
+      { key: '/rewards/h5', label: t('rewards.menu.h5') },
     ],
   }];
 }
