@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
@@ -164,10 +164,24 @@ export interface GrantInput {
 export interface GrantResult { couponId: string; code: string; validFrom: Date; validTo: Date; repeated: boolean }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+/** 12 characters of a 32-letter alphabet (60 bits; 256 is a multiple of 32, so no bias). */
 function newCouponCode(): string {
+  const bytes = randomBytes(12);
   let s = '';
-  for (let i = 0; i < 12; i++) s += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  for (let i = 0; i < 12; i++) s += CODE_ALPHABET[bytes[i]! & 31];
   return s;
+}
+
+// The workspace-local day of a grant, kept until it ends: luxon's zone arithmetic on every grant
+// was a visible share of the grant's CPU. Valid while start <= now < expiresAt.
+const dayCache = new Map<string, { start: number; w: FixedWindow }>();
+function grantDay(now: Date, tz: string): FixedWindow {
+  const hit = dayCache.get(tz);
+  const t = now.getTime();
+  if (hit && t >= hit.start && t < hit.w.expiresAt.getTime()) return hit.w;
+  const w = dayWindow(now, tz);
+  dayCache.set(tz, { start: DateTime.fromJSDate(now, { zone: tz }).startOf('day').toMillis(), w });
+  return w;
 }
 
 const refusal: Record<string, [string, string]> = {
@@ -222,7 +236,7 @@ async function grant(p: Platform, input: GrantInput, known: { user?: { blacklist
   }
 
   const face = faceValueOf({ type: t.type, value: Number(t.value), maxDiscount: t.maxDiscount === null ? null : Number(t.maxDiscount) });
-  const day = dayWindow(now, await timezoneOf(p, ws));
+  const day = grantDay(now, await timezoneOf(p, ws));
   const items: { which: keyof typeof refusal; key: CounterKey; limit: number; amount?: number; window?: FixedWindow }[] = [
     { which: 'stock', key: keys.stock(ws, t), limit: Number(t.totalStock) },
     // Per-user counters run even without a limit, so a limit set later counts what was granted.
