@@ -231,6 +231,11 @@ describe('H5 rate limits', () => {
     expect((await pub.get(`/v1/h5/coupon/${tpl}`, as(l.token, dev2, ip))).json().error.details[0].path).toBe('ip');
     // Another address is not affected.
     expect(await codes(device(), 1, '198.51.100.7')).toEqual([200]);
+    // The short link still answers an address over its limit, but records no click for it.
+    const clicksBefore = (await eventsOf('bob', '$link_clicked')).filter((e) => e.properties.code === l.code).length;
+    const over = await pub.get(`/h/${l.code}`, { 'x-forwarded-for': ip });
+    expect([over.statusCode, over.headers.location]).toEqual([302, l.url]);
+    expect((await eventsOf('bob', '$link_clicked')).filter((e) => e.properties.code === l.code)).toHaveLength(clicksBefore);
     // Refused calls took nothing: after the window everything is fresh.
     h.clock.advance(61_000);
     expect(await codes(dev1, 3)).toEqual([200, 200, 200]);

@@ -73,12 +73,17 @@ export async function listLinks(p: Platform, workspaceId: string, q: { limit: nu
 /**
  * `/h/{code}`: the short form of a page link. Records `$link_clicked` for the link's user with
  * the campaign id (like a message's short link, so "clicked" segments and reports see it) and
- * answers the page URL; null when the code is unknown.
+ * answers the page URL; null when the code is unknown. Counts against the IP's rate limit.
  */
 export async function followShortLink(p: Platform, code: string, meta: { ip: string | null; userAgent: string | null }): Promise<string | null> {
   const link = await repo.linkByCode(p.db, code);
   if (!link) return null;
   const url = pageUrl(p, link.pageKind as PageKind, link.pageId, link.token);
+  // A click over the IP's limit still goes to the page (it may be a real user behind a busy
+  // address) but is not written: a flood of clicks cannot turn into a flood of event rows.
+  const s = await settingsFor(p, link.workspaceId);
+  const r = await p.counters.take(counterKey(link.workspaceId, 'h5rl', `ip:${meta.ip ?? 'unknown'}`), { limit: s.perIpPerMinute, window: RATE_WINDOW });
+  if (!r.ok) return url;
   await p.db.transaction().execute((tx) => customers.recordPlatformEvents(tx, link.workspaceId, [{
     userId: link.userId, name: '$link_clicked', ts: p.clock.now(),
     properties: { code, url: `/h5/${link.pageKind}/${link.pageId}`, source: 'h5', page: link.pageKind, pageId: link.pageId, campaignId: link.campaignId, tokenId: link.tokenId, ip: meta.ip, userAgent: meta.userAgent },
