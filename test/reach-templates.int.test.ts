@@ -164,3 +164,24 @@ describe('schedule preview', () => {
     expect([bad.statusCode, bad.json().error.details[0].path]).toEqual([400, 'schedule.cron']);
   });
 });
+
+describe('isolation and roles on the new routes', () => {
+  it('another workspace gets 404 for review, versions and estimate; a viewer cannot submit', async () => {
+    const a = await newWorkspace(h);
+    const b = await newWorkspace(h);
+    const { segment } = await world(a.api, 1);
+    const t = (await expectOk(await a.api.post('/v1/templates', { name: 'n', channel: 'sms', content: { signature: 'B', body: 'x' } }))).json();
+    const c = await campaign(a.api);
+    const task = (await expectOk(await a.api.post(`/v1/campaigns/${c.id}/tasks`, { name: 'T', channel: 'sms', templateId: t.id, audience: { segmentId: segment.id }, schedule: { type: 'now' } }))).json();
+    for (const r of [
+      await b.api.post(`/v1/templates/${t.id}/submit`), await b.api.post(`/v1/templates/${t.id}/approve`),
+      await b.api.post(`/v1/templates/${t.id}/reject`, { reason: 'x' }), await b.api.get(`/v1/templates/${t.id}/versions`),
+      await b.api.get(`/v1/tasks/${task.id}/estimate`),
+    ]) expect([r.statusCode, r.json().error.code]).toEqual([404, 'not_found']);
+    const viewer = await a.as('viewer');
+    expect((await viewer.post(`/v1/templates/${t.id}/submit`)).statusCode).toBe(403);
+    expect((await viewer.post('/v1/schedules/preview', { schedule: { type: 'now' } })).statusCode).toBe(200);
+    expect((await a.api.post(`/v1/templates/${t.id}/reject`, {})).statusCode).toBe(400);
+    expect((await a.api.get(`/v1/templates/${t.id}/versions`)).json().items).toHaveLength(1);
+  });
+});
