@@ -21,6 +21,10 @@ async function couponTemplate(api: Client, totalStock = 100) {
 }
 
 describe('prize delivery, kill switch, reconciliation, chances from events', () => {
+  it('runs on the counters the environment asks for (Redis when REDIS_URL is set)', () => {
+    expect(h.p.counters.kind).toBe(process.env.REDIS_URL ? 'redis' : 'postgres');
+  });
+
   it('a coupon prize whose grant fails is retried by the job with backoff and granted exactly once', async () => {
     const { api } = await newWorkspace(h);
     await expectOk(await api.post('/v1/users', { users: [{ externalId: 'w1' }] }));

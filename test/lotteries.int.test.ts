@@ -87,7 +87,8 @@ describe('lotteries', () => {
     const l = await lottery(api, { prizes: [{ key: 'cup', name: 'Cup', weight: 1, stock: 5 }] });
     await give(api, l.id, 's1', 60);
     const draws = Array.from({ length: 40 }, () => api.post(`/v1/lotteries/${l.id}/draw`, { externalId: 's1' }));
-    const patch = (async () => { await new Promise((r) => setTimeout(r, 20)); return api.patch(`/v1/lotteries/${l.id}`, { prizes: [{ key: 'cup', stock: 15 }] }); })();
+    // The stock goes up as soon as the first draw has answered, while the other 39 are in flight.
+    const patch = Promise.race(draws).then(() => api.patch(`/v1/lotteries/${l.id}`, { prizes: [{ key: 'cup', stock: 15 }] }));
     const [res, p] = await Promise.all([Promise.all(draws), patch]);
     expect(p.statusCode).toBe(200);
     const first = res.filter((r) => r.json().prize?.key === 'cup').length;
