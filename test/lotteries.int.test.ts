@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
 import { seededRng } from '../src/lotteries/alias-table.ts';
-import { setDrawRng } from '../src/lotteries/lotteries.service.ts';
+import { getLotteryPublic, setDrawRng } from '../src/lotteries/lotteries.service.ts';
 import { chiSquare, CHI2_999 } from '../src/lotteries/chi-square.ts';
 
 let h: Harness;
@@ -162,6 +162,12 @@ describe('lotteries', () => {
     });
     await give(api, l.id, 'vip1', 5);
     await give(api, l.id, 'n1', 5);
+    // The H5 page shows each user the table they are drawn from.
+    const wsId = (await api.get('/v1/workspace')).json().id;
+    const ids = (await h.p.pool.query("select external_id, id::text from users where workspace_id = $1 and external_id in ('vip1', 'n1')", [wsId])).rows;
+    const idOf = (x: string) => ids.find((r) => r.external_id === x)!.id as string;
+    expect((await getLotteryPublic(h.p, wsId, l.id, idOf('vip1'))).prizes).toEqual([{ key: 'big', name: 'Big', probability: 1 }]);
+    expect((await getLotteryPublic(h.p, wsId, l.id, idOf('n1'))).prizes).toEqual([{ key: 'big', name: 'Big', probability: 0 }, { key: 'small', name: 'Small', probability: 1 }]);
     for (let i = 0; i < 5; i++) {
       expect((await api.post(`/v1/lotteries/${l.id}/draw`, { externalId: 'vip1' })).json().prize.key).toBe('big');
       expect((await api.post(`/v1/lotteries/${l.id}/draw`, { externalId: 'n1' })).json().prize.key).toBe('small');

@@ -14,6 +14,7 @@ import * as repo from './lotteries.repo.ts';
 import type { CreateLotteryInput, LotteryView, PatchLotteryInput } from './lotteries.schema.ts';
 
 export { drawForUser, drawByExternalId, setDrawRng } from './lottery-draw.ts';
+import { tableFor } from './lottery-draw.ts';
 
 /** Creates a lottery with its prize table and pools. Throws `validation_failed`, `not_found` (a pool's segment). */
 export async function createLottery(p: Platform, who: Principal, input: CreateLotteryInput): Promise<LotteryView> {
@@ -178,8 +179,18 @@ export async function chancesByExternalId(p: Platform, workspaceId: string, lott
 /** A user's chances (contracts.md; internal user id). */
 export const chancesOf = (p: Platform, workspaceId: string, lotteryId: string, userId: string): Promise<number> => repo.chancesOf(p.db, workspaceId, lotteryId, userId);
 
-/** What an H5 page shows (contracts.md): the base prize table with each prize's probability. Throws `not_found`. */
-export async function getLotteryPublic(p: Platform, workspaceId: string, lotteryId: string) {
-  const v = lotteryView(await loadLottery(p.db, workspaceId, lotteryId), p.clock.now());
-  return { id: v.id, name: v.name, startAt: v.startAt, endAt: v.endAt, status: v.status, costPerDraw: v.costPerDraw, prizes: v.prizes.map((x) => ({ key: x.key, name: x.name, probability: x.probability })) };
+/**
+ * What an H5 page shows (contracts.md): each prize with its probability. With `userId`, the
+ * table that user is drawn from (their pool's, else the base one), so the odds shown are the
+ * odds drawn. Throws `not_found`.
+ */
+export async function getLotteryPublic(p: Platform, workspaceId: string, lotteryId: string, userId?: string) {
+  const l = await loadLottery(p.db, workspaceId, lotteryId);
+  const v = lotteryView(l, p.clock.now());
+  const { pool } = userId ? await tableFor(p, l, userId) : { pool: null };
+  const names = new Map(l.prizes.map((x) => [x.key, x.name]));
+  const prizes = pool === null
+    ? v.prizes.map((x) => ({ key: x.key, name: x.name, probability: x.probability }))
+    : v.pools[pool]!.prizes.map((x) => ({ key: x.key, name: names.get(x.key) ?? x.key, probability: x.probability }));
+  return { id: v.id, name: v.name, startAt: v.startAt, endAt: v.endAt, status: v.status, costPerDraw: v.costPerDraw, pointsPerChance: v.pointsPerChance, prizes };
 }

@@ -27,7 +27,7 @@ export function setDrawRng(next: DrawRng): DrawRng {
 }
 
 /** The first pool whose segment contains the user decides the table; none: the base table. */
-async function tableFor(p: Platform, l: LotteryConfig, userId: string): Promise<{ pool: number | null; table: PrizeTable }> {
+export async function tableFor(p: Platform, l: LotteryConfig, userId: string): Promise<{ pool: number | null; table: PrizeTable }> {
   for (const [i, pool] of l.pools.entries()) {
     const seg = await segments.getSegment(p, l.workspaceId, pool.segmentId).catch(() => null);
     if (seg && (await segments.userInDefinition(p, l.workspaceId, userId, seg.definition as Definition))) return { pool: i, table: l.poolTables[i]! };
