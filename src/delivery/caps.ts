@@ -43,16 +43,17 @@ function capWindows(c: CapsInput, now: Date): { name: string; limit: number; win
 }
 
 /**
- * Recipients whose caps are taken at once. Each take is one all-or-nothing takeMany (a
- * transaction on PostgreSQL, a Lua call on Redis): the batch's cost is round trips, so more in
- * flight is faster until the connection pool is the limit (bench/delivery.ts, docs/benchmarks.md).
+ * Recipients per `takeEach` call, and such calls in flight. One call takes the caps of a whole
+ * chunk in one round trip (one transaction on PostgreSQL, one pipeline on Redis); taking them
+ * one recipient at a time made caps ~85 % of a batch (docs/benchmarks.md, "Delivery").
  */
-export const CAPS_PARALLEL = 16;
+export const CAPS_CHUNK = 250;
+export const CAPS_PARALLEL = 4;
 
 /**
- * Takes every cap of each message's recipient; runs `parallel` at a time. Keyed by message id:
- * a trigger run may hold two messages of one user in a batch, and each takes its own units.
- * Returns which messages got through.
+ * Takes every cap of each message's recipient, each recipient all or nothing. Keyed by message
+ * id: a trigger run may hold two messages of one user in a batch, and each takes its own units
+ * (in order, within a chunk). Returns which messages got through.
  */
 export async function takeCaps(counters: Counters, c: CapsInput, messages: { id: string; userId: string }[], now: Date, parallel = CAPS_PARALLEL): Promise<Map<string, TakeItem[] | false>> {
   const out = new Map<string, TakeItem[] | false>();
@@ -61,14 +62,15 @@ export async function takeCaps(counters: Counters, c: CapsInput, messages: { id:
     for (const m of messages) out.set(m.id, []);
     return out;
   }
-  // `parallel` lanes each take the next recipient as soon as their last take answered (no lockstep).
+  const chunks: { id: string; userId: string }[][] = [];
+  for (let i = 0; i < messages.length; i += CAPS_CHUNK) chunks.push(messages.slice(i, i + CAPS_CHUNK));
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(parallel, messages.length) }, async () => {
-    while (next < messages.length) {
-      const m = messages[next++]!;
-      const items = capItems(c, m.userId, now, windows);
-      const r = await counters.takeMany(items);
-      out.set(m.id, r.ok ? items : false);
+  await Promise.all(Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      const groups = chunk.map((m) => capItems(c, m.userId, now, windows));
+      const rs = await counters.takeEach(groups);
+      chunk.forEach((m, i) => out.set(m.id, rs[i]!.ok ? groups[i]! : false));
     }
   }));
   return out;

@@ -144,6 +144,36 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
       expect(perUser).toBe(7);
     });
 
+    it('takeEach: independent groups in order; a refused group takes nothing, the others still take', async () => {
+      const w = ws();
+      const k = (s: string, n: string): CounterKey => counterKey(w, s, n);
+      const rs = await f.counters.takeEach([
+        [{ key: k('user:1', 'cap'), limit: 1 }, { key: k('user:1', 'all'), limit: 5 }],
+        [{ key: k('user:2', 'cap'), limit: 1 }, { key: k('user:2', 'all'), limit: 0 }], // refused: takes nothing
+        [{ key: k('user:1', 'cap'), limit: 1 }], // sees the first group's take
+        [{ key: k('user:3', 'cap'), limit: 2, amount: 2 }],
+      ]);
+      expect(rs).toEqual([
+        { ok: true, remaining: [0, 4] },
+        { ok: false, failedIndex: 1, remaining: [1, 0] },
+        { ok: false, failedIndex: 0, remaining: [0] },
+        { ok: true, remaining: [0] },
+      ]);
+      expect([await f.counters.get(k('user:1', 'cap')), await f.counters.get(k('user:1', 'all')), await f.counters.get(k('user:2', 'cap')), await f.counters.get(k('user:3', 'cap'))]).toEqual([1, 1, 0, 2]);
+    });
+
+    it('concurrent takeEach batches over one shared cap never pass it (two instances)', async () => {
+      const w = ws();
+      const k = (s: string, n: string): CounterKey => counterKey(w, s, n);
+      // 8 batches of 25 recipients; every recipient also takes the shared "all" bucket limited to 30.
+      const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 25 }, (_, i) => [
+        { key: k('user:x', 'all'), limit: 30 }, { key: k(`user:x`, `u${b}-${i}`), limit: 1 },
+      ]));
+      const rs = await Promise.all(batches.map((g, i) => (i % 2 ? f.peer : f.counters).takeEach(g)));
+      expect(rs.flat().filter((r) => r.ok)).toHaveLength(30);
+      expect(await f.counters.get(k('user:x', 'all'))).toBe(30);
+    });
+
     it('concurrent takeMany over the same keys listed in opposite orders never deadlocks', async () => {
       const key = scope();
       const a = key('a');

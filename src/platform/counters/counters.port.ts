@@ -79,6 +79,13 @@ export interface Counters {
   take(key: CounterKey, opts: TakeOptions): Promise<TakeResult>;
   /** Takes from every item in one atomic step or from none. Items are applied in order (two items on one key add up). All keys must share one hash tag (counters.keys.ts); throws `internal_error` otherwise. */
   takeMany(items: readonly TakeItem[]): Promise<TakeManyResult>;
+  /**
+   * Many independent takeMany steps in one round trip (frequency caps of a delivery batch: one
+   * group per recipient). Each group is all or nothing on its own; groups apply in order, so two
+   * groups on one key see each other; `results[i]` belongs to `groups[i]`. Each group's keys
+   * share one hash tag; different groups may belong to different tags of one workspace.
+   */
+  takeEach(groups: readonly (readonly TakeItem[])[]): Promise<TakeManyResult[]>;
   /** Returns units (release, refund, expiry); never brings `used` below 0. In a sliding window, the newest bucket gives first. */
   give(key: CounterKey, amount: number, opts?: WindowOption): Promise<GiveResult>;
   /** What is used now (summed over a sliding window's buckets; 0 when absent or expired). */

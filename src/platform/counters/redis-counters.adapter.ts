@@ -79,6 +79,11 @@ export class RedisCounters implements Counters {
     return this.runTakes(plans, nowMs);
   }
 
+  /** One script call per group, all sent at once: the client pipelines them and Redis runs them in the order sent. */
+  async takeEach(groups: readonly (readonly TakeItem[])[]): Promise<TakeManyResult[]> {
+    return Promise.all(groups.map((g) => this.takeMany(g)));
+  }
+
   async give(key: CounterKey, amount: number, opts: WindowOption = {}): Promise<GiveResult> {
     keyWorkspace(key);
     const nowMs = this.clock.now().getTime();
