@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db.ts';
+import type { Db, Tx } from '../db.ts';
 import { keyWorkspace, type CounterKey } from './counters.keys.ts';
 import { AppError } from '../errors.ts';
 import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type BucketState, type PlannedTake } from './counters.plan.ts';
@@ -56,9 +56,8 @@ export class PgCounters implements Counters {
     const plans = groups.map((g) => planTakeMany(g, nowMs));
     const ws = keyWorkspace(groups[0]![0]!.key);
     for (const g of groups) for (const it of g) if (keyWorkspace(it.key) !== ws) throw new AppError('internal_error', 'takeEach: every group must belong to one workspace.');
-    const keys = sorted(plans.flatMap((g) => g.flatMap((p) => p.read)));
     return this.db.transaction().execute(async (tx) => {
-      const state = new Map(await lockBuckets(tx, ws, keys, new Date(nowMs)));
+      const state = await lockTargets(tx, ws, plans.flat(), nowMs);
       const writes = new Map<string, BucketState>();
       const results = plans.map((g) => {
         const r = applyTakes(g, state, nowMs);
@@ -120,10 +119,9 @@ export class PgCounters implements Counters {
 
   /** Locks every bucket in sorted order, decides, writes; rolls back when anything would overflow. */
   private async step(ws: string, plans: PlannedTake[], nowMs: number): Promise<TakeManyResult> {
-    const keys = sorted(plans.flatMap((p) => p.read));
     try {
       return await this.db.transaction().execute(async (tx) => {
-        const stored = await lockBuckets(tx, ws, keys, new Date(nowMs));
+        const stored = await lockTargets(tx, ws, plans, nowMs);
         const { result, writes } = applyTakes(plans, stored, nowMs);
         // Rolling back also drops the empty rows lockBuckets created.
         if (!result.ok) throw new NothingTaken(result);
@@ -135,6 +133,23 @@ export class PgCounters implements Counters {
       throw err;
     }
   }
+}
+
+/**
+ * The buckets a step decides on: the ones it may write (each plan's current bucket, the last
+ * it reads) locked — created when missing — in one sorted order; the older buckets of a sliding
+ * window only read. Those are never added to by a take (a take writes the current bucket only),
+ * only lowered by a give or an expiry, so reading them unlocked can only over-count, never let a
+ * take pass its limit — and it spares a row per past day per user (a 7-day cap was 7 inserted
+ * rows per recipient; docs/counters.md).
+ */
+async function lockTargets(tx: Tx, ws: string, plans: readonly PlannedTake[], nowMs: number): Promise<Map<string, BucketState>> {
+  const targets = sorted(plans.map((p) => p.read[p.read.length - 1]!));
+  const locked = new Set(targets);
+  const others = sorted(plans.flatMap((p) => p.read).filter((k) => !locked.has(k)));
+  const state = new Map(await lockBuckets(tx, ws, targets, new Date(nowMs)));
+  if (others.length > 0) for (const [k, v] of await readBuckets(tx, ws, others)) state.set(k, v);
+  return state;
 }
 
 /** Carries a refused step out of the transaction callback so Kysely rolls it back. */
