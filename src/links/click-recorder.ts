@@ -53,7 +53,13 @@ export class ClickRecorder {
       try {
         await this.p.db.transaction().execute(async (tx) => {
           await appendClickLog(tx, group);
-          await this.p.jobs.enqueue(tx, FOLD_CLICKS_JOB, {}, { jobKey: FOLD_CLICKS_JOB, jobKeyMode: 'replace' });
+          // Folding gathers for a moment (real time: an operational interval, not business
+          // time): fewer, larger folds cost less than one per flush, and leave the cores to
+          // the redirects during a burst.
+          const delay = this.p.config.clickFoldDelayMs;
+          await this.p.jobs.enqueue(tx, FOLD_CLICKS_JOB, {}, delay > 0
+            ? { jobKey: FOLD_CLICKS_JOB, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + delay) }
+            : { jobKey: FOLD_CLICKS_JOB, jobKeyMode: 'replace' });
         });
         this.queue.splice(0, group.length);
       } catch (err) {

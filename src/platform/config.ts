@@ -18,6 +18,7 @@ const envSchema = z.object({
   MARKETLOOP_WORKER_STALE_MS: z.coerce.number().int().min(500).default(30_000),
   MARKETLOOP_JOBS_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('graphile_worker'),
   MARKETLOOP_DELIVERY_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
+  MARKETLOOP_CLICK_FOLD_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   MARKETLOOP_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -42,6 +43,8 @@ export interface Config {
   jobsSchema: string;
   /** Recipients per delivery job. */
   deliveryBatchSize: number;
+  /** How long the click log gathers before a fold runs (links/click-recorder.ts); 0 folds at once. */
+  clickFoldDelayMs: number;
   logLevel: string;
 }
 
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerStaleMs: e.MARKETLOOP_WORKER_STALE_MS,
     embeddedPgPort: e.MARKETLOOP_EMBEDDED_PG_PORT,
     deliveryBatchSize: e.MARKETLOOP_DELIVERY_BATCH,
+    clickFoldDelayMs: e.MARKETLOOP_CLICK_FOLD_DELAY_MS,
     jobsSchema: e.MARKETLOOP_JOBS_SCHEMA,
     logLevel: e.LOG_LEVEL,
   };

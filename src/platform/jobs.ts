@@ -18,9 +18,11 @@ export interface EnqueueOptions {
   /**
    * What a second enqueue with the same key does: `dedupe` (default) keeps the pending job as it
    * is; `replace` updates a pending job, or adds a new one when the first is already running —
-   * for "wake the folder" jobs, where a wake-up during a run must not be lost.
+   * for "wake the folder" jobs, where a wake-up during a run must not be lost;
+   * `preserve_run_at` is `replace` that keeps a pending job's time (a delayed fold is not
+   * pushed back by every new wake-up).
    */
-  jobKeyMode?: 'dedupe' | 'replace';
+  jobKeyMode?: 'dedupe' | 'replace' | 'preserve_run_at';
   runAt?: Date;
   maxAttempts?: number;
   queueName?: string;
@@ -63,7 +65,7 @@ export class Jobs {
       max_attempts => ${opts.maxAttempts ?? 10}::int,
       job_key => ${opts.jobKey ?? null}::text,
       priority => ${opts.priority ?? 0}::int,
-      job_key_mode => ${opts.jobKey && opts.jobKeyMode !== 'replace' ? 'unsafe_dedupe' : 'replace'}::text
+      job_key_mode => ${!opts.jobKey ? 'replace' : opts.jobKeyMode === 'replace' || opts.jobKeyMode === 'preserve_run_at' ? opts.jobKeyMode : 'unsafe_dedupe'}::text
     )`.execute(tx);
   }
 

@@ -32,7 +32,9 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const rootKey = `mlroot_test_${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'), MARKETLOOP_ROOT_KEY: rootKey, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    MARKETLOOP_DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-data-')), MARKETLOOP_PUBLIC_URL: 'https://ml.test', ...env,
+    MARKETLOOP_DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-data-')), MARKETLOOP_PUBLIC_URL: 'https://ml.test',
+    // Clicks fold as soon as a test drains the queue.
+    MARKETLOOP_CLICK_FOLD_DELAY_MS: '0', ...env,
   });
   const clock = new ManualClock(new Date());
   const rt = await createRuntime({ config, clock, jobsSchema: testJobsSchema(Number(process.env.VITEST_POOL_ID ?? 1)), poolSize: 8 });
