@@ -186,6 +186,37 @@ describe('H5 lottery page', () => {
   });
 });
 
+describe('H5 lottery odds', () => {
+  it("shows each user the odds of the pool that will draw for them (the first pool whose segment holds the user)", async () => {
+    await expectOk(await api.post('/v1/users', { users: [{ externalId: 'carol', attributes: { tier: 'gold' } }] }));
+    const gold = (await expectOk(await api.post('/v1/segments', { name: 'Gold', refresh: 'manual', definition: { attr: 'tier', op: 'eq', value: 'gold' } }))).json().id;
+    await h.drain();
+    const now = h.clock.now().getTime();
+    const prizes = [{ key: 'tea', name: 'Tea', weight: 3, stock: 100 }, { key: 'cup', name: 'Cup', weight: 1, stock: 100 }];
+    const poolWeights = { tea: 1, cup: 7 };
+    const lot = await lotteries.createLottery(h.p, admin, {
+      name: 'Tiers', startAt: new Date(now - hour).toISOString(), endAt: new Date(now + 24 * hour).toISOString(), costPerDraw: 1, noPrizeWeight: 4,
+      chanceRules: [], prizes, pools: [{ segmentId: gold, noPrizeWeight: 2, prizes: Object.entries(poolWeights).map(([key, weight]) => ({ key, weight })) }],
+    });
+    const odds = async (externalId: string) => {
+      const l = await link(externalId, { lotteryId: lot.id });
+      const page = (await expectOk(await pub.get(`/v1/h5/lottery/${lot.id}`, as(l.token)))).json();
+      return Object.fromEntries(page.lottery.prizes.map((p: { key: string; probability: number }) => [p.key, p.probability]));
+    };
+    const share = (w: Record<string, number>, none: number) => {
+      const total = Object.values(w).reduce((a, b) => a + b, 0) + none;
+      return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, v / total]));
+    };
+    const base = share(Object.fromEntries(prizes.map((p) => [p.key, p.weight])), 4);
+    const pool = share(poolWeights, 2);
+    const [c, d] = [await odds('carol'), await odds('dave')];
+    for (const k of ['tea', 'cup']) {
+      expect(c[k]).toBeCloseTo(pool[k]!, 6);
+      expect(d[k]).toBeCloseTo(base[k]!, 6);
+    }
+  });
+});
+
 describe('H5 points exchange', () => {
   it("exchanges the user's own points for chances at the lottery's rate, once per request id", async () => {
     const now = h.clock.now().getTime();

@@ -37,11 +37,10 @@ export function grant(p: Platform, input: { workspaceId: string; templateId: str
   return coupons.grantCoupon(p, { ...input, source: 'h5' });
 }
 
-/** Throws `not_found`. */
-export async function lotteryPublic(p: Platform, workspaceId: string, lotteryId: string): Promise<LotteryPublic> {
-  const l = await lotteries.getLotteryPublic(p, workspaceId, lotteryId);
-  const full = await lotteries.getLottery(p, workspaceId, lotteryId);
-  return { id: l.id, name: l.name, startAt: l.startAt, endAt: l.endAt, prizes: l.prizes, costPerDraw: full.costPerDraw, pointsPerChance: full.pointsPerChance };
+/** Throws `not_found`. Given the user, the odds are those of the user's pool: what the page shows is what a draw uses. */
+export async function lotteryPublic(p: Platform, workspaceId: string, lotteryId: string, userId?: string): Promise<LotteryPublic> {
+  const l = await lotteries.getLotteryPublic(p, workspaceId, lotteryId, userId);
+  return { id: l.id, name: l.name, startAt: l.startAt, endAt: l.endAt, prizes: l.prizes, costPerDraw: l.costPerDraw, pointsPerChance: l.pointsPerChance };
 }
 
 export const chances = (p: Platform, workspaceId: string, lotteryId: string, userId: string): Promise<number> =>

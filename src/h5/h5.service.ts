@@ -168,7 +168,7 @@ export async function couponPage(p: Platform, v: Visit) {
 
 export async function lotteryPage(p: Platform, v: Visit) {
   const c = v.claim;
-  const lottery = await rewards.lotteryPublic(p, c.workspaceId, c.pageId);
+  const lottery = await rewards.lotteryPublic(p, c.workspaceId, c.pageId, c.userId);
   const chances = await rewards.chances(p, c.workspaceId, c.pageId, c.userId);
   const myPrizes = await prizesOf(p, c);
   const points = lottery.pointsPerChance ? await rewards.pointsBalance(p, c.workspaceId, c.userId) : null;
