@@ -7,6 +7,7 @@ import { clearSetCache } from '../src/audiences/set-operations.service.ts';
 import { api, fmt, header, median, option, startBench, verdicts } from './lib/setup.ts';
 import { benchEvents, benchExternalId, copyField } from './lib/events.ts';
 import { postLoad } from './lib/workers.ts';
+import { mulberry32 } from '../src/demo/random.ts';
 
 /**
  * Audiences at a million users (DESIGN.md "Performance budgets", issue 3 "Speed"):
@@ -39,15 +40,7 @@ const CONCURRENCY = 4;
 const DAY = 86_400_000;
 const CITIES = ['Shanghai', 'Beijing', 'Guangzhou', 'Shenzhen', 'Hangzhou', 'Chengdu', 'Wuhan', 'Nanjing'];
 
-/** Deterministic generator (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // deterministic, so a failure can be replayed
 
 const b = await startBench('segments');
 try {

@@ -3,6 +3,7 @@ import { createHarness, newWorkspace, type Harness } from '../../test/support/ha
 import * as customers from '../customers/customers.service.ts';
 import * as segments from './segments.service.ts';
 import type { Definition } from './definition.schema.ts';
+import { mulberry32 } from '../demo/random.ts';
 
 /**
  * The set-based compiler (`u.id [not] in (select user_id … group by user_id having …)`)
@@ -24,15 +25,7 @@ let ws: Awaited<ReturnType<typeof newWorkspace>>;
 const users = Array.from({ length: 40 }, (_, i) => `s${String(i).padStart(2, '0')}`);
 const events: Ev[] = [];
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // deterministic, so a failure can be replayed
 
 beforeAll(async () => {
   h = await createHarness();

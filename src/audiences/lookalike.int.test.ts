@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from '../../test/support/harness.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as segments from './segments.service.ts';
+import { mulberry32 } from '../demo/random.ts';
 
 /**
  * Lookalike expansion on generated data. Three groups of users:
@@ -17,14 +18,7 @@ const NOW = '2026-11-22T04:00:00Z';
 const nowMs = new Date(NOW).getTime();
 const H = 3_600_000;
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // deterministic, so a failure can be replayed
 
 let h: Harness;
 let ws: Awaited<ReturnType<typeof newWorkspace>>;

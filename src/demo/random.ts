@@ -130,3 +130,17 @@ export class Random {
     return s;
   }
 }
+
+/**
+ * mulberry32: a one-word-state seeded generator returning floats in [0, 1). Tests and
+ * benchmarks that generate their data with it keep their exact streams (Random is the richer
+ * generator for the demo).
+ */
+export function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
