@@ -4,6 +4,8 @@ import { expectOk } from './support/fixtures.ts';
 import { seededRng } from '../src/lotteries/alias-table.ts';
 import { getLotteryPublic, setDrawRng } from '../src/lotteries/lotteries.service.ts';
 import { chiSquare, CHI2_999 } from '../src/lotteries/chi-square.ts';
+import { drawForUser } from '../src/lotteries/lottery-draw.ts';
+import * as customers from '../src/customers/customers.service.ts';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
@@ -79,6 +81,39 @@ describe('lotteries', () => {
     expect(res.every((r) => r.statusCode === 200)).toBe(true);
     expect(res.filter((r) => r.json().prize?.key === 'tv')).toHaveLength(1);
     expect((await api.get(`/v1/lotteries/${l.id}/stats`)).json().prizes[0]).toEqual({ key: 'tv', won: 1, stock: 1, remaining: 0 });
+  });
+
+  it('group-committed draws: one user\'s concurrent draws spend exactly their chances; a repeated requestRef in the same batch fails alone', async () => {
+    const { api, id: workspaceId } = await newWorkspace(h);
+    const ids = ['g0', 'g1', 'g2', 'g3', 'g4'];
+    await users(api, ids);
+    const l = await lottery(api, { prizes: [{ key: 'pts', name: 'Points', weight: 1, stock: null, points: 1 }] });
+    await give(api, l.id, 'g0', 3);
+    for (const id of ids.slice(1)) await give(api, l.id, id, 1);
+    // Issued together, so they share the writer's batches.
+    const res = await Promise.all([...Array.from({ length: 10 }, () => api.post(`/v1/lotteries/${l.id}/draw`, { externalId: 'g0' })),
+      ...ids.slice(1).map((id) => api.post(`/v1/lotteries/${l.id}/draw`, { externalId: id }))]);
+    expect(res.slice(0, 10).filter((r) => r.statusCode === 200)).toHaveLength(3);
+    expect(res.slice(0, 10).filter((r) => r.json().error?.code === 'no_chances')).toHaveLength(7);
+    expect(res.slice(10).every((r) => r.statusCode === 200)).toBe(true);
+    expect((await api.get(`/v1/lotteries/${l.id}/chances/g0`)).json().chances).toBe(0);
+    // Two draws with one requestRef pass the "already drawn?" read together and meet in one
+    // batch: its transaction fails on the unique ref, the batch is written again one by one,
+    // the twin answers the first draw, and the other users' draws in that batch still count.
+    await give(api, l.id, 'g1', 2);
+    await give(api, l.id, 'g2', 1);
+    const u1 = await customers.internalId(h.p.db, workspaceId, 'g1');
+    const u2 = await customers.internalId(h.p.db, workspaceId, 'g2');
+    const [a, b, c] = await Promise.all([
+      drawForUser(h.p, { workspaceId, lotteryId: l.id, userId: u1, requestRef: 'same' }),
+      drawForUser(h.p, { workspaceId, lotteryId: l.id, userId: u1, requestRef: 'same' }),
+      drawForUser(h.p, { workspaceId, lotteryId: l.id, userId: u2 }),
+    ]);
+    expect(b.drawId).toBe(a.drawId);
+    expect(c.prize?.key).toBe('pts');
+    expect((await api.get(`/v1/lotteries/${l.id}/chances/g1`)).json().chances).toBe(1);
+    expect((await api.get(`/v1/lotteries/${l.id}/chances/g2`)).json().chances).toBe(0);
+    expect((await api.get(`/v1/lotteries/${l.id}/stats`)).json()).toMatchObject({ draws: 3 + 4 + 2 });
   });
 
   it('stock added while draws run: never more winners than the stock, and the added units are won', async () => {

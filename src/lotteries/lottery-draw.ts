@@ -11,6 +11,7 @@ import { cachedLottery, cachedTimezone, keys, statusAt, type LotteryConfig, type
 import * as repo from './lotteries.repo.ts';
 import type { DrawView } from './lotteries.schema.ts';
 import { deliverPrize } from './prize-delivery.ts';
+import { drawWriter } from './draw-writer.ts';
 import * as peers from './reward-peers.ts';
 
 export const DELIVER_JOB = 'lotteries.deliver-prize';
@@ -47,8 +48,9 @@ const PG_UNIQUE = '23505';
  *    outcome becomes "no prize" — the prize's weight stays, so no other odds rise — and only
  *    the daily draw is taken;
  * 4. one statement (repo.recordDraw): spend the chances (conditional update: never below
- *    zero), the chance ledger row, the draw — in a transaction with the delivery job when the
- *    prize has something to deliver. When it fails the counters are given back;
+ *    zero), the chance ledger row, the draw — with the delivery job when the prize has
+ *    something to deliver, group-committed with concurrent draws (draw-writer.ts). When it
+ *    fails the counters are given back;
  * 5. after commit, the prize is delivered inline (the answer then carries the coupon code); if
  *    that fails the job delivers it later, exactly once (prize-delivery.ts).
  * Throws `not_found`, `killed`, `not_running`, `no_chances`, `daily_limit_reached`.
@@ -102,14 +104,10 @@ export async function drawForUser(p: Platform, input: { workspaceId: string; lot
     deliveryStatus: deliverable ? 'pending' : 'none', points: prize?.points ?? null, now,
   };
   try {
-    if (deliverable) {
-      await p.db.transaction().execute(async (tx) => {
-        if (!(await repo.recordDraw(tx, ws, record))) throw new AppError('no_chances', 'No chances left to draw.');
-        await p.jobs.enqueue(tx, DELIVER_JOB, { workspaceId: ws, drawId }, { runAt: new Date(now.getTime() + DELIVERY_FALLBACK_MS), jobKey: `lottery-deliver:${drawId}`, maxAttempts: 25 });
-      });
-    } else if (!(await repo.recordDraw(p.db, ws, record))) {
-      throw new AppError('no_chances', 'No chances left to draw.');
-    }
+    const job = deliverable
+      ? { name: DELIVER_JOB, payload: { workspaceId: ws, drawId }, runAt: new Date(now.getTime() + DELIVERY_FALLBACK_MS), jobKey: `lottery-deliver:${drawId}`, maxAttempts: 25 }
+      : undefined;
+    if (!(await drawWriter(p).write({ workspaceId: ws, record, job }))) throw new AppError('no_chances', 'No chances left to draw.');
   } catch (err) {
     await giveBack();
     if ((err as { code?: string }).code === PG_UNIQUE && input.requestRef) {

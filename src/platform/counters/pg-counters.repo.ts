@@ -13,15 +13,27 @@ const toState = (r: Row): BucketState => ({ used: Number(r.used), expiresAt: r.e
 const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 /**
+ * `synchronous_commit = off` for the current transaction only (why: pg-counters.adapter.ts).
+ * As a predicate it sets it inside a single autocommit statement, saving a round trip; the
+ * setting is read when that statement's implicit transaction commits.
+ */
+const ASYNC_COMMIT = sql`set_config('synchronous_commit', 'off', true) = 'off'`;
+export async function asyncCommit(tx: Tx): Promise<void> {
+  await sql`set local synchronous_commit = off`.execute(tx);
+}
+
+/**
  * One bucket in one statement: the first use inserts, later ones add under the row lock, and
  * the WHERE refuses a take that would pass the limit (the row is left as it was). An expired
  * bucket counts from zero again. Returns `used` after the take, or null when it did not fit.
  * The caller has checked amount ≤ limit, so the insert branch cannot overflow.
+ * Its autocommit transaction commits asynchronously, as asyncCommit's do (why: the adapter).
  */
 export async function takeOne(tx: Tx, workspaceId: string, key: string, amount: number, limit: number, newExpiry: number | null, now: Date): Promise<number | null> {
   const r = await sql<{ used: string }>`
     insert into counters as c (workspace_id, key, used, expires_at)
-    values (${workspaceId}, ${key}, ${amount}, ${toDate(newExpiry)})
+    select ${workspaceId}, ${key}, ${amount}::int8, ${toDate(newExpiry)}::timestamptz
+    where ${ASYNC_COMMIT}
     on conflict (workspace_id, key) do update set
       used = case when c.expires_at <= ${now} then excluded.used else c.used + excluded.used end,
       expires_at = case when c.expires_at is null or c.expires_at <= ${now} then excluded.expires_at else c.expires_at end,
