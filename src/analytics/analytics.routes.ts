@@ -10,7 +10,7 @@ const tags = ['analytics'];
 export const taskReportView = z.object({
   taskId: z.string(), campaignId: z.string(), targeted: z.number(),
   suppressed: z.object({ frequency: z.number(), unsubscribed: z.number(), blacklisted: z.number(), noAddress: z.number(), control: z.number() }).catchall(z.number()),
-  deferred: z.number(), queued: z.number(), sent: z.number(), delivered: z.number(), failed: z.number(), failedBeforeSend: z.number(),
+  deferred: z.number(), queued: z.number(), retrying: z.number(), sent: z.number(), delivered: z.number(), failed: z.number(), failedBeforeSend: z.number(),
   clicked: z.number(), converted: z.number(), orders: z.number(), revenue: z.number(), byVariant: z.array(z.unknown()),
   runs: z.array(z.object({ id: z.string(), status: z.string(), scheduledFor: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), targeted: z.number().nullable(), batches: z.number().nullable() })),
 });
