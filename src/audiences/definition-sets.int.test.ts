@@ -3,6 +3,7 @@ import { createHarness, newWorkspace, type Harness } from '../../test/support/ha
 import * as customers from '../customers/customers.service.ts';
 import * as segments from './segments.service.ts';
 import type { Definition } from './definition.schema.ts';
+import { clearSetCache } from './set-operations.service.ts';
 import { mulberry32 } from '../demo/random.ts';
 
 /**
@@ -142,8 +143,12 @@ describe('set-based behaviour conditions match an oracle on random data', () => 
       // A complement: answered by the compiled SQL, same result.
       [{ not: { segment: a } }, (u) => !did(u, 'purchase')],
     ];
+    const stored = await h.p.db.selectFrom('segmentSnapshotSets').select(['bitmapWords']).where('workspaceId', '=', ws.id).execute();
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.every((x) => x.bitmapWords !== null && x.bitmapWords.length % 4 === 0)).toBe(true);
     for (const [definition, oracle] of cases) {
       const want = expected(oracle);
+      clearSetCache(); // each case read from the stored bitmaps, not from the previous case's cache
       const r = (await ws.api.post('/v1/segments/preview', { definition })).json();
       expect(r.count, JSON.stringify(definition)).toBe(want.length);
       expect(r.sample).toEqual(want.slice(0, 20)); // externalIds sort like their ids here

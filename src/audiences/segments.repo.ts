@@ -184,8 +184,13 @@ export const history = (tx: Tx, workspaceId: string, segmentId: string, limit: n
     .orderBy('computedAt', 'desc').orderBy('id', 'desc').limit(limit).execute();
 
 /** A snapshot's members as stored by saveSnapshotSet, or undefined when not built yet. */
-export const snapshotSet = (tx: Tx, workspaceId: string, snapshotId: string) =>
-  tx.selectFrom('segmentSnapshotSets').select(['members', 'ids']).where('snapshotId', '=', snapshotId).where('workspaceId', '=', workspaceId).executeTakeFirst();
+export async function snapshotSet(tx: Tx, workspaceId: string, snapshotId: string) {
+  // The varint ids only when there is no bitmap: one read, never both.
+  const r = await sql<{ members: number; ids: Buffer | null; bitmapBase: string | null; bitmapWords: Buffer | null }>`
+    select members, case when bitmap_words is null then ids end as ids, bitmap_base as "bitmapBase", bitmap_words as "bitmapWords"
+    from segment_snapshot_sets where snapshot_id = ${snapshotId}::bigint and workspace_id = ${workspaceId}`.execute(tx);
+  return r.rows[0];
+}
 
 /** A snapshot's member ids, ascending, as PostgreSQL's bigint[] text (one value, parsed without a row object per member). */
 export async function snapshotIdsText(tx: Tx, workspaceId: string, snapshotId: string): Promise<string> {
@@ -195,8 +200,9 @@ export async function snapshotIdsText(tx: Tx, workspaceId: string, snapshotId: s
 }
 
 /** Snapshots never change, so the first stored encoding stands. */
-export const saveSnapshotSet = (tx: Tx, workspaceId: string, snapshotId: string, members: number, ids: Buffer) =>
-  tx.insertInto('segmentSnapshotSets').values({ snapshotId, workspaceId, members, ids }).onConflict((oc) => oc.column('snapshotId').doNothing()).execute();
+export const saveSnapshotSet = (tx: Tx, workspaceId: string, snapshotId: string, members: number, ids: Buffer, bitmap: { base: number; words: Buffer } | null) =>
+  tx.insertInto('segmentSnapshotSets').values({ snapshotId, workspaceId, members, ids, bitmapBase: bitmap ? String(bitmap.base) : null, bitmapWords: bitmap?.words ?? null })
+    .onConflict((oc) => oc.column('snapshotId').doNothing()).execute();
 
 /** externalIds of the given users, by ascending id (a sample of a set computed in memory). */
 export const externalIdsOf = async (tx: Tx, workspaceId: string, ids: number[]) =>

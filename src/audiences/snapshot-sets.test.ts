@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allOf, and, andNot, anyOf, bitmapOf, cardinality, decodeIds, decodeToBitmap, encodeIds, idsOf, MAX_BITMAP_RANGE, or, parseIdArray, type Bitmap, type IdSet } from './snapshot-sets.ts';
+import { allOf, and, andNot, anyOf, bitmapFromBytes, bitmapOf, bitmapToBytes, cardinality, decodeIds, decodeToBitmap, encodeIds, idsOf, MAX_BITMAP_RANGE, or, parseIdArray, type Bitmap, type IdSet } from './snapshot-sets.ts';
 
 /** Random ascending ids with small and huge gaps (deltas beyond 2^31 and up to 2^53). */
 function randomIds(seed: number, n: number): number[] {
@@ -17,6 +17,22 @@ function randomIds(seed: number, n: number): number[] {
 const plain = (s: IdSet) => Array.from(s);
 
 describe('snapshot id sets', () => {
+  it('stored bitmap words read back as the same members, from aligned and unaligned bytes', () => {
+    const ids = Array.from({ length: 3000 }, (_, i) => 70_001 + i * 8 + (i % 7));
+    expect(new Set(ids).size).toBe(3000);
+    const b = bitmapOf(ids)!;
+    const bytes = bitmapToBytes(b);
+    expect(bytes.length).toBe(b.words.length * 4);
+    expect(Array.from(idsOf(bitmapFromBytes(b.base, bytes)))).toEqual(ids);
+    // A buffer that starts at an odd offset (as a slice of a pooled Buffer may) is copied, not misread.
+    const padded = Buffer.alloc(bytes.length + 1);
+    bytes.copy(padded, 1);
+    const odd = padded.subarray(1);
+    expect(odd.byteOffset % 4).not.toBe(0);
+    expect(Array.from(idsOf(bitmapFromBytes(b.base, odd)))).toEqual(ids);
+    expect(() => bitmapFromBytes(0, Buffer.alloc(6))).toThrow();
+  });
+
   it('encode / decode round-trips, including deltas beyond 32 bits', () => {
     for (const ids of [[], [1], [Number.MAX_SAFE_INTEGER], randomIds(7, 5000)]) {
       const buf = encodeIds(ids);

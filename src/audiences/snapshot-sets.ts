@@ -86,6 +86,28 @@ export function decodeToBitmap(buf: Uint8Array, count: number): Bitmap | null {
   return bitmapOf(ids);
 }
 
+/**
+ * A bitmap's words as bytes for storage, little-endian (the layout a Uint32Array has on every
+ * platform Node.js ships for but big-endian s390x, which this refuses rather than misreads).
+ */
+export function bitmapToBytes(b: Bitmap): Buffer {
+  assertLittleEndian();
+  return Buffer.from(b.words.buffer, b.words.byteOffset, b.words.byteLength);
+}
+
+/** The stored words back as a bitmap: a view when the bytes are 4-byte aligned, else one copy. */
+export function bitmapFromBytes(base: number, bytes: Uint8Array): Bitmap {
+  assertLittleEndian();
+  if (bytes.byteLength % 4 !== 0) throw new Error('bitmap words: length is not a multiple of 4');
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
+  return { base, words: new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4) };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function assertLittleEndian(): void {
+  if (!LITTLE_ENDIAN) throw new Error('stored bitmaps are little-endian; this platform is not');
+}
+
 export function bitmapOf(sorted: ArrayLike<number>): Bitmap | null {
   if (sorted.length === 0) return EMPTY;
   const base = Math.floor(sorted[0]! / 32) * 32;

@@ -8,6 +8,9 @@ export interface SegmentSnapshotSetsTable {
   members: number;
   /** Sorted user ids, delta-encoded as unsigned LEB128 varints (src/audiences/snapshot-sets.ts). */
   ids: Buffer;
+  /** The members as a bitmap (snapshot-sets.ts wordsToBytes); null when too wide or stored before 0013. */
+  bitmapBase: Int8 | null;
+  bitmapWords: Buffer | null;
 }
 export interface AudiencesTables {
   segmentSnapshotSets: SegmentSnapshotSetsTable;

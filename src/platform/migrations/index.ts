@@ -11,6 +11,7 @@ import * as m0009 from './0009-reach-more.ts';
 import * as m0010 from './0010-audiences-scale.ts';
 import * as m0011 from './0011-h5.ts';
 import * as m0012 from './0012-click-log.ts';
+import * as m0013 from './0013-snapshot-bitmaps.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-audiences-scale': m0010,
   '0011-h5': m0011,
   '0012-click-log': m0012,
+  '0013-snapshot-bitmaps': m0013,
 };
