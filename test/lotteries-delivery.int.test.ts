@@ -120,7 +120,8 @@ describe('prize delivery, kill switch, reconciliation, chances from events', () 
     const { api, id: ws } = await newWorkspace(h, { timezone: 'Asia/Shanghai' });
     await expectOk(await api.post('/v1/users', { users: [{ externalId: 'e1' }] }));
     const l = (await expectOk(await api.post('/v1/lotteries', {
-      name: 'L', ...window(), chanceRules: [{ event: 'check_in', chances: 1, maxPerDay: 1 }, { event: 'share', chances: 2 }], prizes: [{ key: 'a', name: 'A', weight: 1, stock: null }],
+      // Started three days ago: the events below are yesterday at 15:00–16:30Z, before a one-day-old start after 15:00Z.
+      name: 'L', ...window(), startAt: iso(-3 * DAY), chanceRules: [{ event: 'check_in', chances: 1, maxPerDay: 1 }, { event: 'share', chances: 2 }], prizes: [{ key: 'a', name: 'A', weight: 1, stock: null }],
     }))).json();
     // Three check-ins on one Shanghai day (15:00Z is 23:00 local) and one on the next (16:30Z = 00:30 local), yesterday.
     const day = new Date(h.clock.now().getTime() - DAY);
