@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { api, fmt, header, median, option, startBench, verdicts } from './lib/setup.ts';
 import { benchEvents, benchExternalId, copyField, MIX, type BenchEvent } from './lib/events.ts';
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
+import { cpuPer, cpuSample } from './lib/cpu.ts';
 
 /**
  * Event ingestion: events/s through `POST /v1/events` (batches of 1,000 events, the full path:
@@ -112,15 +113,20 @@ try {
     const rate = (ms: number) => (data.count / ms) * 1000;
     const order = round % 2 === 1 ? ['copyStream', 'copyBatched', 'http'] as const : ['http', 'copyBatched', 'copyStream'] as const;
     const row = { round, http: 0, copyBatched: 0, copyStream: 0, p50: 0, p99: 0 };
+    const cpu: Record<string, string> = {};
     for (const way of order) {
+      const before = cpuSample();
       if (way === 'http') {
         const r = await http(data.bodies);
         Object.assign(row, { http: rate(r.elapsedMs), p50: r.latency.p50, p99: r.latency.p99 });
       } else if (way === 'copyBatched') row.copyBatched = rate(await copyBatched(copyTables.batched, data.copies));
       else row.copyStream = rate(await copyStream(copyTables.stream, data.copies));
+      const per = cpuPer(before, cpuSample(), data.count);
+      if (per) cpu[way] = `${fmt(per.node, 1)} + ${fmt(per.postgres, 1)}`;
     }
     results.push(row);
     process.stdout.write(`round ${round}: http ${fmt(row.http)} ev/s (batch p50 ${fmt(row.p50, 1)} ms, p99 ${fmt(row.p99, 1)} ms) · copy batched ${fmt(row.copyBatched)} ev/s · copy stream ${fmt(row.copyStream)} ev/s\n`);
+    if (Object.keys(cpu).length) process.stdout.write(`  CPU µs per event (this process incl. load generator + PostgreSQL): http ${cpu.http} · copy batched ${cpu.copyBatched} · copy stream ${cpu.copyStream}\n`);
   }
 
   // Everything acknowledged is stored: events, and an order row per order_paid.

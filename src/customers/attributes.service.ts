@@ -47,6 +47,16 @@ const typeableName = (name: string): boolean => name.length > 0 && name.length <
 
 /** Like recordAttributeTypes, for the properties of each event name in the batch. */
 export async function recordEventPropertyTypes(tx: Tx, workspaceId: string, events: Iterable<{ name: string; properties: Record<string, unknown> }>, now: Date): Promise<AfterCommit> {
+  const { todo, inferred } = pendingPropertyTypes(workspaceId, events);
+  await repo.insertEventPropertyTypes(tx, workspaceId, todo.map((k) => inferred.get(k)!), now);
+  return { afterCommit: () => knownProperties.add(workspaceId, todo) };
+}
+
+/** True when every typeable property of the batch has a type this process knows is stored. */
+export const eventPropertyTypesKnown = (workspaceId: string, events: Iterable<{ name: string; properties: Record<string, unknown> }>): boolean =>
+  pendingPropertyTypes(workspaceId, events).todo.length === 0;
+
+function pendingPropertyTypes(workspaceId: string, events: Iterable<{ name: string; properties: Record<string, unknown> }>) {
   const inferred = new Map<string, [string, string, ValueType]>();
   for (const e of events) {
     for (const [prop, value] of Object.entries(e.properties)) {
@@ -57,9 +67,7 @@ export async function recordEventPropertyTypes(tx: Tx, workspaceId: string, even
       if (type) inferred.set(key, [e.name, prop, type]);
     }
   }
-  const todo = knownProperties.unknown(workspaceId, inferred.keys()).sort();
-  await repo.insertEventPropertyTypes(tx, workspaceId, todo.map((k) => inferred.get(k)!), now);
-  return { afterCommit: () => knownProperties.add(workspaceId, todo) };
+  return { todo: knownProperties.unknown(workspaceId, inferred.keys()).sort(), inferred };
 }
 
 /** Every typed attribute of the workspace, built-in ones (createdAt, phone, orderCount, …) included. */

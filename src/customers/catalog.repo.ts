@@ -5,6 +5,9 @@ import type { Tx } from '../platform/db.ts';
 
 const SHARDS = 16;
 
+/** The event_counts shard a batch adds to: random, so concurrent batches rarely wait on one row. */
+export const eventCountShard = (): number => Math.floor(Math.random() * SHARDS);
+
 /**
  * Adds a batch's stored events per name to one random shard of event_counts. The row locks
  * last until the caller commits, so call this last in the transaction; names are sorted so
@@ -13,7 +16,7 @@ const SHARDS = 16;
 export async function addEventCounts(tx: Tx, workspaceId: string, counts: Map<string, number>, now: Date): Promise<void> {
   const names = [...counts.keys()].filter((n) => counts.get(n)! > 0).sort();
   if (names.length === 0) return;
-  const shard = Math.floor(Math.random() * SHARDS);
+  const shard = eventCountShard();
   await sql`
     insert into event_counts (workspace_id, name, shard, count, last_seen_at)
     select ${workspaceId}, name, ${shard}::smallint, n, ${now}::timestamptz

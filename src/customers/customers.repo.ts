@@ -48,9 +48,12 @@ export async function resolveUserIds(tx: Tx, workspaceId: string, externalIds: s
   // Almost every id of a batch exists already: read first, and only insert the rest (an
   // INSERT … ON CONFLICT per known id costs a speculative insertion each; docs/benchmarks.md).
   const found = new Map<string, string>();
+  // One array parameter, not an IN list of a thousand: the list's parameters cost the client
+  // and the server more than the index probes themselves (docs/benchmarks.md, Ingest).
   const readIds = async (ids: string[]) => {
-    const rows = await tx.selectFrom('users').select(['id', 'externalId']).where('workspaceId', '=', workspaceId).where('externalId', 'in', ids).execute();
-    for (const row of rows) found.set(row.externalId, row.id);
+    const rows = await sql<{ id: string; externalId: string }>`
+      select id, external_id from users where workspace_id = ${workspaceId} and external_id = any(${ids}::text[])`.execute(tx);
+    for (const row of rows.rows) found.set(row.externalId, row.id);
   };
   await readIds(externalIds);
   const missing = externalIds.filter((x) => !found.has(x));
@@ -70,7 +73,8 @@ export async function resolveUserIds(tx: Tx, workspaceId: string, externalIds: s
 export interface EventRow {
   userId: string;
   name: string;
-  ts: Date;
+  /** A Date, or an ISO 8601 timestamp as the client sent it (PostgreSQL keeps its microseconds). */
+  ts: Date | string;
   properties: string;
   messageId: string | null;
 }
@@ -100,6 +104,18 @@ const storedOf = (rows: { name: string; n: number; ids: (string | number)[] | nu
 export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
   if (rows.length === 0) return { counts: new Map(), hooked: [] };
   const a = eventArrays(rows);
+  // No name of this batch is hooked: a plain INSERT that stores every row (or fails on a
+  // repeated messageId) returns nothing; its counts are the batch's own.
+  const hooked = new Set(hookedNames);
+  const plain = !rows.some((r) => hooked.has(r.name));
+  const insertPlain = () => sql`
+    insert into events (workspace_id, user_id, name, ts, properties, message_id)
+    select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])`.execute(tx);
+  const countsOf = (): Stored => {
+    const counts = new Map<string, number>();
+    for (const r of rows) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
+    return { counts, hooked: [] };
+  };
   const insert = (onConflict: boolean) => sql<{ name: string; n: number; ids: string[] | null }>`
     with ins as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
@@ -107,12 +123,12 @@ export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]
       ${onConflict ? sql`on conflict (workspace_id, message_id) where message_id is not null do nothing` : sql``}
       returning id, name
     ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ins group by name`.execute(tx);
-  if (!a.m.some((m) => m !== null)) return storedOf((await insert(false)).rows);
+  if (!a.m.some((m) => m !== null)) return plain ? (await insertPlain(), countsOf()) : storedOf((await insert(false)).rows);
   await sql`savepoint events_insert`.execute(tx);
   try {
-    const r = await insert(false);
+    const r = plain ? (await insertPlain(), countsOf()) : storedOf((await insert(false)).rows);
     await sql`release savepoint events_insert`.execute(tx);
-    return storedOf(r.rows);
+    return r;
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err;
     await sql`rollback to savepoint events_insert`.execute(tx);
@@ -184,3 +200,91 @@ export const countUsers = async (tx: Tx, workspaceId: string) =>
 
 export const countEventsSince = async (tx: Tx, workspaceId: string, since: Date) =>
   (await tx.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('workspaceId', '=', workspaceId).where('ts', '>=', since).executeTakeFirstOrThrow()).n;
+
+/** An event of the one-statement path: the user by externalId, resolved inside the statement; no timestamp is now. */
+export interface KnownUserEvent {
+  externalId: string;
+  name: string;
+  timestamp?: string;
+  properties?: Record<string, unknown>;
+  messageId?: string;
+}
+
+export type OneStatementResult = { stored: true } | { stored: false; missing: string[] };
+
+/**
+ * The whole ingest of a batch in one autocommitted statement, for the common batch: every
+ * user exists, no event hook wants its names, no property is new and no messageId repeats.
+ * It resolves the users, stores the events (the batch's other events, then its order_paid
+ * events, each in batch order, as the general path does), the orders of order_paid events
+ * with the buyers' order stats, and the catalog counts — one round trip instead of a
+ * transaction of eight, and atomic like it.
+ *
+ * When a user does not exist it writes nothing and answers the missing externalIds (the
+ * caller creates them and calls again). A repeated messageId fails the statement with 23505
+ * and writes nothing; the caller then takes the general path (ON CONFLICT, counts from what
+ * was stored). The orders CTE deduplicates by orderId as insertOrderEvents does.
+ */
+export async function ingestKnownUsersInOneStatement(db: Tx, workspaceId: string, events: KnownUserEvent[], shard: number, now: Date): Promise<OneStatementResult> {
+  const distinct = [...new Set(events.map((r) => r.externalId))].sort();
+  // The batch travels as one JSON document, not as five arrays: the client library escapes
+  // every element of an array parameter, which cost more than the server's jsonb parse.
+  const batch = toJsonb(events.map((e) => ({ e: e.externalId, n: e.name, t: e.timestamp ?? null, p: e.properties ?? null, m: e.messageId ?? null })));
+  const r = await sql<{ allKnown: boolean; missing: string[] | null }>`
+    with known as materialized (
+      select id, external_id from users where workspace_id = ${workspaceId} and external_id = any(${distinct}::text[])
+    ), ok as materialized (
+      select count(*) = ${distinct.length} as all_known from known
+    ), x as materialized (
+      select k.id as user_id, x.name, x.ts, x.properties, x.message_id, x.ord
+      from (select x.e as external_id, x.n as name, coalesce(x.t, ${now}::timestamptz) as ts, coalesce(x.p, '{}') as properties, x.m as message_id, x.ord
+            from rows from (jsonb_to_recordset(${batch}::jsonb) as (e text, n text, t timestamptz, p jsonb, m text)) with ordinality as x(e, n, t, p, m, ord)) x
+      join known k on k.external_id = x.external_id
+      where (select all_known from ok)
+    ), plain as (
+      insert into events (workspace_id, user_id, name, ts, properties, message_id)
+      select ${workspaceId}, user_id, name, ts, properties, message_id from x where name <> 'order_paid' order by ord
+      returning 1
+    ), ev as (
+      -- After the other events (reading plain makes it run first), as the general path stores them.
+      insert into events (workspace_id, user_id, name, ts, properties, message_id)
+      select ${workspaceId}, user_id, name, ts, properties, message_id from x
+      where name = 'order_paid' and (select count(*) from plain) >= 0 order by ord
+      returning user_id, ts, properties
+    ), ord as (
+      insert into orders (workspace_id, order_id, user_id, amount, paid_at, coupon_code, first_order)
+      select ${workspaceId}, ev.properties->>'orderId', ev.user_id, (ev.properties->>'amount')::bigint, ev.ts,
+             ev.properties->>'couponCode',
+             (u.first_order_at is null or ev.ts < u.first_order_at)
+               and row_number() over (partition by ev.user_id order by ev.ts) = 1
+      from ev join users u on u.id = ev.user_id
+      on conflict (workspace_id, order_id) do nothing
+      returning user_id, amount, paid_at
+    ), agg as (
+      select user_id, count(*)::int as n, sum(amount) as s, min(paid_at) as first_at, max(paid_at) as last_at from ord group by user_id
+    ), upd as (
+      update users u set
+        order_count = u.order_count + agg.n,
+        order_total = u.order_total + agg.s,
+        first_order_at = least(u.first_order_at, agg.first_at),
+        last_order_at = greatest(u.last_order_at, agg.last_at)
+      from agg where u.id = agg.user_id and u.workspace_id = ${workspaceId}
+    ), counts as (
+      insert into event_counts (workspace_id, name, shard, count, last_seen_at)
+      select ${workspaceId}, name, ${shard}::smallint, count(*), ${now}::timestamptz from x group by name order by name
+      on conflict (workspace_id, name, shard) do update
+        set count = event_counts.count + excluded.count, last_seen_at = greatest(event_counts.last_seen_at, excluded.last_seen_at)
+    )
+    select (select all_known from ok) as all_known,
+           case when not (select all_known from ok) then array(select d from unnest(${distinct}::text[]) d where d not in (select external_id from known)) end as missing`.execute(db);
+  const row = r.rows[0]!;
+  return row.allKnown ? { stored: true } : { stored: false, missing: row.missing ?? [] };
+}
+
+/** Creates the users of these externalIds that do not exist (empty profiles, as an event for an unknown user does). */
+export async function createMissingUsers(db: Tx, workspaceId: string, externalIds: string[], now: Date): Promise<void> {
+  await sql`
+    insert into users (workspace_id, external_id, created_at, updated_at)
+    select ${workspaceId}, x, ${now}::timestamptz, ${now}::timestamptz from unnest(${[...externalIds].sort()}::text[]) as x
+    on conflict (workspace_id, external_id) do nothing`.execute(db);
+}

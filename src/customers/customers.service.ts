@@ -5,7 +5,7 @@ import type { Principal } from '../workspaces/roles.ts';
 import * as repo from './customers.repo.ts';
 import { toJsonb } from '../platform/text.ts';
 import { ANONYMOUS_PREFIX, type EventInput, type UserInput, type UserView } from './customers.schema.ts';
-import { recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
+import { eventPropertyTypesKnown, recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
 import * as catalog from './catalog.repo.ts';
 import * as identities from './identities.repo.ts';
 import { enqueueEventHooks, wantedNames } from './event-hooks.ts';
@@ -47,14 +47,25 @@ export async function upsertUsersIn(tx: Tx, workspaceId: string, users: UserInpu
 }
 
 /**
- * Ingests up to 10,000 events in one transaction. Unknown users are created (an unknown
- * anonymousId gets an anonymous profile); a repeated messageId is ignored; order_paid events
- * also write the order and the buyer's order stats. Property types and per-name counts for
- * the catalog are kept in the same transaction.
+ * Ingests up to 10,000 events atomically. Unknown users are created (an unknown anonymousId
+ * gets an anonymous profile); a repeated messageId is ignored; order_paid events also write the
+ * order and the buyer's order stats; property types and per-name catalog counts are kept with
+ * them. The common batch takes one statement (ingestInOneStatement), any other the general
+ * transaction (ingestInTransaction); both store the same rows (ingest-paths.int.test.ts).
  */
 export async function ingestEvents(p: Platform, who: Principal, events: EventInput[]): Promise<{ accepted: number; deduplicated: number }> {
   const now = p.clock.now();
-  const ws = who.workspaceId;
+  const wanted = await wantedNames(p, who.workspaceId);
+  if (await ingestInOneStatement(p, who.workspaceId, events, wanted.all, now)) return { accepted: events.length, deduplicated: 0 };
+  return ingestInTransaction(p, who.workspaceId, events, now);
+}
+
+/**
+ * The general ingest path, for any batch: a transaction that resolves anonymous and known ids,
+ * types new properties, stores events (ON CONFLICT when a messageId repeats), orders, catalog
+ * counts and event-hook jobs. Exported for the test that holds both paths to the same result.
+ */
+export async function ingestInTransaction(p: Platform, ws: string, events: EventInput[], now: Date): Promise<{ accepted: number; deduplicated: number }> {
   const wanted = await wantedNames(p, ws);
   const hookedNames = [...wanted.all];
   const externalIds = new Set<string>();
@@ -72,7 +83,7 @@ export async function ingestEvents(p: Platform, who: Principal, events: EventInp
     for (const e of events) {
       const row: repo.EventRow = {
         userId: e.externalId !== undefined ? known.get(e.externalId)! : anon.get(e.anonymousId!)!,
-        name: e.name, ts: e.timestamp ? new Date(e.timestamp) : now, properties: toJsonb(e.properties ?? {}), messageId: e.messageId ?? null,
+        name: e.name, ts: e.timestamp ?? now, properties: toJsonb(e.properties ?? {}), messageId: e.messageId ?? null,
       };
       (e.name === 'order_paid' ? orders : others).push(row);
     }
@@ -88,6 +99,33 @@ export async function ingestEvents(p: Platform, who: Principal, events: EventInp
   });
   types.afterCommit();
   return result;
+}
+
+/**
+ * The common batch in one statement (repo.ingestKnownUsersInOneStatement): known users (or
+ * users this creates first), no anonymous id, no name an event hook wants, no property name
+ * new to this process, no repeated messageId. False when the batch needs the general path
+ * above; nothing is stored then.
+ *
+ * Creating missing users before the statement, outside its atomicity, is the one difference
+ * from the general path: if the statement then fails, those users exist with no events, as
+ * they would once the client retries the batch.
+ */
+export async function ingestInOneStatement(p: Platform, ws: string, events: EventInput[], hooked: ReadonlySet<string>, now: Date): Promise<boolean> {
+  for (const e of events) if (e.externalId === undefined || hooked.has(e.name)) return false;
+  const rows = events as repo.KnownUserEvent[];
+  if (!eventPropertyTypesKnown(ws, events.map((e) => ({ name: e.name, properties: e.properties ?? {} })))) return false;
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await repo.ingestKnownUsersInOneStatement(p.db, ws, rows, catalog.eventCountShard(), now);
+      if (r.stored) return true;
+      await repo.createMissingUsers(p.db, ws, r.missing, now);
+    }
+    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') return false; // a repeated messageId: the general path skips it
+    throw err;
+  }
 }
 
 /**

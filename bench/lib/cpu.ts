@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time spent by this process and by every PostgreSQL process on the machine (read from
+ * /proc, Linux only), so a benchmark can say where a path's CPU goes: on a 2-core machine the
+ * app, PostgreSQL and the load generator share the cores, and CPU per unit of work is what a
+ * throughput ratio comes down to. This process's figure includes the load generator's worker
+ * thread. Returns null where /proc is not there.
+ */
+export interface CpuSample { nodeMs: number; postgresMs: number }
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export function cpuSample(): CpuSample | null {
+  let postgres = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const f = stat.slice(close + 2).split(' ');
+      // utime, stime, and cutime, cstime: the postmaster's reaped children (backends that ended)
+      postgres += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+    } catch {
+      // the process ended between readdir and read
+    }
+  }
+  const u = process.cpuUsage();
+  return { nodeMs: (u.user + u.system) / 1000, postgresMs: postgres };
+}
+
+/** CPU between two samples, in microseconds per unit of work. */
+export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; postgres: number } | null {
+  if (!before || !after || units <= 0) return null;
+  return { node: ((after.nodeMs - before.nodeMs) * 1000) / units, postgres: ((after.postgresMs - before.postgresMs) * 1000) / units };
+}
