@@ -210,7 +210,9 @@ export interface KnownUserEvent {
   messageId?: string;
 }
 
-export type OneStatementResult = { stored: true } | { stored: false; missing: string[] };
+export type OneStatementResult =
+  | { stored: true; resolved: [externalId: string, id: string][] }
+  | { stored: false; missing: string[]; resolved: [externalId: string, id: string][] };
 
 /**
  * The whole ingest of a batch in one autocommitted statement, for the common batch: every
@@ -220,26 +222,35 @@ export type OneStatementResult = { stored: true } | { stored: false; missing: st
  * with the buyers' order stats, and the catalog counts — one round trip instead of a
  * transaction of eight, and atomic like it.
  *
- * When a user does not exist it writes nothing and answers the missing externalIds (the
- * caller creates them and calls again). A repeated messageId fails the statement with 23505
- * and writes nothing; the caller then takes the general path (ON CONFLICT, counts from what
- * was stored). The orders CTE deduplicates by orderId as insertOrderEvents does.
+ * `userIds` holds the internal ids the caller already knows (user-ids.cache.ts); only the
+ * other externalIds are looked up, and answered in `resolved`. When a user does not exist it
+ * writes nothing and answers the missing externalIds (the caller creates them and calls
+ * again). A repeated messageId fails the statement with 23505 and writes nothing; the caller
+ * then takes the general path (ON CONFLICT, counts from what was stored). The orders CTE
+ * deduplicates by orderId as insertOrderEvents does.
  */
-export async function ingestKnownUsersInOneStatement(db: Tx, workspaceId: string, events: KnownUserEvent[], shard: number, now: Date): Promise<OneStatementResult> {
-  const distinct = [...new Set(events.map((r) => r.externalId))].sort();
+export async function ingestKnownUsersInOneStatement(
+  db: Tx, workspaceId: string, events: KnownUserEvent[], userIds: (externalId: string) => string | undefined, shard: number, now: Date,
+): Promise<OneStatementResult> {
+  const lookup = new Set<string>();
   // The batch travels as one JSON document, not as five arrays: the client library escapes
   // every element of an array parameter, which cost more than the server's jsonb parse.
-  const batch = toJsonb(events.map((e) => ({ e: e.externalId, n: e.name, t: e.timestamp ?? null, p: e.properties ?? null, m: e.messageId ?? null })));
-  const r = await sql<{ allKnown: boolean; missing: string[] | null }>`
+  const batch = toJsonb(events.map((e) => {
+    const u = userIds(e.externalId);
+    if (u === undefined) lookup.add(e.externalId);
+    return { u: u ?? null, e: u === undefined ? e.externalId : null, n: e.name, t: e.timestamp ?? null, p: e.properties ?? null, m: e.messageId ?? null };
+  }));
+  const uncached = [...lookup].sort();
+  const r = await sql<{ allKnown: boolean; missing: string[] | null; resolved: [string, string][] | null }>`
     with known as materialized (
-      select id, external_id from users where workspace_id = ${workspaceId} and external_id = any(${distinct}::text[])
+      select id, external_id from users where workspace_id = ${workspaceId} and external_id = any(${uncached}::text[])
     ), ok as materialized (
-      select count(*) = ${distinct.length} as all_known from known
+      select count(*) = ${uncached.length} as all_known from known
     ), x as materialized (
-      select k.id as user_id, x.name, x.ts, x.properties, x.message_id, x.ord
-      from (select x.e as external_id, x.n as name, coalesce(x.t, ${now}::timestamptz) as ts, coalesce(x.p, '{}') as properties, x.m as message_id, x.ord
-            from rows from (jsonb_to_recordset(${batch}::jsonb) as (e text, n text, t timestamptz, p jsonb, m text)) with ordinality as x(e, n, t, p, m, ord)) x
-      join known k on k.external_id = x.external_id
+      select coalesce(x.u, k.id) as user_id, x.name, x.ts, x.properties, x.message_id, x.ord
+      from (select x.u, x.e, x.n as name, coalesce(x.t, ${now}::timestamptz) as ts, coalesce(x.p, '{}') as properties, x.m as message_id, x.ord
+            from rows from (jsonb_to_recordset(${batch}::jsonb) as (u bigint, e text, n text, t timestamptz, p jsonb, m text)) with ordinality as x(u, e, n, t, p, m, ord)) x
+      left join known k on k.external_id = x.e
       where (select all_known from ok)
     ), plain as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
@@ -276,9 +287,11 @@ export async function ingestKnownUsersInOneStatement(db: Tx, workspaceId: string
         set count = event_counts.count + excluded.count, last_seen_at = greatest(event_counts.last_seen_at, excluded.last_seen_at)
     )
     select (select all_known from ok) as all_known,
-           case when not (select all_known from ok) then array(select d from unnest(${distinct}::text[]) d where d not in (select external_id from known)) end as missing`.execute(db);
+           (select json_agg(json_build_array(external_id, id::text)) from known) as resolved,
+           case when not (select all_known from ok) then array(select d from unnest(${uncached}::text[]) d where d not in (select external_id from known)) end as missing`.execute(db);
   const row = r.rows[0]!;
-  return row.allKnown ? { stored: true } : { stored: false, missing: row.missing ?? [] };
+  const resolved = row.resolved ?? [];
+  return row.allKnown ? { stored: true, resolved } : { stored: false, missing: row.missing ?? [], resolved };
 }
 
 /** Creates the users of these externalIds that do not exist (empty profiles, as an event for an unknown user does). */

@@ -9,6 +9,7 @@ import { eventPropertyTypesKnown, recordAttributeTypes, recordEventPropertyTypes
 import * as catalog from './catalog.repo.ts';
 import * as identities from './identities.repo.ts';
 import { enqueueEventHooks, wantedNames } from './event-hooks.ts';
+import { cachedUserId, rememberUserIds } from './user-ids.cache.ts';
 
 export { invalidateEventHooks, registerEventHook, type EventHook, type IngestedEvent } from './event-hooks.ts';
 
@@ -117,7 +118,8 @@ export async function ingestInOneStatement(p: Platform, ws: string, events: Even
   if (!eventPropertyTypesKnown(ws, events.map((e) => ({ name: e.name, properties: e.properties ?? {} })))) return false;
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const r = await repo.ingestKnownUsersInOneStatement(p.db, ws, rows, catalog.eventCountShard(), now);
+      const r = await repo.ingestKnownUsersInOneStatement(p.db, ws, rows, (externalId) => cachedUserId(ws, externalId), catalog.eventCountShard(), now);
+      rememberUserIds(ws, r.resolved);
       if (r.stored) return true;
       await repo.createMissingUsers(p.db, ws, r.missing, now);
     }

@@ -120,4 +120,21 @@ describe('ingest: the one-statement path and the general transaction', () => {
       (select count(*)::int from users where workspace_id = $1) as u, (select count(distinct external_id)::int from users where workspace_id = $1) as d`, [ws.id]);
     expect(r.rows[0]).toEqual({ e: 1 + 8 * 60, u: 41, d: 41 });
   });
+  it('remembered user ids stay right: per workspace, and across an alias that merges into the user', async () => {
+    const a = await newWorkspace(h);
+    const b = await newWorkspace(h);
+    const pv = (url: string) => ({ externalId: 'same', name: 'page_view', timestamp: at(1), properties: { url } });
+    for (const ws of [a, b]) await expectOk(await ws.api.post('/v1/events', { events: [pv('/typed')] }));
+    // Both workspaces' ids of 'same' are remembered now; each batch lands on its own user.
+    for (const ws of [a, b, a]) await expectOk(await ws.api.post('/v1/events', { events: [pv(`/${ws.slug}`)] }));
+    const owners = await h.p.pool.query(`select e.workspace_id, u.workspace_id as user_ws, count(*)::int as n from events e join users u on u.id = e.user_id
+      where e.workspace_id = any($1) group by 1, 2 order by n`, [[a.id, b.id]]);
+    expect(owners.rows).toEqual([{ workspace_id: b.id, user_ws: b.id, n: 2 }, { workspace_id: a.id, user_ws: a.id, n: 3 }]);
+    // An alias deletes the anonymous profile, never the known user, so the remembered id still holds.
+    await expectOk(await a.api.post('/v1/events', { events: [{ anonymousId: 'dev', name: 'page_view', timestamp: at(2), properties: { url: '/anon' } }] }));
+    await expectOk(await a.api.post('/v1/users/alias', { anonymousId: 'dev', externalId: 'same' }));
+    await expectOk(await a.api.post('/v1/events', { events: [pv('/after')] }));
+    const timeline = (await a.api.get('/v1/users/same/events')).json().items.map((e: { properties: { url: string } }) => e.properties.url);
+    expect(timeline.sort()).toEqual(['/after', '/anon', `/${a.slug}`, `/${a.slug}`, '/typed'].sort());
+  });
 });
