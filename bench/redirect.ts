@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { flushClicks } from '../src/links/links.service.ts';
 import { api, fmt, freePort, header, median, option, startBench, switchOff, verdicts } from './lib/setup.ts';
 import { getLoad, type GetLoadResult } from './lib/workers.ts';
+import { cpuPer, cpuSample } from './lib/cpu.ts';
 
 /**
  * Short-link redirects: requests/s and latency of `GET /l/{code}` on real links — created by a
@@ -80,8 +81,12 @@ try {
     // Alternate which server goes first, so drift (autovacuum, checkpoints) hits both.
     const first = round % 2 === 1 ? 'bare' : 'app';
     const r = { round } as { round: number; bare: GetLoadResult; app: GetLoadResult };
+    const cpu: Record<string, string> = {};
     for (const which of first === 'bare' ? ['bare', 'app'] as const : ['app', 'bare'] as const) {
+      const before = cpuSample();
       r[which] = await load(which === 'bare' ? bareUrl : b.url, seconds);
+      const per = cpuPer(before, cpuSample(), r[which].requests);
+      if (per) cpu[which] = `${fmt(per.node, 1)} + ${fmt(per.postgres, 1)}`;
       const bad = r[which].requests - (r[which].statuses['302'] ?? 0);
       if (bad > 0 || r[which].errors > 0) throw new Error(`${which}: ${bad} non-302 answers, ${r[which].errors} errors: ${JSON.stringify(r[which].statuses)}`);
     }
@@ -89,6 +94,7 @@ try {
     results.push(r);
     const line = (x: GetLoadResult) => `${fmt(x.rps)} req/s, p50 ${fmt(x.latency.p50, 2)} ms, p99 ${fmt(x.latency.p99, 2)} ms, p99.9 ${fmt(x.latency.p999, 2)} ms`;
     process.stdout.write(`round ${round}: bare ${line(r.bare)}\n         app  ${line(r.app)}\n`);
+    if (cpu.app) process.stdout.write(`         CPU µs per request (this process incl. load generator + PostgreSQL): bare ${cpu.bare} · app ${cpu.app}\n`);
   }
   await bare.close();
   await worker?.stop();

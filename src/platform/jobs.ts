@@ -69,6 +69,19 @@ export class Jobs {
     )`.execute(tx);
   }
 
+  /**
+   * True when a job with this key is pending and not started, and then share-locks it until the
+   * caller's transaction ends: no worker can start it before then (graphile-worker takes jobs
+   * with FOR UPDATE SKIP LOCKED, so it passes over it and takes it on a later poll), so it is
+   * sure to run after — and see — what the caller commits. Lets a frequent writer wake a job
+   * only when none is waiting, instead of updating the same job row on every write.
+   */
+  async holdPending(tx: Tx, jobKey: string): Promise<boolean> {
+    const r = await sql`select 1 from ${sql.id(this.schema, '_private_jobs')}
+      where key = ${jobKey} and locked_at is null and attempts < max_attempts for share`.execute(tx);
+    return r.rows.length > 0;
+  }
+
   async migrate(): Promise<void> {
     await runMigrations({ pgPool: this.pool, schema: this.schema, logger: quietLogger });
   }
