@@ -103,7 +103,8 @@ try {
   const tf = performance.now();
   await flushClicks(b.p);
   const backlog = Number((await b.p.pool.query<{ n: string }>('select coalesce(sum(n), 0) as n from link_click_log')).rows[0]!.n);
-  await b.p.jobs.drain();
+  // The fold job waits MARKETLOOP_CLICK_FOLD_DELAY_MS after it was scheduled: run it now.
+  await b.p.jobs.drain(new Date(Date.now() + b.p.config.clickFoldDelayMs + 60_000));
   const foldSeconds = (performance.now() - tf) / 1000;
   process.stdout.write(`click log after the load: ${fmt(backlog)} clicks not yet folded; folded in ${fmt(foldSeconds, 2)} s${backlog > 0 ? ` (${fmt(backlog / foldSeconds)} clicks/s)` : ''}\n`);
 

@@ -25,6 +25,14 @@ export const linkByCode = (tx: Tx, code: string) =>
     .select(['links.code', 'links.workspaceId', 'links.messageId', 'links.campaignId', 'links.taskId', 'links.userId', 'links.url', 'messages.channel'])
     .where('links.code', '=', code).executeTakeFirst();
 
+export type LinkForRedirect = NonNullable<Awaited<ReturnType<typeof linkByCode>>>;
+
+/** The links of several codes in one read (the redirect resolver batches its cache misses). */
+export const linksByCodes = async (tx: Tx, codes: string[]): Promise<LinkForRedirect[]> =>
+  (await sql<LinkForRedirect>`
+    select l.code, l.workspace_id, l.message_id, l.campaign_id, l.task_id, l.user_id, l.url, m.channel
+    from links l join messages m on m.id = l.message_id where l.code = any(${codes}::text[])`.execute(tx)).rows;
+
 /** One answered redirect, as the click log keeps it (everything else is the link's). */
 export interface Click {
   code: string;

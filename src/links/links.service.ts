@@ -17,7 +17,7 @@ export const shortUrl = (p: Platform, code: string): string => `${p.config.publi
 
 export const insertLinks = (tx: Tx, rows: NewLink[]) => repo.insertLinks(tx, rows);
 
-type Resolved = NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>> & { target: string };
+type Resolved = repo.LinkForRedirect & { target: string };
 
 // One recorder per platform: the redirect route queues into it, shutdown and tests flush it.
 const recorders = new WeakMap<Platform, ClickRecorder>();
@@ -75,24 +75,62 @@ export const resolverOf = (p: Platform): LinkResolver => {
 export class LinkResolver {
   private cache = new Map<string, Resolved>();
   private readonly clicks: ClickRecorder;
+  /**
+   * Misses waiting for the next read: a campaign's burst is mostly first clicks (each person
+   * opens their own link once), so misses arriving together are read together — one query
+   * for all the codes missed while the previous read was in flight, not one each.
+   */
+  private waiting = new Map<string, ((r: Resolved | null | Error) => void)[]>();
+  private reading = false;
   constructor(private readonly p: Platform, private readonly max = 100_000) {
     this.clicks = recorderOf(p);
   }
 
-  async resolve(code: string): Promise<Resolved | null> {
+  resolve(code: string): Promise<Resolved | null> {
     const hit = this.cache.get(code);
-    if (hit) return hit;
-    const row = await repo.linkByCode(this.p.db, code);
-    if (!row) return null;
-    if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value!);
-    // The target never changes either: build it once, not per click.
-    const resolved = { ...row, target: LinkResolver.target(row) };
-    this.cache.set(code, resolved);
-    return resolved;
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiting.get(code);
+      const settle = (r: Resolved | null | Error) => (r instanceof Error ? reject(r) : resolve(r));
+      if (waiters) waiters.push(settle);
+      else this.waiting.set(code, [settle]);
+      if (!this.reading) void this.readWaiting();
+    });
+  }
+
+  private async readWaiting(): Promise<void> {
+    this.reading = true;
+    try {
+      while (this.waiting.size > 0) {
+        const batch = this.waiting;
+        this.waiting = new Map();
+        let rows: repo.LinkForRedirect[];
+        try {
+          rows = await repo.linksByCodes(this.p.db, [...batch.keys()]);
+        } catch (err) {
+          for (const waiters of batch.values()) for (const w of waiters) w(err instanceof Error ? err : new Error(String(err)));
+          continue;
+        }
+        const found = new Map(rows.map((row) => [row.code, row]));
+        for (const [code, waiters] of batch) {
+          const row = found.get(code);
+          let resolved: Resolved | null = null;
+          if (row) {
+            if (this.cache.size >= this.max) this.cache.delete(this.cache.keys().next().value!);
+            // The target never changes either: build it once, not per click.
+            resolved = { ...row, target: LinkResolver.target(row) };
+            this.cache.set(code, resolved);
+          }
+          for (const w of waiters) w(resolved);
+        }
+      }
+    } finally {
+      this.reading = false;
+    }
   }
 
   /** The target with campaign and message parameters appended (existing ones kept). */
-  static target(link: NonNullable<Awaited<ReturnType<typeof repo.linkByCode>>>): string {
+  static target(link: repo.LinkForRedirect): string {
     let u: URL;
     try {
       u = new URL(link.url);
