@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { apiClient, type ApiClient } from './support/api.ts';
-import { chooseOption, launchChromium, statisticNumber } from './support/browser.ts';
-import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/api.ts';
+import { chooseOption, statisticNumber } from './support/browser.ts';
+import type { RunningServer } from './support/server.ts';
+import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * The console end to end, against the real server: an invited operator signs in, builds a
@@ -12,7 +12,6 @@ import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from '.
  * = the API's render), launches a campaign task and watches its report reach the real send and
  * click numbers. Every expected number is read from the API, never written down here.
  */
-const resultsDir = join(repoRoot, 'test-results');
 const WAIT = { timeout: 90_000, interval: 500 };
 
 interface Preview { count: number; sample: string[] }
@@ -22,25 +21,20 @@ interface OutboxItem { messageId: string; externalId: string; to: string; render
 
 describe('console', () => {
   let server: RunningServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let world: E2EWorld;
   let page: Page;
   let api: ApiClient;
   let workspaceName: string;
   let inviteUrl: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const email = 'ops@e2e.example';
   const password = 'correct-horse-42';
 
   beforeAll(async () => {
-    mkdirSync(resultsDir, { recursive: true });
-    await ensureConsoleBuilt();
-    server = await startServer();
-    const root = apiClient(server.baseUrl, server.rootKey);
-    const slug = `e2e-${Date.now().toString(36)}`;
-    workspaceName = `E2E Shop ${slug.slice(4)}`;
-    const ws = await root.post<{ apiKey: string }>('/v1/workspaces', { name: workspaceName, slug });
-    api = apiClient(server.baseUrl, ws.apiKey);
+    world = await startWorld({ slugPrefix: 'e2e', name: (slug) => `E2E Shop ${slug.slice(4)}`, context: { locale: 'en-US', viewport: { width: 1440, height: 960 } } });
+    ({ server, api, page, pageErrors } = world);
+    const ws = world.workspace;
+    workspaceName = ws.name;
 
     // 14 in Hangzhou (12 with a phone), 6 in Shanghai; one Hangzhou buyer paid two days ago.
     const users = [
@@ -61,24 +55,14 @@ describe('console', () => {
     const invite = await api.post<{ inviteUrl: string }>('/v1/console-users/invite', { email, role: 'admin', name: 'Ops' });
     inviteUrl = invite.inviteUrl;
 
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 960 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+    await world?.close();
   });
 
   it('accepts the invite, builds a segment, previews a template, launches a task and reports sends and clicks', async () => {
-    onTestFailed(async () => {
-      await page?.screenshot({ path: join(resultsDir, 'failure.png'), fullPage: true }).catch(() => undefined);
-      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-    });
+    world.reportFailure('failure.png');
 
     // ---- the served console: SPA fallback, then accept the invitation in the page
     expect(inviteUrl.startsWith(`${server.baseUrl}/accept-invite?token=`)).toBe(true);

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { apiClient, type ApiClient } from './support/api.ts';
-import { launchChromium } from './support/browser.ts';
-import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/api.ts';
+import type { RunningServer } from './support/server.ts';
+import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * The H5 reward pages on a phone, against the real server (`marketloop start`): a lottery and
@@ -13,7 +12,6 @@ import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from '.
  * recorded for that draw, a claimed coupon whose code the API knows as this user's. Nothing
  * expected is written down here: it is read back from the API. Screenshots go to test-results/.
  */
-const resultsDir = join(repoRoot, 'test-results');
 const WAIT = { timeout: 60_000, interval: 250 };
 const hour = 3_600_000;
 
@@ -22,41 +20,25 @@ interface LotteryStats { draws: number; prizes: { key: string; won: number }[] }
 
 describe('H5 pages on a phone', () => {
   let server: RunningServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let world: E2EWorld;
   let page: Page;
   let api: ApiClient;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const externalId = 'phone-user-1';
 
   beforeAll(async () => {
-    mkdirSync(resultsDir, { recursive: true });
-    await ensureConsoleBuilt();
-    server = await startServer();
-    const root = apiClient(server.baseUrl, server.rootKey);
-    const slug = `h5-${Date.now().toString(36)}`;
-    const ws = await root.post<{ apiKey: string }>('/v1/workspaces', { name: `H5 ${slug}`, slug });
-    api = apiClient(server.baseUrl, ws.apiKey);
+    // An iPhone 12/13-sized screen with touch, in Chinese (the pages' default audience).
+    world = await startWorld({ slugPrefix: 'h5', name: (slug) => `H5 ${slug}`, context: { locale: 'zh-CN', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } });
+    ({ server, api, page, pageErrors } = world);
     await api.post('/v1/users', { users: [{ externalId, phone: '13800000001' }] });
 
-    browser = await launchChromium();
-    // An iPhone 12/13-sized screen with touch, in Chinese (the pages' default audience).
-    context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+    await world?.close();
   });
 
-  const fail = () => onTestFailed(async () => {
-    await page?.screenshot({ path: join(resultsDir, 'h5-failure.png'), fullPage: true }).catch(() => undefined);
-    process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-  });
+  const fail = () => world.reportFailure('h5-failure.png');
 
   it('opens the lottery link, draws, and lands on the prize the API recorded for that draw', async () => {
     fail();

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { apiClient, type ApiClient } from './support/api.ts';
-import { chooseOption, launchChromium, statisticNumber } from './support/browser.ts';
-import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/api.ts';
+import { chooseOption, statisticNumber } from './support/browser.ts';
+import type { RunningServer } from './support/server.ts';
+import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * The reach console end to end: an operator builds a recurring SMS task in the task wizard
@@ -14,7 +14,6 @@ import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from '.
  * that schedule, and its card on the campaign page shows the same runs. Nothing expected is
  * written down here: every number and time is read from the API.
  */
-const resultsDir = join(repoRoot, 'test-results');
 const WAIT = { timeout: 60_000, interval: 250 };
 
 interface Preview { summary: string; summaryZh?: string; nextRuns: string[] }
@@ -28,27 +27,22 @@ function wallClock(iso: string, timeZone: string): string {
 
 describe('reach console', () => {
   let server: RunningServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let world: E2EWorld;
   let page: Page;
   let api: ApiClient;
   let timezone: string;
   let campaignId: string;
   let segmentName: string;
   let segmentCount: number;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const email = 'reach@e2e.example';
   const password = 'correct-horse-43';
 
   beforeAll(async () => {
-    mkdirSync(resultsDir, { recursive: true });
-    await ensureConsoleBuilt();
-    server = await startServer();
-    const root = apiClient(server.baseUrl, server.rootKey);
-    const slug = `reach-${Date.now().toString(36)}`;
-    const ws = await root.post<{ apiKey: string; timezone: string }>('/v1/workspaces', { name: `Reach ${slug}`, slug });
+    world = await startWorld({ slugPrefix: 'reach', name: (slug) => `Reach ${slug}`, context: { locale: 'en-US', viewport: { width: 1440, height: 1000 } } });
+    ({ server, api, page, pageErrors } = world);
+    const ws = world.workspace;
     timezone = ws.timezone;
-    api = apiClient(server.baseUrl, ws.apiKey);
 
     const users = Array.from({ length: 9 }, (_, i) => ({ externalId: `r-${i}`, phone: `1370000${String(i).padStart(4, '0')}`, attributes: { city: i < 6 ? 'Suzhou' : 'Wuxi', name: `Chen ${i}` } }));
     await api.post('/v1/users', { users });
@@ -69,24 +63,14 @@ describe('reach console', () => {
     const accepted = await fetch(`${server.baseUrl}/v1/auth/accept-invite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite.inviteToken, password }) });
     expect(accepted.ok).toBe(true);
 
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 1000 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   }, 600_000); // a console build and a server start on a shared 2-core machine can take minutes
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+    await world?.close();
   });
 
   it('creates a recurring SMS task in the wizard and shows the next three runs the server computes', async () => {
-    onTestFailed(async () => {
-      await page?.screenshot({ path: join(resultsDir, 'reach-failure.png'), fullPage: true }).catch(() => undefined);
-      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-    });
+    world.reportFailure('reach-failure.png');
 
     await page.goto(`${server.baseUrl}/login`);
     await page.getByTestId('login-email').fill(email);
@@ -155,10 +139,7 @@ describe('reach console', () => {
   });
 
   it('message log with reasons, SMS preview with cost and opt-out, review by a second person, delivery policy and providers', async () => {
-    onTestFailed(async () => {
-      await page?.screenshot({ path: join(resultsDir, 'reach-failure-2.png'), fullPage: true }).catch(() => undefined);
-      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-    });
+    world.reportFailure('reach-failure-2.png');
 
     // ---- a "now" task through the API; r-1 is blacklisted, so its message is suppressed with that reason
     await api.post('/v1/blacklist', { externalIds: ['r-1'] });
@@ -241,7 +222,7 @@ describe('reach console', () => {
     const invite = await api.post<{ inviteToken: string }>('/v1/console-users/invite', { email: approverEmail, role: 'approver' });
     const accepted = await fetch(`${server.baseUrl}/v1/auth/accept-invite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite.inviteToken, password }) });
     expect(accepted.ok).toBe(true);
-    const approverContext = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 1000 } });
+    const approverContext = await world.browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 1000 } });
     try {
       const ap = await approverContext.newPage();
       ap.setDefaultTimeout(20_000);

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { apiClient, type ApiClient } from './support/api.ts';
-import { launchChromium, statisticNumber } from './support/browser.ts';
-import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/api.ts';
+import { statisticNumber } from './support/browser.ts';
+import type { RunningServer } from './support/server.ts';
+import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * The rewards console end to end against the real server: an admin creates a coupon template
@@ -14,7 +14,6 @@ import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from '.
  * campaign budget (the API's remaining moves by the amount), and reads a user's referral tree
  * (the API's downline). Expected numbers come from the API.
  */
-const resultsDir = join(repoRoot, 'test-results');
 const WAIT = { timeout: 60_000, interval: 500 };
 const hour = 3_600_000;
 
@@ -25,46 +24,30 @@ interface Budget { amount: number; remaining: number; toppedUp: number }
 
 describe('rewards console', () => {
   let server: RunningServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let world: E2EWorld;
   let page: Page;
   let api: ApiClient;
   let inviteUrl: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const email = 'rewards@e2e.example';
   const password = 'correct-horse-42';
 
   beforeAll(async () => {
-    mkdirSync(resultsDir, { recursive: true });
-    await ensureConsoleBuilt();
-    server = await startServer();
-    const root = apiClient(server.baseUrl, server.rootKey);
-    const slug = `rw-${Date.now().toString(36)}`;
-    const ws = await root.post<{ apiKey: string }>('/v1/workspaces', { name: `Rewards ${slug}`, slug });
-    api = apiClient(server.baseUrl, ws.apiKey);
+    world = await startWorld({ slugPrefix: 'rw', name: (slug) => `Rewards ${slug}`, context: { locale: 'en-US', viewport: { width: 1440, height: 960 } } });
+    ({ server, api, page, pageErrors } = world);
     await api.post('/v1/users', { users: ['r1', 'r2', 'r3'].map((externalId) => ({ externalId })) });
     inviteUrl = (await api.post<{ inviteUrl: string }>('/v1/console-users/invite', { email, role: 'admin', name: 'Ops' })).inviteUrl;
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 960 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
   });
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+    await world?.close();
   });
 
   /** An antd InputNumber's <input>, wherever its data-testid landed (the input or a wrapper). */
   const numberInput = (id: string) => page.locator(`input[data-testid="${id}"], [data-testid="${id}"] input`).first();
 
   it('creates a coupon template, follows its funnel, reads a lottery\'s odds, kills it, tops up a budget', async () => {
-    onTestFailed(async () => {
-      await page?.screenshot({ path: join(resultsDir, 'rewards-failure.png'), fullPage: true }).catch(() => undefined);
-      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-    });
+    world.reportFailure('rewards-failure.png');
     await page.goto(inviteUrl);
     await page.getByTestId('invite-password').fill(password);
     await page.getByTestId('invite-confirm').fill(password);

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { apiClient, type ApiClient } from './support/api.ts';
-import { chooseOption, launchChromium, statisticNumber } from './support/browser.ts';
-import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from './support/server.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/api.ts';
+import { chooseOption, statisticNumber } from './support/browser.ts';
+import type { RunningServer } from './support/server.ts';
+import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * The segment builder end to end, against the real server, as an operator (no export right):
@@ -15,7 +15,6 @@ import { ensureConsoleBuilt, repoRoot, startServer, type RunningServer } from '.
  * phones, and make a pasted list that reports its unknown ids. Every expected number comes
  * from the API or from the seeded data, never written down here.
  */
-const resultsDir = join(repoRoot, 'test-results');
 const WAIT = { timeout: 90_000, interval: 500 };
 const DAY = 86_400_000;
 
@@ -24,25 +23,20 @@ interface HistoryPoint { count: number; computedAt: string }
 
 describe('segment builder', () => {
   let server: RunningServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let world: E2EWorld;
   let page: Page;
   let api: ApiClient;
   let apiBase: string;
   let apiKey: string;
   let expectedMembers: string[];
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const email = 'segments@e2e.example';
   const password = 'correct-horse-43';
 
   beforeAll(async () => {
-    mkdirSync(resultsDir, { recursive: true });
-    await ensureConsoleBuilt();
-    server = await startServer();
-    const root = apiClient(server.baseUrl, server.rootKey);
-    const slug = `seg-${Date.now().toString(36)}`;
-    const ws = await root.post<{ apiKey: string }>('/v1/workspaces', { name: `Segments ${slug}`, slug });
-    api = apiClient(server.baseUrl, ws.apiKey);
+    world = await startWorld({ slugPrefix: 'seg', name: (slug) => `Segments ${slug}`, context: { locale: 'en-US', viewport: { width: 1440, height: 1000 }, acceptDownloads: true } });
+    ({ server, api, page, pageErrors } = world);
+    const ws = world.workspace;
     apiBase = server.baseUrl;
     apiKey = ws.apiKey;
 
@@ -71,11 +65,6 @@ describe('segment builder', () => {
     expectedMembers = people.filter((p) => p.paid.length > 0 && p.paid.every((d) => d > 7) && p.visited.some((d) => d < 3)).map((p) => p.id).sort();
 
     const invite = await api.post<{ inviteUrl: string }>('/v1/console-users/invite', { email, role: 'operator', name: 'Segment builder' });
-    browser = await launchChromium();
-    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (err) => pageErrors.push(err.message));
 
     await page.goto(invite.inviteUrl);
     await page.getByTestId('invite-password').fill(password);
@@ -90,9 +79,7 @@ describe('segment builder', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
+    await world?.close();
   });
 
   /** The live count once it answers for the current edit (NaN while pending). */
@@ -111,10 +98,7 @@ describe('segment builder', () => {
   }
 
   it('builds "paid before, not in the last 7 days, visited in the last 3 days" and shows the API\'s count, history and export', async () => {
-    onTestFailed(async () => {
-      await page?.screenshot({ path: join(resultsDir, 'segments-failure.png'), fullPage: true }).catch(() => undefined);
-      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-    });
+    world.reportFailure('segments-failure.png');
 
     await page.getByTestId('side-menu').getByText('Segments', { exact: true }).click();
     await page.getByTestId('new-segment').click();
@@ -209,10 +193,7 @@ describe('segment builder', () => {
   });
 
   it('writes nested NOT groups and sequences exactly as the language says, in Chinese too, and combines saved segments', async () => {
-    onTestFailed(async () => {
-      await page?.screenshot({ path: join(resultsDir, 'segments-failure-2.png'), fullPage: true }).catch(() => undefined);
-      process.stderr.write(`\nServer output:\n${server?.output() ?? ''}\nPage errors:\n${pageErrors.join('\n')}\n`);
-    });
+    world.reportFailure('segments-failure-2.png');
     // Carts: paid 10 h after the cart (the sequence holds), paid 50 h after (gap over 24 h), never paid.
     const now = Date.now();
     const h = 3_600_000;
