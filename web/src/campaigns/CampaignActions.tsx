@@ -1,8 +1,9 @@
-import { App, Button, Form, Input, Modal, Popconfirm, Space } from 'antd';
+import { App, Button, Popconfirm, Space } from 'antd';
 import { useState } from 'react';
 import { api } from '../api/client.ts';
 import type { Campaign, CampaignStatus } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
+import { RejectReasonModal } from '../common/RejectReasonModal.tsx';
 import { useI18n } from '../i18n/i18n-context.ts';
 
 type Action = 'submit' | 'approve' | 'reject' | 'pause' | 'resume' | 'end';
@@ -28,7 +29,6 @@ export function CampaignActions({ campaign, onChanged }: Props) {
   const { message } = App.useApp();
   const [busy, setBusy] = useState<Action | null>(null);
   const [rejecting, setRejecting] = useState(false);
-  const [reasonForm] = Form.useForm<{ reason: string }>();
 
   const run = async (action: Action, body?: unknown) => {
     setBusy(action);
@@ -68,23 +68,10 @@ export function CampaignActions({ campaign, onChanged }: Props) {
   return (
     <>
       <Space wrap>{actionsFor[campaign.status].map(button)}</Space>
-      <Modal
-        open={rejecting}
-        title={t('actions.rejectTitle')}
-        okText={t('actions.reject')}
-        okButtonProps={{ danger: true }}
-        cancelText={t('common.cancel')}
-        confirmLoading={busy === 'reject'}
-        onCancel={() => setRejecting(false)}
-        onOk={() => reasonForm.submit()}
-        destroyOnHidden
-      >
-        <Form form={reasonForm} layout="vertical" preserve={false} onFinish={async (v) => { if (await run('reject', { reason: v.reason.trim() })) setRejecting(false); }}>
-          <Form.Item name="reason" label={t('actions.reason')} rules={[{ required: true, whitespace: true, message: t('common.required') }]}>
-            <Input.TextArea autoSize={{ minRows: 3 }} data-testid="reject-reason" />
-          </Form.Item>
-        </Form>
-      </Modal>
+      <RejectReasonModal
+        open={rejecting} title={t('actions.rejectTitle')} okText={t('actions.reject')} loading={busy === 'reject'} testId="reject-reason"
+        onCancel={() => setRejecting(false)} onReject={(reason) => run('reject', { reason })}
+      />
     </>
   );
 }

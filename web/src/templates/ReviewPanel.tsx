@@ -1,8 +1,9 @@
-import { App, Button, Card, Descriptions, Form, Input, Modal, Space, Table, Typography } from 'antd';
+import { App, Button, Card, Descriptions, Space, Table, Typography } from 'antd';
 import { useState } from 'react';
 import { api } from '../api/client.ts';
 import type { Template, TemplateVersion } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
+import { RejectReasonModal } from '../common/RejectReasonModal.tsx';
 import { formatTime } from '../common/dates.ts';
 import { useAsync } from '../common/use-async.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
@@ -25,7 +26,6 @@ export function ReviewPanel({ template, onChanged }: { template: Template; onCha
   const status = reviewStatusOf(template);
   const [busy, setBusy] = useState<ReviewAction | null>(null);
   const [rejecting, setRejecting] = useState(false);
-  const [reasonForm] = Form.useForm<{ reason: string }>();
   const versions = useAsync(() => api.get<{ items: TemplateVersion[] }>(`/v1/templates/${template.id}/versions`).then((r) => r.items, () => null), [template.id, template.version, status]);
 
   const run = async (action: ReviewAction, body?: unknown) => {
@@ -68,23 +68,10 @@ export function ReviewPanel({ template, onChanged }: { template: Template; onCha
           ]}
         />
       )}
-      <Modal
-        open={rejecting}
-        title={t('templates.rejectTitle')}
-        okText={t('templates.reject')}
-        okButtonProps={{ danger: true }}
-        cancelText={t('common.cancel')}
-        confirmLoading={busy === 'reject'}
-        onCancel={() => setRejecting(false)}
-        onOk={() => reasonForm.submit()}
-        destroyOnHidden
-      >
-        <Form form={reasonForm} layout="vertical" preserve={false} onFinish={async (v) => { if (await run('reject', { reason: v.reason.trim() })) setRejecting(false); }}>
-          <Form.Item name="reason" label={t('actions.reason')} rules={[{ required: true, whitespace: true, message: t('common.required') }]}>
-            <Input.TextArea autoSize={{ minRows: 3 }} data-testid="template-reject-reason" />
-          </Form.Item>
-        </Form>
-      </Modal>
+      <RejectReasonModal
+        open={rejecting} title={t('templates.rejectTitle')} okText={t('templates.reject')} loading={busy === 'reject'} testId="template-reject-reason"
+        onCancel={() => setRejecting(false)} onReject={(reason) => run('reject', { reason })}
+      />
     </Card>
   );
 }
