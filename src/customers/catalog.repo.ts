@@ -5,6 +5,10 @@ import type { Tx } from '../platform/db.ts';
 
 const SHARDS = 16;
 
+/** The ON CONFLICT of an insert into event_counts: a shard's counts add up (here and in the one-statement ingest). */
+export const mergeEventCounts = sql`on conflict (workspace_id, name, shard) do update
+      set count = event_counts.count + excluded.count, last_seen_at = greatest(event_counts.last_seen_at, excluded.last_seen_at)`;
+
 /** The event_counts shard a batch adds to: random, so concurrent batches rarely wait on one row. */
 export const eventCountShard = (): number => Math.floor(Math.random() * SHARDS);
 
@@ -21,8 +25,7 @@ export async function addEventCounts(tx: Tx, workspaceId: string, counts: Map<st
     insert into event_counts (workspace_id, name, shard, count, last_seen_at)
     select ${workspaceId}, name, ${shard}::smallint, n, ${now}::timestamptz
     from unnest(${names}::text[], ${names.map((n) => counts.get(n)!)}::bigint[]) as t(name, n)
-    on conflict (workspace_id, name, shard) do update
-      set count = event_counts.count + excluded.count, last_seen_at = greatest(event_counts.last_seen_at, excluded.last_seen_at)`.execute(tx);
+    ${mergeEventCounts}`.execute(tx);
 }
 
 export const eventCounts = (tx: Tx, workspaceId: string) =>

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import { toJsonb } from '../platform/text.ts';
+import * as catalog from './catalog.repo.ts';
 
 /** SQL for users, events and orders. Batches go through unnest() so a 10,000-row call is one statement. */
 
@@ -137,20 +138,11 @@ export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]
 }
 
 /**
- * order_paid events: store the event, then the order (deduplicated by orderId as well as by
- * messageId), then roll the new orders into the buyer's profile — one statement, so a
- * retried batch can never count an order twice.
+ * The CTEs `ord, agg, upd` that follow a CTE `ev` of just-inserted order_paid events (user_id,
+ * ts, properties): their orders (deduplicated by orderId; the first order flagged), then the
+ * buyers' order stats. Both ingest paths use it, so both count an order the same way.
  */
-export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
-  if (rows.length === 0) return { counts: new Map(), hooked: [] };
-  const a = eventArrays(rows);
-  const r = await sql<{ name: string; n: number; ids: string[] | null }>`
-    with ev as (
-      insert into events (workspace_id, user_id, name, ts, properties, message_id)
-      select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
-      on conflict (workspace_id, message_id) where message_id is not null do nothing
-      returning id, name, user_id, ts, properties
-    ), ord as (
+const ordersOfInsertedEvents = (workspaceId: string) => sql`ord as (
       insert into orders (workspace_id, order_id, user_id, amount, paid_at, coupon_code, first_order)
       select ${workspaceId}, ev.properties->>'orderId', ev.user_id, (ev.properties->>'amount')::bigint, ev.ts,
              ev.properties->>'couponCode',
@@ -167,8 +159,23 @@ export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: Event
         order_total = u.order_total + agg.s,
         first_order_at = least(u.first_order_at, agg.first_at),
         last_order_at = greatest(u.last_order_at, agg.last_at)
-      from agg where u.id = agg.user_id and u.workspace_id = ${workspaceId}
-      returning 1
+      from agg where u.id = agg.user_id and u.workspace_id = ${workspaceId}`;
+
+/**
+ * order_paid events: store the event, then the order (deduplicated by orderId as well as by
+ * messageId), then roll the new orders into the buyer's profile — one statement, so a
+ * retried batch can never count an order twice.
+ */
+export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
+  if (rows.length === 0) return { counts: new Map(), hooked: [] };
+  const a = eventArrays(rows);
+  const r = await sql<{ name: string; n: number; ids: string[] | null }>`
+    with ev as (
+      insert into events (workspace_id, user_id, name, ts, properties, message_id)
+      select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
+      on conflict (workspace_id, message_id) where message_id is not null do nothing
+      returning id, name, user_id, ts, properties
+    ), ${ordersOfInsertedEvents(workspaceId)}
     ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ev group by name`.execute(tx);
   return storedOf(r.rows);
 }
@@ -262,29 +269,11 @@ export async function ingestKnownUsersInOneStatement(
       select ${workspaceId}, user_id, name, ts, properties, message_id from x
       where name = 'order_paid' and (select count(*) from plain) >= 0 order by ord
       returning user_id, ts, properties
-    ), ord as (
-      insert into orders (workspace_id, order_id, user_id, amount, paid_at, coupon_code, first_order)
-      select ${workspaceId}, ev.properties->>'orderId', ev.user_id, (ev.properties->>'amount')::bigint, ev.ts,
-             ev.properties->>'couponCode',
-             (u.first_order_at is null or ev.ts < u.first_order_at)
-               and row_number() over (partition by ev.user_id order by ev.ts) = 1
-      from ev join users u on u.id = ev.user_id
-      on conflict (workspace_id, order_id) do nothing
-      returning user_id, amount, paid_at
-    ), agg as (
-      select user_id, count(*)::int as n, sum(amount) as s, min(paid_at) as first_at, max(paid_at) as last_at from ord group by user_id
-    ), upd as (
-      update users u set
-        order_count = u.order_count + agg.n,
-        order_total = u.order_total + agg.s,
-        first_order_at = least(u.first_order_at, agg.first_at),
-        last_order_at = greatest(u.last_order_at, agg.last_at)
-      from agg where u.id = agg.user_id and u.workspace_id = ${workspaceId}
+    ), ${ordersOfInsertedEvents(workspaceId)}
     ), counts as (
       insert into event_counts (workspace_id, name, shard, count, last_seen_at)
       select ${workspaceId}, name, ${shard}::smallint, count(*), ${now}::timestamptz from x group by name order by name
-      on conflict (workspace_id, name, shard) do update
-        set count = event_counts.count + excluded.count, last_seen_at = greatest(event_counts.last_seen_at, excluded.last_seen_at)
+      ${catalog.mergeEventCounts}
     )
     select (select all_known from ok) as all_known,
            (select json_agg(json_build_array(external_id, id::text)) from known) as resolved,
