@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { api, fmt, freePort, header, median, option, startBench, verdicts, type Verdict } from './lib/setup.ts';
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
+import { cpuPer, cpuSample } from './lib/cpu.ts';
 
 /**
  * Coupon grants (and lottery draws, when the lotteries domain is present) over HTTP with 200
@@ -62,9 +63,15 @@ try {
   const barePort = await freePort();
   await bare.listen({ port: barePort, host: '127.0.0.1' });
 
-  const load = (port: number, path: string) => postLoad({ host: '127.0.0.1', port, path, headers, bodies, concurrency: connections });
+  // Each load also records the CPU it cost per request: this process (server + load generator), PostgreSQL, Redis.
+  const load = async (port: number, path: string): Promise<PostLoadResult & { cpu: string }> => {
+    const before = cpuSample();
+    const r = await postLoad({ host: '127.0.0.1', port, path, headers, bodies, concurrency: connections });
+    const per = cpuPer(before, cpuSample(), requests);
+    return { ...r, cpu: per ? `CPU µs/req node ${fmt(per.node, 0)} + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '' };
+  };
   const rate = (r: PostLoadResult) => requests / (r.elapsedMs / 1000);
-  const line = (r: PostLoadResult) => `${fmt(rate(r))} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms, statuses ${JSON.stringify(r.statuses)}`;
+  const line = (r: PostLoadResult & { cpu?: string }) => `${fmt(rate(r))} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms, statuses ${JSON.stringify(r.statuses)}${r.cpu ? `, ${r.cpu}` : ''}`;
 
   // Warm-up of both servers (JIT, connection pools, caches) on a template of its own.
   const warm = await client.post<{ id: string }>('/v1/coupon-templates', { name: 'warm-up', type: 'direct', value: FACE, totalStock: requests, ...window, validity: { days: 7 } });

@@ -1,18 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * CPU time spent by this process and by every PostgreSQL process on the machine (read from
+ * CPU time spent by this process, by every PostgreSQL process and by redis-server on the machine (read from
  * /proc, Linux only), so a benchmark can say where a path's CPU goes: on a 2-core machine the
  * app, PostgreSQL and the load generator share the cores, and CPU per unit of work is what a
  * throughput ratio comes down to. This process's figure includes the load generator's worker
  * thread. Returns null where /proc is not there.
  */
-export interface CpuSample { nodeMs: number; postgresMs: number }
+export interface CpuSample { nodeMs: number; postgresMs: number; redisMs: number }
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 export function cpuSample(): CpuSample | null {
   let postgres = 0;
+  let redis = 0;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -24,20 +25,25 @@ export function cpuSample(): CpuSample | null {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const close = stat.lastIndexOf(')');
-      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const isPg = name.startsWith('postgres');
+      if (!isPg && !name.startsWith('redis-server')) continue;
       const f = stat.slice(close + 2).split(' ');
       // utime, stime, and cutime, cstime: the postmaster's reaped children (backends that ended)
-      postgres += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+      const ms = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+      if (isPg) postgres += ms;
+      else redis += ms;
     } catch {
       // the process ended between readdir and read
     }
   }
   const u = process.cpuUsage();
-  return { nodeMs: (u.user + u.system) / 1000, postgresMs: postgres };
+  return { nodeMs: (u.user + u.system) / 1000, postgresMs: postgres, redisMs: redis };
 }
 
 /** CPU between two samples, in microseconds per unit of work. */
-export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; postgres: number } | null {
+export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; postgres: number; redis: number } | null {
   if (!before || !after || units <= 0) return null;
-  return { node: ((after.nodeMs - before.nodeMs) * 1000) / units, postgres: ((after.postgresMs - before.postgresMs) * 1000) / units };
+  const per = (k: keyof CpuSample) => ((after[k] - before[k]) * 1000) / units;
+  return { node: per('nodeMs'), postgres: per('postgresMs'), redis: per('redisMs') };
 }

@@ -4,6 +4,7 @@ import { keyWorkspace, type CounterKey } from './counters.keys.ts';
 import { AppError } from '../errors.ts';
 import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type BucketState, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
+import { KeyedBatcher } from '../batcher.ts';
 import { asyncCommit, deleteBuckets, lockBuckets, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets } from './pg-counters.repo.ts';
 
 /**
@@ -35,23 +36,45 @@ export class PgCounters implements Counters {
     const now = this.clock.now();
     const ws = keyWorkspace(key);
     const plan = planTake({ key, ...opts }, now.getTime());
-    const bucket = plan.read[0]!;
     if (plan.read.length === 1 && plan.amount <= plan.limit) {
-      const used = await takeOne(this.db, ws, bucket, plan.amount, plan.limit, plan.newExpiry, now);
-      if (used !== null) return { ok: true, remaining: Math.max(0, plan.limit - used) };
-      // Refused: report what is left (read after the fact; informative, not a promise).
-      const cur = live((await readBuckets(this.db, ws, plan.read)).get(bucket), now.getTime()).used;
-      return { ok: false, remaining: Math.max(0, plan.limit - cur) };
+      const r = await this.takeSingle(ws, plan, now.getTime());
+      return { ok: r.ok, remaining: r.remaining[0]! };
     }
     const r = await this.step(ws, [plan], now.getTime());
     return { ok: r.ok, remaining: r.remaining[0]! };
   }
 
-  async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
-    const nowMs = this.clock.now().getTime();
-    const plans = planTakeMany(items, nowMs);
-    return this.step(keyWorkspace(items[0]!.key), plans, nowMs);
+  /** One bucket, amount within the limit: one autocommit statement (takeOne). */
+  private async takeSingle(ws: string, plan: PlannedTake, nowMs: number): Promise<TakeManyResult> {
+    const bucket = plan.read[0]!;
+    const used = await takeOne(this.db, ws, bucket, plan.amount, plan.limit, plan.newExpiry, new Date(nowMs));
+    if (used !== null) return { ok: true, remaining: [Math.max(0, plan.limit - used)] };
+    // Refused: report what is left (read after the fact; informative, not a promise).
+    const cur = live((await readBuckets(this.db, ws, plan.read)).get(bucket), nowMs).used;
+    return { ok: false, failedIndex: 0, remaining: [Math.max(0, plan.limit - cur)] };
   }
+
+  /**
+   * Concurrent calls are combined (KeyedBatcher): the calls that arrive while one
+   * workspace's step is in flight leave together as one takeEach transaction. Every grant's
+   * takeMany locks the same stock and budget rows, so one transaction per call made those two
+   * rows the limit of the grant rate (one hot step at a time, five round trips each); one
+   * transaction per batch locks them once for the whole batch. Alone, a call waits for no timer.
+   */
+  async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
+    // Validated here, so a broken call fails alone instead of failing the batch it would join.
+    planTakeMany(items, this.clock.now().getTime());
+    return this.combiner.add(keyWorkspace(items[0]!.key), items);
+  }
+
+  private readonly combiner = new KeyedBatcher<readonly TakeItem[], TakeManyResult>(async (ws, batch) => {
+    const nowMs = this.clock.now().getTime();
+    const plans = batch.map((items) => planTakeMany(items, nowMs));
+    if (plans.length > 1) return this.stepEach(ws, plans, nowMs);
+    const only = plans[0]!;
+    const single = only.length === 1 && only[0]!.read.length === 1 && only[0]!.amount <= only[0]!.limit;
+    return [single ? await this.takeSingle(ws, only[0]!, nowMs) : await this.step(ws, only, nowMs)];
+  });
 
   /**
    * One transaction for all groups: lock the union of their buckets once (sorted, as step
@@ -65,6 +88,10 @@ export class PgCounters implements Counters {
     const plans = groups.map((g) => planTakeMany(g, nowMs));
     const ws = keyWorkspace(groups[0]![0]!.key);
     for (const g of groups) for (const it of g) if (keyWorkspace(it.key) !== ws) throw new AppError('internal_error', 'takeEach: every group must belong to one workspace.');
+    return this.stepEach(ws, plans, nowMs);
+  }
+
+  private async stepEach(ws: string, plans: PlannedTake[][], nowMs: number): Promise<TakeManyResult[]> {
     return this.db.transaction().execute(async (tx) => {
       await asyncCommit(tx);
       const state = await lockTargets(tx, ws, plans.flat(), nowMs);

@@ -51,6 +51,32 @@ describe('PostgreSQL counters adapter', () => {
     expect(rows.rows).toEqual([{ key: '{ws:' + w + ':tpl:x}:stock', used: '2' }]);
   });
 
+  it('concurrent takeMany calls are combined in arrival order, yet each stays all-or-nothing on its own and a broken one fails alone', async () => {
+    const w = `ws_pgcomb_${Date.now().toString(36)}`;
+    const counters = new PgCounters(hh.p.db, hh.clock);
+    const k = (n: string) => counterKey(w, 'tpl:x', n);
+    // 30 users want 1 of a stock of 10; user 3 and user 4 have a per-user limit of 0 (refused
+    // whole: their stock unit is not taken); one broken call (amount 0) fails on its own.
+    const calls = Array.from({ length: 30 }, (_, i) => counters.takeMany([
+      { key: k('stock'), limit: 10 },
+      { key: k(`user:${i}`), limit: i === 3 || i === 4 ? 0 : 1 },
+    ]));
+    const broken = counters.takeMany([{ key: k('stock'), limit: 10, amount: 0 }]);
+    await expect(broken).rejects.toMatchObject({ code: 'validation_failed' });
+    const results = await Promise.all(calls);
+    expect(results[3]).toMatchObject({ ok: false, failedIndex: 1 });
+    expect(results[4]).toMatchObject({ ok: false, failedIndex: 1 });
+    // Combined in arrival order: the first ten others win, every later one is refused on stock
+    // (one transaction per call would let them race for the stock in any order).
+    const winners = results.flatMap((r, i) => (r.ok ? [i] : []));
+    expect(winners).toEqual([0, 1, 2, 5, 6, 7, 8, 9, 10, 11]);
+    for (const i of [12, 20, 29]) expect(results[i]).toMatchObject({ ok: false, failedIndex: 0 });
+    expect(await counters.get(k('stock'))).toBe(10);
+    expect(await counters.get(k('user:3'))).toBe(0);
+    expect(await counters.get(k('user:12'))).toBe(0);
+    expect(await counters.get(k('user:11'))).toBe(1);
+  });
+
   it('a sliding-window take leaves no never-expiring empty rows for the days it only read', async () => {
     const w = `ws_pgslide_${Date.now().toString(36)}`;
     hh.clock.set('2026-11-22T03:00:00Z');
