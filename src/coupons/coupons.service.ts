@@ -172,18 +172,6 @@ function newCouponCode(): string {
   return s;
 }
 
-// The workspace-local day of a grant, kept until it ends: luxon's zone arithmetic on every grant
-// was a visible share of the grant's CPU. Valid while start <= now < expiresAt.
-const dayCache = new Map<string, { start: number; w: FixedWindow }>();
-function grantDay(now: Date, tz: string): FixedWindow {
-  const hit = dayCache.get(tz);
-  const t = now.getTime();
-  if (hit && t >= hit.start && t < hit.w.expiresAt.getTime()) return hit.w;
-  const w = dayWindow(now, tz);
-  dayCache.set(tz, { start: DateTime.fromJSDate(now, { zone: tz }).startOf('day').toMillis(), w });
-  return w;
-}
-
 const refusal: Record<string, [string, string]> = {
   stock: ['out_of_stock', 'This coupon is out of stock.'],
   user: ['user_limit_reached', 'This user already has as many of this coupon as allowed.'],
@@ -236,7 +224,7 @@ async function grant(p: Platform, input: GrantInput, known: { user?: { blacklist
   }
 
   const face = faceValueOf({ type: t.type, value: Number(t.value), maxDiscount: t.maxDiscount === null ? null : Number(t.maxDiscount) });
-  const day = grantDay(now, await timezoneOf(p, ws));
+  const day = dayWindow(now, await timezoneOf(p, ws));
   const items: { which: keyof typeof refusal; key: CounterKey; limit: number; amount?: number; window?: FixedWindow }[] = [
     { which: 'stock', key: keys.stock(ws, t), limit: Number(t.totalStock) },
     // Per-user counters run even without a limit, so a limit set later counts what was granted.

@@ -57,6 +57,15 @@ export async function lockChances(tx: Tx, workspaceId: string, lotteryId: string
   return r.chances;
 }
 
+/** Users by externalId with their chances in one lottery (0 without a balance row): the draw path's batched read. */
+export async function usersWithChances(tx: Tx, workspaceId: string, lotteryId: string, externalIds: readonly string[]): Promise<Map<string, { id: string; chances: number }>> {
+  const r = await sql<{ externalId: string; id: string; chances: number }>`
+    select u.external_id, u.id, coalesce(b.chances, 0) as chances from users u
+    left join lottery_chance_balances b on b.workspace_id = u.workspace_id and b.lottery_id = ${lotteryId} and b.user_id = u.id
+    where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])`.execute(tx);
+  return new Map(r.rows.map((u) => [u.externalId, { id: u.id, chances: Number(u.chances) }]));
+}
+
 export const chancesOf = async (tx: Tx, workspaceId: string, lotteryId: string, userId: string): Promise<number> =>
   (await tx.selectFrom('lotteryChanceBalances').select('chances').where('workspaceId', '=', workspaceId).where('lotteryId', '=', lotteryId).where('userId', '=', userId).executeTakeFirst())?.chances ?? 0;
 
@@ -136,22 +145,45 @@ export const noteDeliveryError = (tx: Tx, workspaceId: string, id: string, error
  * nothing is written and no row comes back. One statement is atomic on its own; the caller
  * wraps it in a transaction only when a delivery job must commit with it.
  */
-export async function recordDraw(tx: Tx, workspaceId: string, d: {
+export interface DrawRecord {
   id: string; lotteryId: string; userId: string; cost: number; pool: number | null; prizeKey: string | null; day: string; requestRef: string | null;
   deliveryStatus: string; points: number | null; now: Date;
-}): Promise<boolean> {
-  const r = await sql<{ chances: number }>`
-    with spent as (
-      update lottery_chance_balances set chances = chances - ${d.cost}, updated_at = ${d.now}
-      where workspace_id = ${workspaceId} and lottery_id = ${d.lotteryId} and user_id = ${d.userId} and chances >= ${d.cost}
-      returning chances
+}
+
+/**
+ * Records draws in one statement: for each, spend the chances (a conditional update, never
+ * below zero), the ledger row and the draw row — only where the chances were there. Returns
+ * the ids of the draws recorded. At most one draw per (lottery, user) per call: one UPDATE
+ * cannot change a row twice, so the writer sends a user's second draw of a batch in a second
+ * call of the same transaction, which sees the first one's balance. The balance rows are locked
+ * first, in (lottery, user) order, so concurrent writers (other processes) queue on them in
+ * one order and cannot deadlock.
+ */
+export async function recordDraws(tx: Tx, workspaceId: string, draws: readonly DrawRecord[]): Promise<Set<string>> {
+  if (draws.length === 0) return new Set();
+  const json = JSON.stringify(draws.map((d) => ({
+    id: d.id, lottery_id: d.lotteryId, user_id: d.userId, cost: d.cost, pool: d.pool, prize_key: d.prizeKey, day: d.day,
+    request_ref: d.requestRef, delivery_status: d.deliveryStatus, points: d.points, now: d.now.toISOString(),
+  })));
+  const cols = sql`d(id text, lottery_id text, user_id bigint, cost int, pool int, prize_key text, day text, request_ref text, delivery_status text, points bigint, now timestamptz)`;
+  await sql`
+    select 1 from lottery_chance_balances b
+    join jsonb_to_recordset(${json}::jsonb) as ${cols} on b.lottery_id = d.lottery_id and b.user_id = d.user_id
+    where b.workspace_id = ${workspaceId}
+    order by b.lottery_id, b.user_id for update of b`.execute(tx);
+  const r = await sql<{ id: string }>`
+    with d as (select * from jsonb_to_recordset(${json}::jsonb) as ${cols}),
+    spent as (
+      update lottery_chance_balances b set chances = b.chances - d.cost, updated_at = d.now
+      from d where b.workspace_id = ${workspaceId} and b.lottery_id = d.lottery_id and b.user_id = d.user_id and b.chances >= d.cost
+      returning d.*
     ), ledger as (
       insert into lottery_chance_ledger (workspace_id, lottery_id, user_id, delta, reason, ref, created_at)
-      select ${workspaceId}, ${d.lotteryId}, ${d.userId}, ${-d.cost}, 'draw', ${`draw:${d.id}`}, ${d.now} from spent
+      select ${workspaceId}, lottery_id, user_id, -cost, 'draw', 'draw:' || id, now from spent
     ), draw as (
       insert into lottery_draws (workspace_id, id, lottery_id, user_id, pool, prize_key, day, request_ref, delivery_status, points, created_at)
-      select ${workspaceId}, ${d.id}, ${d.lotteryId}, ${d.userId}, ${d.pool}, ${d.prizeKey}, ${d.day}, ${d.requestRef}, ${d.deliveryStatus}, ${d.points}, ${d.now} from spent
+      select ${workspaceId}, id, lottery_id, user_id, pool, prize_key, day, request_ref, delivery_status, points, now from spent
     )
-    select chances from spent`.execute(tx);
-  return r.rows.length === 1;
+    select id from spent`.execute(tx);
+  return new Set(r.rows.map((x) => x.id));
 }

@@ -1,10 +1,10 @@
 import type { Platform } from '../platform/context.ts';
-import { AppError } from '../platform/errors.ts';
+import { AppError, notFound } from '../platform/errors.ts';
+import { KeyedBatcher } from '../platform/batcher.ts';
 import { newId } from '../platform/ids.ts';
 import type { TakeItem } from '../platform/counters/counters.port.ts';
 import { dayWindow } from '../platform/counters/counters.windows.ts';
 import type { Definition } from '../audiences/definition.schema.ts';
-import * as customers from '../customers/customers.service.ts';
 import * as segments from '../audiences/segments.service.ts';
 import { cryptoRng, sampleAlias, type DrawRng } from './alias-table.ts';
 import { cachedLottery, cachedTimezone, keys, statusAt, type LotteryConfig, type PrizeTable } from './lottery-config.ts';
@@ -47,7 +47,7 @@ const PG_UNIQUE = '23505';
  *    + the prize's stock + the user's wins of that prize. If the prize part refuses, the
  *    outcome becomes "no prize" — the prize's weight stays, so no other odds rise — and only
  *    the daily draw is taken;
- * 4. one statement (repo.recordDraw): spend the chances (conditional update: never below
+ * 4. one statement (repo.recordDraws): spend the chances (conditional update: never below
  *    zero), the chance ledger row, the draw — with the delivery job when the prize has
  *    something to deliver, group-committed with concurrent draws (draw-writer.ts). When it
  *    fails the counters are given back;
@@ -55,10 +55,10 @@ const PG_UNIQUE = '23505';
  *    that fails the job delivers it later, exactly once (prize-delivery.ts).
  * Throws `not_found`, `killed`, `not_running`, `no_chances`, `daily_limit_reached`.
  */
-export async function drawForUser(p: Platform, input: { workspaceId: string; lotteryId: string; userId: string; requestRef?: string }): Promise<DrawView> {
+export async function drawForUser(p: Platform, input: { workspaceId: string; lotteryId: string; userId: string; requestRef?: string }, known: { chances?: number } = {}): Promise<DrawView> {
   const { workspaceId: ws, lotteryId, userId } = input;
   // Independent reads at once; the lottery and the timezone usually come from the process cache.
-  const [l, tz, chances] = await Promise.all([cachedLottery(p, ws, lotteryId), cachedTimezone(p, ws), repo.chancesOf(p.db, ws, lotteryId, userId)]);
+  const [l, tz, chances] = await Promise.all([cachedLottery(p, ws, lotteryId), cachedTimezone(p, ws), known.chances ?? repo.chancesOf(p.db, ws, lotteryId, userId)]);
   await peers.assertNotKilled(p, ws, [{ type: 'lottery', id: lotteryId }, ...(l.campaignId ? [{ type: 'campaign', id: l.campaignId }] : [])]);
   const now = p.clock.now();
   // A repeated request answers what it drew, even once the lottery has ended since.
@@ -146,6 +146,25 @@ function viewOf(l: LotteryConfig, d: DrawRow): DrawView {
 
 /** POST /v1/lotteries/{id}/draw: the user by externalId; the Idempotency-Key (if any) is the requestRef. */
 export async function drawByExternalId(p: Platform, workspaceId: string, lotteryId: string, externalId: string, idempotencyKey?: string): Promise<DrawView> {
-  const userId = await customers.internalId(p.db, workspaceId, externalId);
-  return drawForUser(p, { workspaceId, lotteryId, userId, requestRef: idempotencyKey ? `idem:${idempotencyKey}` : undefined });
+  const user = await userReader(p).add(`${workspaceId}\u0000${lotteryId}`, externalId);
+  if (!user) throw notFound('User');
+  return drawForUser(p, { workspaceId, lotteryId, userId: user.id, requestRef: idempotencyKey ? `idem:${idempotencyKey}` : undefined }, { chances: user.chances });
+}
+
+/**
+ * The API draw's user and chances, read for concurrent draws of one lottery together (one
+ * `external_id = any(…)` query per batch instead of two round trips per draw). The chances are
+ * the cheap early check only; the spending statement decides (repo.recordDraws).
+ */
+const readers = new WeakMap<Platform, KeyedBatcher<string, { id: string; chances: number } | undefined>>();
+function userReader(p: Platform): KeyedBatcher<string, { id: string; chances: number } | undefined> {
+  let r = readers.get(p);
+  if (!r) {
+    readers.set(p, (r = new KeyedBatcher(async (key, externalIds) => {
+      const [ws, lotteryId] = key.split('\u0000') as [string, string];
+      const found = await repo.usersWithChances(p.db, ws, lotteryId, [...new Set(externalIds)]);
+      return externalIds.map((x) => found.get(x));
+    })));
+  }
+  return r;
 }

@@ -8,11 +8,21 @@ import type { FixedWindow, RollingWindow, SlidingWindow } from './counters.port.
  * read in the workspace timezone). Pass the injected clock's now, never `new Date()`.
  */
 
-/** The workspace-local day containing `at`: id `d2026-11-22`, ending at the next local midnight. */
+/**
+ * The workspace-local day containing `at`: id `d2026-11-22`, ending at the next local midnight.
+ * The last day computed per timezone is kept and answered while `at` falls inside it: luxon's
+ * zone arithmetic on every grant and draw was a visible share of their CPU.
+ */
 export function dayWindow(at: Date, timezone: string): FixedWindow {
+  const t = at.getTime();
+  const hit = lastDay.get(timezone);
+  if (hit && t >= hit.start && t < hit.w.expiresAt.getTime()) return hit.w;
   const day = localDay(at, timezone);
-  return { kind: 'fixed', id: dayId(day), expiresAt: day.plus({ days: 1 }).toJSDate() };
+  const w: FixedWindow = { kind: 'fixed', id: dayId(day), expiresAt: day.plus({ days: 1 }).toJSDate() };
+  lastDay.set(timezone, { start: day.toMillis(), w });
+  return w;
 }
+const lastDay = new Map<string, { start: number; w: FixedWindow }>();
 
 /**
  * The last `days` workspace-local days up to and including the day of `at`, one bucket per
