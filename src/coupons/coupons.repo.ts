@@ -52,6 +52,39 @@ export async function usersByExternalIdsForGrant(tx: Tx, workspaceId: string, ex
   return new Map(r.rows.map((u) => [u.externalId, { id: u.id, blacklisted: u.blacklisted }]));
 }
 
+export interface GrantedCouponRow {
+  id: string; code: string; templateId: string; campaignId: string | null; userId: string; source: string; sourceRef: string;
+  faceValue: number; validFrom: Date; validTo: Date; now: Date; localDay: string;
+}
+
+/**
+ * Granted coupons and their budget reservations (`reserve` ledger rows, for a campaign's coupon
+ * with a face value) in one statement, the batch as one JSON document (a multi-row VALUES of
+ * 14 columns × 500 rows was 7,000 parameters for the client to serialise). A row whose
+ * (template, source, sourceRef) exists is skipped; returns the ids inserted.
+ */
+export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: readonly GrantedCouponRow[]): Promise<Set<string>> {
+  const json = JSON.stringify(rows.map((c) => ({
+    id: c.id, code: c.code, template_id: c.templateId, campaign_id: c.campaignId, user_id: c.userId, source: c.source, source_ref: c.sourceRef,
+    face_value: c.faceValue, valid_from: c.validFrom.toISOString(), valid_to: c.validTo.toISOString(), now: c.now.toISOString(), local_day: c.localDay,
+  })));
+  const r = await sql<{ id: string }>`
+    with d as (
+      select * from jsonb_to_recordset(${json}::jsonb) as d(id text, code text, template_id text, campaign_id text, user_id bigint, source text,
+        source_ref text, face_value bigint, valid_from timestamptz, valid_to timestamptz, now timestamptz, local_day text)
+    ), ins as (
+      insert into coupons (workspace_id, id, code, template_id, campaign_id, user_id, source, source_ref, status, face_value, valid_from, valid_to, granted_at, local_day, updated_at)
+      select ${workspaceId}, id, code, template_id, campaign_id, user_id, source, source_ref, 'granted', face_value, valid_from, valid_to, now, local_day, now from d
+      on conflict (workspace_id, template_id, source, source_ref) do nothing
+      returning id, campaign_id, face_value, granted_at
+    ), reserve as (
+      insert into budget_ledger (workspace_id, campaign_id, kind, delta, coupon_id, created_at)
+      select ${workspaceId}, campaign_id, 'reserve', face_value, id, granted_at from ins where campaign_id is not null and face_value > 0
+    )
+    select id from ins`.execute(tx);
+  return new Set(r.rows.map((x) => x.id));
+}
+
 export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>
   tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('templateId', '=', templateId)
     .where('source', '=', source).where('sourceRef', '=', sourceRef).executeTakeFirst();

@@ -60,9 +60,9 @@ export async function lockChances(tx: Tx, workspaceId: string, lotteryId: string
 /** Users by externalId with their chances in one lottery (0 without a balance row): the draw path's batched read. */
 export async function usersWithChances(tx: Tx, workspaceId: string, lotteryId: string, externalIds: readonly string[]): Promise<Map<string, { id: string; chances: number }>> {
   const r = await sql<{ externalId: string; id: string; chances: number }>`
-    select u.external_id, u.id, coalesce(b.chances, 0) as chances from users u
-    left join lottery_chance_balances b on b.workspace_id = u.workspace_id and b.lottery_id = ${lotteryId} and b.user_id = u.id
-    where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])`.execute(tx);
+    select u.external_id, u.id,
+      coalesce((select b.chances from lottery_chance_balances b where b.workspace_id = u.workspace_id and b.lottery_id = ${lotteryId} and b.user_id = u.id), 0) as chances
+    from users u where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])`.execute(tx);
   return new Map(r.rows.map((u) => [u.externalId, { id: u.id, chances: Number(u.chances) }]));
 }
 
@@ -157,25 +157,37 @@ export interface DrawRecord {
  * cannot change a row twice, so the writer sends a user's second draw of a batch in a second
  * call of the same transaction, which sees the first one's balance. The balance rows are locked
  * first, in (lottery, user) order, so concurrent writers (other processes) queue on them in
- * one order and cannot deadlock.
+ * one order and cannot deadlock. Two statements, each with one possible plan (comments below).
  */
 export async function recordDraws(tx: Tx, workspaceId: string, draws: readonly DrawRecord[]): Promise<Set<string>> {
   if (draws.length === 0) return new Set();
-  const json = JSON.stringify(draws.map((d) => ({
+  const cols = sql`d(id text, lottery_id text, user_id bigint, cost int, pool int, prize_key text, day text, request_ref text, delivery_status text, points bigint, now timestamptz, tid text)`;
+  const keyOf = (lotteryId: string, userId: string) => `${lotteryId}\u0000${userId}`;
+  // Lock the balances one by one in (lottery, user) order: the lateral probe is an index lookup
+  // per draw whatever the statistics say (a hash join scanned the workspace's every balance).
+  const keys = JSON.stringify(draws.map((d) => ({ lottery_id: d.lotteryId, user_id: d.userId })));
+  const locked = await sql<{ lotteryId: string; userId: string; tid: string }>`
+    select d.lottery_id, d.user_id::text, l.tid::text as tid
+    from (select * from jsonb_to_recordset(${keys}::jsonb) as d(lottery_id text, user_id bigint) order by lottery_id, user_id) d
+    cross join lateral (
+      select b.ctid as tid from lottery_chance_balances b
+      where b.workspace_id = ${workspaceId} and b.lottery_id = d.lottery_id and b.user_id = d.user_id for update
+    ) l`.execute(tx);
+  const tids = new Map(locked.rows.map((r) => [keyOf(r.lotteryId, r.userId), r.tid]));
+  const withBalance = draws.filter((d) => tids.has(keyOf(d.lotteryId, d.userId)));
+  if (withBalance.length === 0) return new Set();
+  const json = JSON.stringify(withBalance.map((d) => ({
     id: d.id, lottery_id: d.lotteryId, user_id: d.userId, cost: d.cost, pool: d.pool, prize_key: d.prizeKey, day: d.day,
-    request_ref: d.requestRef, delivery_status: d.deliveryStatus, points: d.points, now: d.now.toISOString(),
+    request_ref: d.requestRef, delivery_status: d.deliveryStatus, points: d.points, now: d.now.toISOString(), tid: tids.get(keyOf(d.lotteryId, d.userId)),
   })));
-  const cols = sql`d(id text, lottery_id text, user_id bigint, cost int, pool int, prize_key text, day text, request_ref text, delivery_status text, points bigint, now timestamptz)`;
-  await sql`
-    select 1 from lottery_chance_balances b
-    join jsonb_to_recordset(${json}::jsonb) as ${cols} on b.lottery_id = d.lottery_id and b.user_id = d.user_id
-    where b.workspace_id = ${workspaceId}
-    order by b.lottery_id, b.user_id for update of b`.execute(tx);
+  // The locked rows by their tuple ids (stable while we hold their locks): a TID scan, again
+  // with no plan to choose.
   const r = await sql<{ id: string }>`
     with d as (select * from jsonb_to_recordset(${json}::jsonb) as ${cols}),
     spent as (
       update lottery_chance_balances b set chances = b.chances - d.cost, updated_at = d.now
-      from d where b.workspace_id = ${workspaceId} and b.lottery_id = d.lottery_id and b.user_id = d.user_id and b.chances >= d.cost
+      from d where b.ctid = any(${[...tids.values()]}::tid[]) and b.ctid = d.tid::tid
+        and b.workspace_id = ${workspaceId} and b.lottery_id = d.lottery_id and b.user_id = d.user_id and b.chances >= d.cost
       returning d.*
     ), ledger as (
       insert into lottery_chance_ledger (workspace_id, lottery_id, user_id, delta, reason, ref, created_at)
