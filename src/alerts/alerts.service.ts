@@ -1,3 +1,4 @@
+import { TtlCache } from '../platform/ttl-cache.ts';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
@@ -70,16 +71,11 @@ export async function ackAlert(p: Platform, who: Principal, id: string) {
 // set for at most this long. A switch set through this process applies at once (the cache is
 // dropped); another API process sees it within KILL_CACHE_MS.
 const KILL_CACHE_MS = 1000;
-const killCache = new Map<string, { at: number; keys: ReadonlySet<string> }>();
+const killCache = new TtlCache<ReadonlySet<string>>(KILL_CACHE_MS);
 
-async function killedSet(p: Platform, workspaceId: string): Promise<ReadonlySet<string>> {
-  const hit = killCache.get(workspaceId);
-  const nowMs = Date.now(); // cache freshness is process wall time, not domain time
-  if (hit && nowMs - hit.at < KILL_CACHE_MS) return hit.keys;
-  const rows = await repo.killSwitches(p.db, workspaceId);
-  const keys = new Set(rows.map((r) => `${r.subjectType}:${r.subjectId}`));
-  killCache.set(workspaceId, { at: nowMs, keys });
-  return keys;
+function killedSet(p: Platform, workspaceId: string): Promise<ReadonlySet<string>> {
+  // cache freshness is process wall time, not domain time
+  return killCache.get(workspaceId, async () => new Set((await repo.killSwitches(p.db, workspaceId)).map((r) => `${r.subjectType}:${r.subjectId}`)));
 }
 
 /** Throws AppError('killed') when any subject has a kill switch on. */

@@ -4,6 +4,7 @@ import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound, pathString } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import { TtlCache } from '../platform/ttl-cache.ts';
 import { decodeCursor, page } from '../platform/cursor.ts';
 import { counterKey, type CounterKey } from '../platform/counters/counters.keys.ts';
 import { dayWindow } from '../platform/counters/counters.windows.ts';
@@ -111,37 +112,30 @@ export async function templateStats(p: Platform, workspaceId: string, id: string
 // Each is cached for about a second in the process: a PATCH through this process applies at
 // once; another process sees it within CACHE_MS. The counters, not these caches, decide.
 const CACHE_MS = 1000;
-const templateCache = new Map<string, { at: number; row: repo.TemplateRow }>();
-const tzCache = new Map<string, { at: number; tz: string }>();
-const budgetCache = new Map<string, { at: number; limit: number }>();
+const templateCache = new TtlCache<repo.TemplateRow>(CACHE_MS);
+const tzCache = new TtlCache<string>(60 * CACHE_MS);
+const budgetCache = new TtlCache<number>(CACHE_MS);
 
-async function cachedTemplate(p: Platform, workspaceId: string, id: string): Promise<repo.TemplateRow> {
-  const k = `${workspaceId}:${id}`;
-  const hit = templateCache.get(k);
-  if (hit && Date.now() - hit.at < CACHE_MS) return hit.row;
-  const row = await repo.templateById(p.db, workspaceId, id);
-  if (!row) throw notFound('Coupon template');
-  templateCache.set(k, { at: Date.now(), row });
-  return row;
+function cachedTemplate(p: Platform, workspaceId: string, id: string): Promise<repo.TemplateRow> {
+  return templateCache.get(`${workspaceId}:${id}`, async () => {
+    const row = await repo.templateById(p.db, workspaceId, id);
+    if (!row) throw notFound('Coupon template');
+    return row;
+  });
 }
 
-async function timezoneOf(p: Platform, workspaceId: string): Promise<string> {
-  const hit = tzCache.get(workspaceId);
-  if (hit && Date.now() - hit.at < 60 * CACHE_MS) return hit.tz;
-  const tz = (await workspaces.settings(p.db, workspaceId)).timezone;
-  tzCache.set(workspaceId, { at: Date.now(), tz });
-  return tz;
+function timezoneOf(p: Platform, workspaceId: string): Promise<string> {
+  return tzCache.get(workspaceId, async () => (await workspaces.settings(p.db, workspaceId)).timezone);
 }
 
 /** A campaign budget's limit: the campaign's budget plus approved top-ups; UNLIMITED when the campaign has no budget. */
-async function budgetLimit(p: Platform, workspaceId: string, campaignId: string, fresh = false): Promise<number> {
+function budgetLimit(p: Platform, workspaceId: string, campaignId: string, fresh = false): Promise<number> {
+  const load = async () => {
+    const c = await campaigns.campaignInfo(p.db, workspaceId, campaignId);
+    return c.budget === null ? UNLIMITED : c.budget.amount + (await repo.toppedUp(p.db, workspaceId, campaignId));
+  };
   const k = `${workspaceId}:${campaignId}`;
-  const hit = budgetCache.get(k);
-  if (!fresh && hit && Date.now() - hit.at < CACHE_MS) return hit.limit;
-  const c = await campaigns.campaignInfo(p.db, workspaceId, campaignId);
-  const limit = c.budget === null ? UNLIMITED : c.budget.amount + (await repo.toppedUp(p.db, workspaceId, campaignId));
-  budgetCache.set(k, { at: Date.now(), limit });
-  return limit;
+  return fresh ? budgetCache.refresh(k, load) : budgetCache.get(k, load);
 }
 
 // ---- Counter keys -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TtlCache } from '../platform/ttl-cache.ts';
 import type { Platform } from '../platform/context.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import type { Tx } from '../platform/db.ts';
@@ -107,35 +108,18 @@ export const keys = {
  * because the counters decide with the limit each take carries.
  */
 const CACHE_MS = 1000;
-const lotteryCache = new Map<string, { at: number; config: LotteryConfig }>();
-const tzCache = new Map<string, { at: number; tz: string }>();
+const lotteryCache = new TtlCache<LotteryConfig>(CACHE_MS);
+const tzCache = new TtlCache<string>(60 * CACHE_MS);
 
-export async function cachedLottery(p: Platform, workspaceId: string, id: string): Promise<LotteryConfig> {
-  const k = `${workspaceId}:${id}`;
-  const hit = lotteryCache.get(k);
-  if (hit && Date.now() - hit.at < CACHE_MS) return hit.config;
-  const startedAt = Date.now();
-  const config = await loadLottery(p.db, workspaceId, id);
-  // A read that began before a PATCH was forgotten may hold the old row: use it, do not keep it.
-  if ((forgottenAt.get(k) ?? -1) < startedAt) {
-    if (lotteryCache.size > 10_000) lotteryCache.clear();
-    lotteryCache.set(k, { at: Date.now(), config });
-  }
-  return config;
+export function cachedLottery(p: Platform, workspaceId: string, id: string): Promise<LotteryConfig> {
+  return lotteryCache.get(`${workspaceId}:${id}`, () => loadLottery(p.db, workspaceId, id));
 }
 
-const forgottenAt = new Map<string, number>();
+/** After a PATCH through this process: the next draw reads the lottery again (a read already running is not kept). */
 export function forgetLottery(workspaceId: string, id: string): void {
-  const k = `${workspaceId}:${id}`;
-  lotteryCache.delete(k);
-  if (forgottenAt.size > 10_000) forgottenAt.clear();
-  forgottenAt.set(k, Date.now());
+  lotteryCache.delete(`${workspaceId}:${id}`);
 }
 
-export async function cachedTimezone(p: Platform, workspaceId: string): Promise<string> {
-  const hit = tzCache.get(workspaceId);
-  if (hit && Date.now() - hit.at < 60 * CACHE_MS) return hit.tz;
-  const tz = (await workspaces.settings(p.db, workspaceId)).timezone;
-  tzCache.set(workspaceId, { at: Date.now(), tz });
-  return tz;
+export function cachedTimezone(p: Platform, workspaceId: string): Promise<string> {
+  return tzCache.get(workspaceId, async () => (await workspaces.settings(p.db, workspaceId)).timezone);
 }

@@ -12,6 +12,7 @@ import * as m0010 from './0010-audiences-scale.ts';
 import * as m0011 from './0011-h5.ts';
 import * as m0012 from './0012-click-log.ts';
 import * as m0013 from './0013-snapshot-bitmaps.ts';
+import * as m0014 from './0014-budget-top-ups.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-h5': m0011,
   '0012-click-log': m0012,
   '0013-snapshot-bitmaps': m0013,
+  '0014-budget-top-ups': m0014,
 };
