@@ -1,4 +1,6 @@
 import { api, fmt, header, option, startBench, verdicts, type Bench } from './lib/setup.ts';
+import { cpuPer, cpuSample, postmasterPidOf } from './lib/cpu.ts';
+import { startProfile } from './lib/profile.ts';
 
 /**
  * Delivery pipeline: messages/s for one "now" SMS task over N users, from approval to the last
@@ -8,7 +10,7 @@ import { api, fmt, header, option, startBench, verdicts, type Bench } from './li
  * message/event rows — side by side with the floor: one `INSERT … SELECT` of the same N message
  * rows into a table shaped like `messages` (all its indexes) in the same database.
  *
- *   npm run bench -- delivery [--users 100000] [--workers 4] [--redis | --redis-only]
+ *   npm run bench -- delivery [--users 100000] [--workers 4] [--redis | --redis-only] [--cpu-prof=<file prefix>]
  *
  * --redis runs the same task a second time on Redis counters (REDIS_URL, default
  * redis://127.0.0.1:6379) in a fresh runtime, and prints both side by side.
@@ -17,6 +19,7 @@ const users = option('users', 100_000);
 const workers = option('workers', 4);
 const withRedis = process.argv.includes('--redis');
 const redisOnly = process.argv.includes('--redis-only');
+const profileTo = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 
 interface Run { adapter: string; seconds: number; rate: number; floorSeconds: number; floorRate: number; sent: number; suppressed: number; batches: number }
 
@@ -62,18 +65,31 @@ async function measure(b: Bench, adapter: string): Promise<Run> {
     const task = await client.post<{ id: string }>(`/v1/campaigns/${c.id}/tasks`, { name: 'bench', channel: 'sms', templateId: tpl.id, audience: { segmentId: seg.id }, schedule: { type: 'now' }, frequency: { maxPerUser: 1, perDays: 1 } });
     process.stdout.write(`setup: ${fmt(users)} users, segment computed in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
     await client.post(`/v1/campaigns/${c.id}/submit`);
+    const pgPid = await postmasterPidOf(b.p.pool);
+    const stopProfile = profileTo ? await startProfile() : null;
+    const cpu0 = cpuSample(pgPid);
     t = performance.now();
     await client.post(`/v1/campaigns/${c.id}/approve`);
     let last = 0;
+    // Polls the run's row (one index probe), not the messages: counting them every 50 ms would
+    // weigh on the pipeline it measures. Progress is counted once every 5 s.
     for (;;) {
-      const r = await b.p.pool.query<{ status: string; n: string }>(`select status, count(*) n from messages where task_id = $1 group by 1`, [task.id]);
-      const run = await b.p.pool.query<{ status: string; batches_total: number | null }>(`select status, batches_total from task_runs where task_id = $1`, [task.id]);
-      const decided = r.rows.filter((x) => x.status !== 'queued').reduce((a, x) => a + Number(x.n), 0);
-      if (run.rows[0]?.status === 'done' && decided === users) break;
-      if (performance.now() - last > 5000) { last = performance.now(); process.stdout.write(`  … ${fmt(decided)} decided after ${fmt((performance.now() - t) / 1000, 1)} s\n`); }
-      await new Promise((res) => setTimeout(res, 50));
+      const run = await b.p.pool.query<{ status: string }>(`select status from task_runs where task_id = $1`, [task.id]);
+      if (run.rows[0]?.status === 'done') {
+        const left = await b.p.pool.query<{ n: string }>(`select count(*) n from messages where task_id = $1 and status = 'queued'`, [task.id]);
+        const all = await b.p.pool.query<{ n: string }>(`select count(*) n from messages where task_id = $1`, [task.id]);
+        if (Number(left.rows[0]!.n) === 0 && Number(all.rows[0]!.n) === users) break;
+      }
+      if (performance.now() - last > 5000) {
+        last = performance.now();
+        const r = await b.p.pool.query<{ n: string }>(`select count(*) n from messages where task_id = $1 and status <> 'queued'`, [task.id]);
+        process.stdout.write(`  … ${fmt(Number(r.rows[0]!.n))} decided after ${fmt((performance.now() - t) / 1000, 1)} s\n`);
+      }
+      await new Promise((res) => setTimeout(res, 20));
     }
     const seconds = (performance.now() - t) / 1000;
+    const cpu = cpuPer(cpu0, cpuSample(pgPid), users);
+    await stopProfile?.(`${profileTo}.${adapter}.cpuprofile`);
     const counts = await b.p.pool.query<{ status: string; reason: string | null; n: string }>(`select status, reason, count(*) n from messages where task_id = $1 group by 1, 2 order by 1, 2`, [task.id]);
     const sent = counts.rows.filter((x) => x.status === 'delivered' || x.status === 'sent').reduce((a, x) => a + Number(x.n), 0);
     const suppressed = counts.rows.filter((x) => x.status === 'suppressed').reduce((a, x) => a + Number(x.n), 0);
@@ -81,6 +97,7 @@ async function measure(b: Bench, adapter: string): Promise<Run> {
     if (outbox !== sent) throw new Error(`outbox ${outbox} != sent ${sent}`);
     const batches = (await b.p.pool.query(`select batches_total from task_runs where task_id = $1`, [task.id])).rows[0].batches_total as number;
     process.stdout.write(`pipeline: ${fmt(users)} messages decided in ${fmt(seconds, 2)} s = ${fmt(users / seconds)} messages/s (${counts.rows.map((x) => `${x.status}${x.reason ? `:${x.reason}` : ''} ${fmt(Number(x.n))}`).join(', ')}; ${batches} batches)\n`);
+    if (cpu) process.stdout.write(`CPU per message: node ${fmt(cpu.node, 1)} µs, PostgreSQL ${fmt(cpu.postgres, 1)} µs, redis-server ${fmt(cpu.redis, 1)} µs (the polling loop of this bench included)\n`);
 
     // The floor: the same message rows, one INSERT … SELECT from the snapshot.
     const table = `bench_floor_${Date.now().toString(36)}`;

@@ -11,7 +11,11 @@ export interface CpuSample { nodeMs: number; postgresMs: number; redisMs: number
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-export function cpuSample(): CpuSample | null {
+/**
+ * With `postmasterPid`, PostgreSQL's figure counts only that server (the postmaster and its
+ * backends), not the other clusters on the machine — other engineers' test databases, say.
+ */
+export function cpuSample(postmasterPid?: number): CpuSample | null {
   let postgres = 0;
   let redis = 0;
   let entries: string[];
@@ -29,6 +33,7 @@ export function cpuSample(): CpuSample | null {
       const isPg = name.startsWith('postgres');
       if (!isPg && !name.startsWith('redis-server')) continue;
       const f = stat.slice(close + 2).split(' ');
+      if (isPg && postmasterPid && Number(pid) !== postmasterPid && Number(f[1]) !== postmasterPid) continue;
       // utime, stime, and cutime, cstime: the postmaster's reaped children (backends that ended)
       const ms = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
       if (isPg) postgres += ms;
@@ -46,4 +51,15 @@ export function cpuPer(before: CpuSample | null, after: CpuSample | null, units:
   if (!before || !after || units <= 0) return null;
   const per = (k: keyof CpuSample) => ((after[k] - before[k]) * 1000) / units;
   return { node: per('nodeMs'), postgres: per('postgresMs'), redis: per('redisMs') };
+}
+
+/** The postmaster of the server a pool talks to, when it runs on this machine (else undefined). */
+export async function postmasterPidOf(pool: { query(q: string): Promise<{ rows: { pid: number }[] }> }): Promise<number | undefined> {
+  const { rows } = await pool.query('select pg_backend_pid() as pid');
+  try {
+    const stat = readFileSync(`/proc/${rows[0]!.pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }

@@ -96,6 +96,14 @@ const storedOf = (rows: { name: string; n: number; ids: (string | number)[] | nu
   hooked: rows.flatMap((x) => (x.ids ?? []).map((id) => ({ id: String(id), name: x.name }))),
 });
 
+/** Events at one time, without messageIds, as one JSON document (recordMessageEvents). */
+export async function insertEventsDocument(tx: Tx, workspaceId: string, ts: Date, rows: { userId: string; name: string; properties: Record<string, unknown> }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const doc = toJsonb(rows.map((r) => ({ u: r.userId, n: r.name, p: r.properties })));
+  await sql`insert into events (workspace_id, user_id, name, ts, properties)
+    select ${workspaceId}, x.u, x.n, ${ts}::timestamptz, x.p from json_to_recordset(${doc}::json) as x(u bigint, n text, p jsonb)`.execute(tx);
+}
+
 /**
  * Inserts events; a repeated messageId is skipped by the unique index. `hookedNames`: names
  * whose new ids to return. Optimistic: a plain INSERT first (inside a savepoint), because an
@@ -183,8 +191,9 @@ export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: Event
 export const userByExternalId = (tx: Tx, workspaceId: string, externalId: string) =>
   tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('externalId', '=', externalId).executeTakeFirst();
 
+/** One array parameter, not an IN list: a delivery batch asks for a thousand ids at a time. */
 export const usersByIds = (tx: Tx, workspaceId: string, ids: string[]) =>
-  tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('id', 'in', ids).execute();
+  tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', sql<string>`any(${ids}::bigint[])`).execute();
 
 /** Search by exact externalId / phone / email or externalId prefix; keyset on internal id. */
 export const searchUsers = (tx: Tx, workspaceId: string, q: string | undefined, limit: number, afterId?: string) =>

@@ -148,6 +148,25 @@ export async function recordPlatformEvents(tx: Tx, workspaceId: string, rows: { 
 }
 
 /**
+ * Platform events about many messages at once (delivery's `$message_sent`, `$message_delivered`,
+ * `$message_failed`, thousands per batch), at one time: every row of a name has the same property
+ * names, so their types are read off the first row of each name rather than every row, and the
+ * rows go to the database as one JSON document. No messageId dedup key: each event is written in
+ * the transaction that settles its message, which happens once. Event hooks do not see them
+ * (as recordPlatformEvents without `p`).
+ */
+export async function recordMessageEvents(tx: Tx, workspaceId: string, ts: Date, rows: { userId: string; name: `$${string}`; properties: Record<string, unknown> }[]): Promise<void> {
+  if (rows.length === 0) return;
+  const firstOfName = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) if (!firstOfName.has(r.name)) firstOfName.set(r.name, r);
+  (await recordEventPropertyTypes(tx, workspaceId, firstOfName.values(), ts)).afterCommit();
+  await repo.insertEventsDocument(tx, workspaceId, ts, rows);
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
+  await catalog.addEventCounts(tx, workspaceId, counts, ts);
+}
+
+/**
  * For platform events another domain stored set-based itself (the click folder writes thousands
  * of `$link_clicked` rows in one statement): their property types, catalog counts and event
  * hooks, as recordPlatformEvents would have kept them.

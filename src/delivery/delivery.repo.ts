@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import { toJsonb } from '../platform/text.ts';
 
 /** SQL for task runs, their batches and messages. */
 
@@ -52,19 +53,6 @@ export const runsOfCampaign = (tx: Tx, workspaceId: string, campaignId: string, 
   tx.selectFrom('taskRuns').select(['id', 'status', 'scheduledFor']).where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId)
     .where('status', 'in', statuses).execute();
 
-/**
- * Creates the batch's message rows; the (task_run_id, user_id) key makes this a no-op on a
- * retry. Returns the rows still to send (a retry after a crash resumes exactly there).
- */
-export async function claimMessages(tx: Tx, m: { workspaceId: string; runId: string; taskId: string; campaignId: string; channel: string; userIds: string[]; now: Date }) {
-  await sql`insert into messages (workspace_id, task_run_id, task_id, campaign_id, user_id, channel, status, created_at)
-    select ${m.workspaceId}, ${m.runId}::bigint, ${m.taskId}, ${m.campaignId}, u, ${m.channel}, 'queued', ${m.now}
-    from unnest(${m.userIds}::bigint[]) as u
-    on conflict (task_run_id, user_id, trigger_event_id) do nothing`.execute(tx);
-  return tx.selectFrom('messages').select(['id', 'userId']).where('taskRunId', '=', m.runId).where('userId', 'in', m.userIds)
-    .where('status', '=', 'queued').orderBy('userId').execute();
-}
-
 export interface MessageUpdate {
   id: string;
   status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred' | 'retrying';
@@ -76,6 +64,43 @@ export interface MessageUpdate {
   nextAttemptAt?: Date | null;
   /** The coupon granted for this message (tasks with couponTemplateId). */
   couponCode?: string | null;
+}
+
+/**
+ * Ids for a batch's new messages, taken from the table's identity sequence before the rows are
+ * written: the short links, the outbox and the events of a message name it, and the message row
+ * itself is written once, with its outcome (insertDecided), instead of claimed and then updated.
+ */
+export async function allocateMessageIds(tx: Tx, n: number): Promise<string[]> {
+  if (n === 0) return [];
+  const r = await sql<{ id: string }>`select nextval(pg_get_serial_sequence('messages', 'id'))::text as id from generate_series(1, ${n}::int)`.execute(tx);
+  return r.rows.map((x) => x.id);
+}
+
+/** Whether an outcome counts as an attempt at the provider (applyOutcomes' rule, for a row written once). */
+export const countsAsAttempt = (u: Pick<MessageUpdate, 'status' | 'reason'>): boolean =>
+  u.status === 'sent' || u.status === 'delivered' || u.status === 'retrying'
+  || (u.status === 'failed' && u.reason !== null && !u.reason.startsWith('render_error:') && !u.reason.startsWith('coupon_'));
+
+/**
+ * A batch's new messages, each written once with its outcome: the rows travel as one JSON
+ * document (the run's fields once, as parameters). Plain INSERT: the batch's transaction holds
+ * its batch row, so a (run, user) row cannot exist yet; were one there, the unique key fails
+ * the batch rather than send twice.
+ */
+export async function insertDecided(tx: Tx, m: { workspaceId: string; runId: string; taskId: string; campaignId: string; channel: string; provider: string; now: Date }, rows: (MessageUpdate & { userId: string })[]): Promise<void> {
+  if (rows.length === 0) return;
+  const doc = toJsonb(rows.map((r) => ({
+    i: r.id, u: r.userId, s: r.status, r: r.reason, t: r.to, v: r.variant ?? null, n: r.nextAttemptAt ?? null, c: r.couponCode ?? null, a: countsAsAttempt(r) ? 1 : 0,
+  })));
+  await sql`insert into messages (id, workspace_id, task_run_id, task_id, campaign_id, user_id, channel, status, reason, to_address, variant, provider,
+      created_at, sent_at, delivered_at, failed_at, attempts, next_attempt_at, coupon_code)
+    overriding system value
+    select x.i, ${m.workspaceId}, ${m.runId}::bigint, ${m.taskId}, ${m.campaignId}, x.u, ${m.channel}, x.s, x.r, x.t, x.v,
+      case when x.s in ('suppressed', 'deferred') then null else ${m.provider} end, ${m.now}::timestamptz,
+      case when x.s in ('sent', 'delivered') then ${m.now}::timestamptz end, case when x.s = 'delivered' then ${m.now}::timestamptz end,
+      case when x.s = 'failed' then ${m.now}::timestamptz end, x.a, x.n, x.c
+    from json_to_recordset(${doc}::json) as x(i bigint, u bigint, s text, r text, t text, v text, n timestamptz, c text, a int)`.execute(tx);
 }
 
 /**
@@ -102,7 +127,7 @@ export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdat
 
 /** Messages of a run in `status` due by `now` (retrying: next_attempt_at; queued trigger messages: their fire time), in user order. */
 export const dueMessages = (tx: Tx, workspaceId: string, runId: string, status: 'retrying' | 'queued', now: Date, limit: number) =>
-  tx.selectFrom('messages').select(['id', 'userId', 'attempts']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
+  tx.selectFrom('messages').select(['id', 'userId', 'attempts', 'triggerEventId']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
     .where('status', '=', status).where('nextAttemptAt', '<=', now).orderBy('userId').orderBy('id').limit(limit).forUpdate().execute();
 
 /** What still waits in a run of a campaign that ended is settled: suppressed with `reason`, never sent. */
@@ -137,11 +162,18 @@ export const addTargeted = (tx: Tx, runId: string, n: number) =>
 export const messageById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('messages').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
 
-export const setReceipt = (tx: Tx, workspaceId: string, id: string, status: 'delivered' | 'failed', now: Date, reason: string | null) =>
-  tx.updateTable('messages').set(status === 'delivered'
+/**
+ * Applies a receipt to a message that went out, when it changes its status; true when it did.
+ * A repeated receipt (the vendor's retry, or the sandbox's delivered message confirmed again)
+ * changes nothing and records nothing. Under the row lock, so two copies of one receipt at
+ * once change it once.
+ */
+export const setReceipt = async (tx: Tx, workspaceId: string, id: string, status: 'delivered' | 'failed', now: Date, reason: string | null): Promise<boolean> =>
+  Number((await tx.updateTable('messages').set(status === 'delivered'
     ? { status: 'delivered', deliveredAt: now }
     : { status: 'failed', failedAt: now, reason: reason ?? 'provider receipt' })
-    .where('workspaceId', '=', workspaceId).where('id', '=', id).where('status', 'in', ['sent', 'delivered', 'failed']).execute();
+    .where('workspaceId', '=', workspaceId).where('id', '=', id).where('status', 'in', ['sent', 'delivered', 'failed']).where('status', '<>', status)
+    .executeTakeFirst()).numUpdatedRows) > 0;
 
 export const hasStartedRuns = async (tx: Tx, workspaceId: string, campaignId: string) =>
   !!(await tx.selectFrom('taskRuns').select('id').where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId).where('startedAt', 'is not', null).limit(1).executeTakeFirst());
@@ -210,7 +242,7 @@ export const lowerPriorityOpenRuns = (tx: Tx, workspaceId: string, priority: num
 
 /** A run's messages waiting for quiet hours to end, in user order. */
 export const deferredMessages = (tx: Tx, workspaceId: string, runId: string) =>
-  tx.selectFrom('messages').select(['id', 'userId', 'attempts']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
+  tx.selectFrom('messages').select(['id', 'userId', 'attempts', 'triggerEventId']).where('workspaceId', '=', workspaceId).where('taskRunId', '=', runId)
     .where('status', '=', 'deferred').orderBy('userId').execute();
 
 export const addDeferred = (tx: Tx, runId: string, n: number) =>

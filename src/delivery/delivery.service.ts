@@ -166,8 +166,11 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
       }
       const userIds = await segments.memberIdsInRange(tx, ws, run.snapshotId, batch.fromUserId, batch.toUserId);
       const task = await campaigns.taskInfo(tx, ws, run.taskId);
-      const queued = userIds.length ? await repo.claimMessages(tx, { workspaceId: ws, runId, taskId: task.id, campaignId: campaign.id, channel: task.channel, userIds, now }) : [];
-      await deliver(p, tx, run, campaign, task, queued, now, taken);
+      // New messages: ids now, each row written once with its outcome at the end of deliver. The
+      // batch row's lock makes this the only transaction writing the batch's (run, user) rows.
+      const ids = await repo.allocateMessageIds(tx, userIds.length);
+      const fresh = userIds.map((userId, i): Claimed => ({ id: ids[i]!, userId, isNew: true }));
+      await deliver(p, tx, run, campaign, task, fresh, now, taken);
       await repo.finishBatch(tx, runId, batchNo, now);
       await completeRunIfDone(p, tx, run, now);
     });
@@ -291,7 +294,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
     let coupon: Record<string, unknown> | undefined;
     if (task.couponTemplateId) {
       try {
-        const c = await grantTaskCoupon(p, ws, task.couponTemplateId, q.userId, q.id);
+        const c = await grantTaskCoupon(p, ws, task.couponTemplateId, q.userId, { runId: run.id, userId: q.userId, triggerEventId: q.triggerEventId ?? '0' });
         coupon = { code: c.code, validFrom: c.validFrom.toISOString(), validTo: c.validTo.toISOString() };
         couponOf.set(q.id, c.code);
       } catch (err) {
@@ -327,7 +330,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   const byId = new Map(outgoing.map((o) => [o.messageId, o]));
   const userOf = new Map(queued.map((q) => [q.id, q.userId]));
   const attemptsOf = new Map(queued.map((q) => [q.id, q.attempts ?? 0]));
-  const platformEvents: Parameters<typeof customers.recordPlatformEvents>[2] = [];
+  const platformEvents: Parameters<typeof customers.recordMessageEvents>[3] = [];
   let nextRetry: Date | null = null;
   for (const o of outcomes) {
     const m = byId.get(o.messageId)!;
@@ -336,8 +339,8 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
     const props = { messageId: o.messageId, taskId: task.id, campaignId: campaign.id, channel: task.channel };
     if (o.status !== 'failed') {
       updates.push({ ...base, status: o.status, reason: null });
-      platformEvents.push({ userId, name: '$message_sent', ts: now, properties: props, messageId: `sent:${o.messageId}` });
-      if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${o.messageId}` });
+      platformEvents.push({ userId, name: '$message_sent', properties: props });
+      if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', properties: props });
       continue;
     }
     const items = capsOf.get(o.messageId);
@@ -351,10 +354,15 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
       continue;
     }
     updates.push({ ...base, status: 'failed', reason: attempt > 1 ? `${o.reason} (attempt ${attempt} of ${policy.retries.maxAttempts})` : o.reason });
-    platformEvents.push({ userId, name: '$message_failed', ts: now, properties: { ...props, reason: o.reason }, messageId: `fail:${o.messageId}` });
+    platformEvents.push({ userId, name: '$message_failed', properties: { ...props, reason: o.reason } });
   }
-  await repo.applyOutcomes(tx, provider.name, updates, now);
-  await customers.recordPlatformEvents(tx, ws, platformEvents);
+  const fresh = new Set(queued.filter((q) => q.isNew).map((q) => q.id));
+  // A new message without an outcome would never be written: refuse the batch instead (it rolls back and retries).
+  if (fresh.size && updates.filter((u) => fresh.has(u.id)).length !== fresh.size) throw new AppError('internal_error', `A batch of run ${run.id} decided ${updates.length} of ${queued.length} messages.`);
+  await repo.insertDecided(tx, { workspaceId: ws, runId: run.id, taskId: task.id, campaignId: campaign.id, channel: task.channel, provider: provider.name, now },
+    updates.filter((u) => fresh.has(u.id)).map((u) => ({ ...u, userId: userOf.get(u.id)! })));
+  await repo.applyOutcomes(tx, provider.name, fresh.size ? updates.filter((u) => !fresh.has(u.id)) : updates, now);
+  await customers.recordMessageEvents(tx, ws, now, platformEvents);
   if (nextRetry) await p.jobs.enqueue(tx, 'delivery.retry', { runId: run.id }, { runAt: nextRetry, jobKey: `retry:${run.id}:${nextRetry.toISOString()}` });
   if (quietEnd && newlyDeferred > 0) {
     await repo.addDeferred(tx, run.id, newlyDeferred);
@@ -362,7 +370,11 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   }
 }
 
-type Claimed = { id: string; userId: string; attempts?: number };
+/**
+ * A message to decide: a new one of a batch (`isNew`: its row is written once, by deliver) or
+ * one waiting in the table (deferred, retrying, a trigger's queued message: its row is updated).
+ */
+type Claimed = { id: string; userId: string; attempts?: number; triggerEventId?: string; isNew?: true };
 
 /** A push goes to the devices the template names (`both` by default), narrowed to the profile's platform when known. */
 function pushPlatformOf(wanted: unknown, profilePlatform: string | null): string {
@@ -513,7 +525,7 @@ export async function recordReceipt(p: Platform, workspaceId: string, messageId:
     if (!m) throw notFound('Message');
     if (m.status === 'queued' || m.status === 'suppressed') throw new AppError('invalid_state', `Message ${messageId} was not sent.`);
     const now = p.clock.now();
-    await repo.setReceipt(tx, workspaceId, messageId, status, now, reason ?? null);
+    if (!(await repo.setReceipt(tx, workspaceId, messageId, status, now, reason ?? null))) return;
     const props = { messageId, taskId: m.taskId, campaignId: m.campaignId, channel: m.channel };
     if (status === 'failed' && m.channel === 'push' && isInvalidTokenReason(reason)) await forgetPushToken(tx, workspaceId, m.userId, m.toAddress, now);
     await customers.recordPlatformEvents(tx, workspaceId, [

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import { toJsonb } from '../platform/text.ts';
 
 export interface LinkRow {
   code: string;
@@ -12,12 +13,12 @@ export interface LinkRow {
   createdAt: Date;
 }
 
+/** Short links as one JSON document (a delivery batch writes a thousand at a time). */
 export async function insertLinks(tx: Tx, rows: LinkRow[]): Promise<void> {
   if (rows.length === 0) return;
+  const doc = toJsonb(rows.map((r) => ({ k: r.code, w: r.workspaceId, m: r.messageId, c: r.campaignId, t: r.taskId, u: r.userId, l: r.url, a: r.createdAt })));
   await sql`insert into links (code, workspace_id, message_id, campaign_id, task_id, user_id, url, created_at)
-    select * from unnest(${rows.map((r) => r.code)}::text[], ${rows.map((r) => r.workspaceId)}::text[], ${rows.map((r) => r.messageId)}::bigint[],
-      ${rows.map((r) => r.campaignId)}::text[], ${rows.map((r) => r.taskId)}::text[], ${rows.map((r) => r.userId)}::bigint[],
-      ${rows.map((r) => r.url)}::text[], ${rows.map((r) => r.createdAt)}::timestamptz[])`.execute(tx);
+    select x.k, x.w, x.m, x.c, x.t, x.u, x.l, x.a from json_to_recordset(${doc}::json) as x(k text, w text, m bigint, c text, t text, u bigint, l text, a timestamptz)`.execute(tx);
 }
 
 export const linkByCode = (tx: Tx, code: string) =>

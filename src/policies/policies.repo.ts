@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 
 /** SQL for the delivery policy, unsubscribes and the blacklist. */
@@ -18,7 +19,7 @@ export const removeUnsubscribe = (tx: Tx, workspaceId: string, externalId: strin
 
 export const unsubscribesOf = (tx: Tx, workspaceId: string, externalIds: string[]) =>
   externalIds.length === 0 ? Promise.resolve([]) :
-    tx.selectFrom('unsubscribes').select(['externalId', 'channel']).where('workspaceId', '=', workspaceId).where('externalId', 'in', externalIds).execute();
+    tx.selectFrom('unsubscribes').select(['externalId', 'channel']).where('workspaceId', '=', workspaceId).where('externalId', '=', sql<string>`any(${externalIds}::text[])`).execute();
 
 export const addToBlacklist = (tx: Tx, workspaceId: string, externalIds: string[], actor: string, now: Date) =>
   tx.insertInto('blacklist').values(externalIds.map((externalId) => ({ workspaceId, externalId, createdBy: actor, createdAt: now })))
@@ -29,7 +30,7 @@ export const removeFromBlacklist = (tx: Tx, workspaceId: string, externalIds: st
 
 export const blacklisted = (tx: Tx, workspaceId: string, externalIds: string[]) =>
   externalIds.length === 0 ? Promise.resolve([]) :
-    tx.selectFrom('blacklist').select(['externalId']).where('workspaceId', '=', workspaceId).where('externalId', 'in', externalIds).execute();
+    tx.selectFrom('blacklist').select(['externalId']).where('workspaceId', '=', workspaceId).where('externalId', '=', sql<string>`any(${externalIds}::text[])`).execute();
 
 export const listBlacklist = (tx: Tx, workspaceId: string, limit: number, after?: string) =>
   tx.selectFrom('blacklist').select(['externalId', 'createdAt']).where('workspaceId', '=', workspaceId)

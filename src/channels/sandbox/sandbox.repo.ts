@@ -1,14 +1,15 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db.ts';
+import { toJsonb } from '../../platform/text.ts';
 import type { OutgoingMessage } from '../providers.ts';
 
-/** The sandbox outbox: what the sandbox provider "sent". Keyed by message id, so a replay writes nothing. */
+/** The sandbox outbox: what the sandbox provider "sent". Keyed by message id, so a replay writes nothing. One JSON document per batch. */
 export async function insertOutbox(tx: Tx, rows: OutgoingMessage[], now: Date): Promise<void> {
   if (rows.length === 0) return;
+  const doc = toJsonb(rows.map((r) => ({ m: r.messageId, w: r.workspaceId, c: r.channel, e: r.externalId, a: r.to, r: r.rendered, t: r.taskId })));
   await sql`insert into sandbox_outbox (message_id, workspace_id, channel, external_id, to_address, rendered, task_id, sent_at)
-    select * from unnest(${rows.map((r) => r.messageId)}::bigint[], ${rows.map((r) => r.workspaceId)}::text[], ${rows.map((r) => r.channel)}::text[],
-      ${rows.map((r) => r.externalId)}::text[], ${rows.map((r) => r.to)}::text[], ${rows.map((r) => JSON.stringify(r.rendered))}::jsonb[],
-      ${rows.map((r) => r.taskId)}::text[], ${rows.map(() => now)}::timestamptz[])
+    select x.m, x.w, x.c, x.e, x.a, x.r, x.t, ${now}::timestamptz
+    from json_to_recordset(${doc}::json) as x(m bigint, w text, c text, e text, a text, r jsonb, t text)
     on conflict (message_id) do nothing`.execute(tx);
 }
 

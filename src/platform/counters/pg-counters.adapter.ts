@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type BucketState, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
 import { KeyedBatcher } from '../batcher.ts';
-import { asyncCommit, deleteBuckets, lockBuckets, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets } from './pg-counters.repo.ts';
+import { asyncCommit, deleteBuckets, lockBuckets, lockExisting, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets, type Locked } from './pg-counters.repo.ts';
 
 /**
  * Counters in PostgreSQL (the default). A single-bucket take is one autocommit statement
@@ -94,14 +94,14 @@ export class PgCounters implements Counters {
   private async stepEach(ws: string, plans: PlannedTake[][], nowMs: number): Promise<TakeManyResult[]> {
     return this.db.transaction().execute(async (tx) => {
       await asyncCommit(tx);
-      const state = await lockTargets(tx, ws, plans.flat(), nowMs);
+      const { state, tids } = await lockTargets(tx, ws, plans.flat(), nowMs);
       const writes = new Map<string, BucketState>();
       const results = plans.map((g) => {
         const r = applyTakes(g, state, nowMs);
         if (r.result.ok) for (const [k, v] of r.writes) { state.set(k, v); writes.set(k, v); }
         return r.result;
       });
-      await writeBuckets(tx, ws, writes);
+      await writeBuckets(tx, ws, writes, tids);
       return results;
     });
   }
@@ -113,9 +113,9 @@ export class PgCounters implements Counters {
     const { read } = planBuckets(key, opts.window, nowMs, false);
     return this.db.transaction().execute(async (tx) => {
       await asyncCommit(tx);
-      const stored = await readBuckets(tx, ws, sorted(read), true);
-      const { result, writes } = applyGive(read, amount, stored, nowMs);
-      await writeBuckets(tx, ws, writes);
+      const locked = await lockExisting(tx, ws, sorted(read));
+      const { result, writes } = applyGive(read, amount, locked.state, nowMs);
+      await writeBuckets(tx, ws, writes, locked.tids);
       return result;
     });
   }
@@ -160,11 +160,11 @@ export class PgCounters implements Counters {
     try {
       return await this.db.transaction().execute(async (tx) => {
         await asyncCommit(tx);
-        const stored = await lockTargets(tx, ws, plans, nowMs);
-        const { result, writes } = applyTakes(plans, stored, nowMs);
+        const { state, tids } = await lockTargets(tx, ws, plans, nowMs);
+        const { result, writes } = applyTakes(plans, state, nowMs);
         // Rolling back also drops the empty rows lockBuckets created.
         if (!result.ok) throw new NothingTaken(result);
-        await writeBuckets(tx, ws, writes);
+        await writeBuckets(tx, ws, writes, tids);
         return result;
       });
     } catch (err) {
@@ -182,13 +182,13 @@ export class PgCounters implements Counters {
  * take pass its limit — and it spares a row per past day per user (a 7-day cap was 7 inserted
  * rows per recipient; docs/counters.md).
  */
-async function lockTargets(tx: Tx, ws: string, plans: readonly PlannedTake[], nowMs: number): Promise<Map<string, BucketState>> {
+async function lockTargets(tx: Tx, ws: string, plans: readonly PlannedTake[], nowMs: number): Promise<Locked> {
   const targets = sorted(plans.map((p) => p.read[p.read.length - 1]!));
   const locked = new Set(targets);
   const others = sorted(plans.flatMap((p) => p.read).filter((k) => !locked.has(k)));
-  const state = new Map(await lockBuckets(tx, ws, targets, new Date(nowMs)));
-  if (others.length > 0) for (const [k, v] of await readBuckets(tx, ws, others)) state.set(k, v);
-  return state;
+  const l = await lockBuckets(tx, ws, targets, new Date(nowMs));
+  if (others.length > 0) for (const [k, v] of await readBuckets(tx, ws, others)) l.state.set(k, v);
+  return l;
 }
 
 /** Carries a refused step out of the transaction callback so Kysely rolls it back. */
