@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
 import { moveToNextLocal } from './support/time.ts';
@@ -161,6 +162,64 @@ describe('task coupons', () => {
     expect(failedMsg.reason).toMatch(/^coupon_out_of_stock/);
     const sentCodes = (await h.p.db.selectFrom('messages').select('couponCode').where('taskId', '=', taskId).where('status', 'in', ['sent', 'delivered']).execute()).map((m) => m.couponCode).sort();
     expect(sentCodes).toEqual([...texts].sort());
+  });
+});
+
+describe('a batch that fails after granting its coupons', () => {
+  it('gets the same coupons back when it runs again: one coupon per recipient', async () => {
+    moveToNextLocal(h.clock, 12);
+    const ws = await newWorkspace(h);
+    await expectOk(await ws.api.post('/v1/users', { users: Array.from({ length: 5 }, (_, i) => ({ externalId: `r-${i}`, phone: `1370000000${i}`, attributes: { city: 'R' } })) }));
+    const segmentId = await segmentOf(ws.api, 'R');
+    const now = h.clock.now();
+    const ct = (await expectOk(await ws.api.post('/v1/coupon-templates', {
+      name: '5 off', type: 'direct', value: 500, totalStock: 100, claimStart: new Date(now.getTime() - 3_600_000).toISOString(), claimEnd: new Date(now.getTime() + 86_400_000).toISOString(), validity: { days: 7 },
+    }))).json();
+    const tpl = (await expectOk(await ws.api.post('/v1/templates', { name: 's', channel: 'sms', content: { signature: 'B', body: 'Code {{ coupon.code }}' } }))).json();
+    // A real fault in the database: the batch's first outbox write fails once (a sequence is not
+    // rolled back with the transaction), after every coupon of the batch was granted.
+    const tag = ws.id.replace(/[^a-zA-Z0-9]/g, '_').toLowerCase();
+    await sql.raw(`create sequence fault_${tag};
+      create function fault_${tag}() returns trigger language plpgsql as $f$
+      begin
+        if new.workspace_id = '${ws.id}' and nextval('fault_${tag}') = 1 then raise exception 'injected outbox failure'; end if;
+        return new;
+      end $f$;
+      create trigger fault_${tag} before insert on sandbox_outbox for each row execute function fault_${tag}();`).execute(h.p.db);
+    try {
+      const { taskId } = await campaignWith(ws.api, { channel: 'sms', templateId: tpl.id, audience: { segmentId }, couponTemplateId: ct.id });
+      expect((await report(ws.api, taskId)).sent).toBe(0); // the batch rolled back and waits for its retry
+      h.clock.advance(3_600_000);
+      await h.drain();
+      const r = await report(ws.api, taskId);
+      expect(r).toMatchObject({ targeted: 5, sent: 5, failed: 0 });
+      expect((await ws.api.get(`/v1/coupon-templates/${ct.id}/stats`)).json()).toMatchObject({ granted: 5 });
+      const codes = await h.p.db.selectFrom('messages').select('couponCode').where('taskId', '=', taskId).execute();
+      expect(new Set(codes.map((c) => c.couponCode)).size).toBe(5);
+    } finally {
+      await sql.raw(`drop trigger fault_${tag} on sandbox_outbox; drop function fault_${tag}(); drop sequence fault_${tag};`).execute(h.p.db);
+    }
+  });
+});
+
+describe('receipts', () => {
+  it('a repeated receipt changes nothing and records its event once', async () => {
+    moveToNextLocal(h.clock, 12);
+    const ws = await newWorkspace(h);
+    await expectOk(await ws.api.post('/v1/users', { users: [{ externalId: 'rc', phone: '13600000000', attributes: { city: 'RC' } }] }));
+    const segmentId = await segmentOf(ws.api, 'RC');
+    const tpl = (await expectOk(await ws.api.post('/v1/templates', { name: 's', channel: 'sms', content: { signature: 'B', body: 'Hi' } }))).json();
+    await campaignWith(ws.api, { channel: 'sms', templateId: tpl.id, audience: { segmentId } });
+    const [m] = (await ws.api.get('/v1/sandbox/outbox')).json().items as { messageId: string }[];
+    const events = async (name: string) => Number((await h.p.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('workspaceId', '=', ws.id).where('name', '=', name).executeTakeFirstOrThrow()).n);
+    expect([await events('$message_sent'), await events('$message_delivered')]).toEqual([1, 1]);
+    await expectOk(await ws.api.post('/v1/sandbox/receipts', { messageId: m!.messageId, status: 'delivered' }));
+    expect(await events('$message_delivered')).toBe(1);
+    await expectOk(await ws.api.post('/v1/sandbox/receipts', { messageId: m!.messageId, status: 'failed', reason: 'expired' }));
+    await expectOk(await ws.api.post('/v1/sandbox/receipts', { messageId: m!.messageId, status: 'failed', reason: 'expired' }));
+    expect(await events('$message_failed')).toBe(1);
+    const row = await h.p.db.selectFrom('messages').select(['status', 'reason']).where('id', '=', m!.messageId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'failed', reason: 'expired' });
   });
 });
 
