@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Liquid } from 'liquidjs';
 import { compileContent, smsInfo, smsText } from './render.ts';
 
 describe('SMS rendering and length', () => {
@@ -21,6 +22,15 @@ describe('SMS rendering and length', () => {
     expect(smsInfo('好'.repeat(71)).segments).toBe(2);
     expect(smsInfo('好'.repeat(134)).segments).toBe(2);
     expect(smsInfo('好'.repeat(135)).segments).toBe(3);
+  });
+
+  it('renders text without tags or outputs to itself, as Liquid would', () => {
+    const texts = ['Sale 50% {off} } x', '', '  spaced  \n', 'a } } b %} c', '双十一 限时'];
+    const liquid = new Liquid();
+    for (const t of texts) {
+      const out = compileContent('push', { title: t, body: `${t}{{ user.x }}` }).render({ user: { x: '!' } });
+      expect(out).toEqual({ title: liquid.parseAndRenderSync(t), body: liquid.parseAndRenderSync(`${t}{{ x }}`, { x: '!' }) });
+    }
   });
 
   it('rejects a template that does not parse', () => {

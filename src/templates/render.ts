@@ -1,4 +1,4 @@
-import { Liquid, type Template } from 'liquidjs';
+import { Liquid, TokenKind, type Template } from 'liquidjs';
 import smsSegments from 'sms-segments-calculator';
 import type { Channel } from './templates.schema.ts';
 
@@ -29,14 +29,22 @@ export interface CompiledContent {
 type Node = string | number | boolean | null | Node[] | { [k: string]: Node };
 type Compiled = Template[] | number | boolean | null | Compiled[] | { [k: string]: Compiled };
 
-function compileNode(node: Node): Compiled | { __t: Template[] } {
-  if (typeof node === 'string') return { __t: engine.parse(node) };
+function compileNode(node: Node): Compiled | { __t: Template[] } | { __s: string } {
+  if (typeof node === 'string') {
+    const t = engine.parse(node);
+    // Text without a tag or an output (an SMS signature, a subject line) renders to itself:
+    // kept as the string, it costs nothing per recipient instead of a Liquid render.
+    return t.every(isText) ? { __s: t.map((x) => (x as unknown as { str: string }).str).join('') } : { __t: t };
+  }
   if (Array.isArray(node)) return node.map((n) => compileNode(n) as Compiled);
   if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, compileNode(v) as Compiled]));
   return node;
 }
 
+const isText = (t: Template): boolean => t.token.kind === TokenKind.HTML && typeof (t as unknown as { str?: unknown }).str === 'string';
+
 function renderNode(c: unknown, scope: object): unknown {
+  if (c && typeof c === 'object' && '__s' in c) return (c as { __s: string }).__s;
   if (c && typeof c === 'object' && '__t' in c) return engine.renderSync((c as { __t: Template[] }).__t, scope);
   if (Array.isArray(c)) return c.map((x) => renderNode(x, scope));
   if (c && typeof c === 'object') return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, renderNode(v, scope)]));

@@ -18,6 +18,18 @@ describe('counter windows in workspace-local days', () => {
       kind: 'sliding', ids: ['d2026-11-21', 'd2026-11-22', 'd2026-11-23'], expiresAt: new Date('2026-11-25T16:00:00Z'),
     });
     expect(() => lastDaysWindow(new Date(), 'Asia/Shanghai', 0)).toThrow(/1 to 366/);
+  });
+
+  it('the last window per timezone and length is kept only while its day lasts', () => {
+    const ids = (at: string, tz: string, days: number) => lastDaysWindow(new Date(at), tz, days).ids;
+    expect(ids('2026-11-23T15:59:59.999Z', 'Asia/Shanghai', 2)).toEqual(['d2026-11-22', 'd2026-11-23']);
+    expect(ids('2026-11-23T16:00:00Z', 'Asia/Shanghai', 2)).toEqual(['d2026-11-23', 'd2026-11-24']);
+    // Back in time (a test clock, another worker's older now): computed again, not the kept one.
+    expect(ids('2026-11-23T15:00:00Z', 'Asia/Shanghai', 2)).toEqual(['d2026-11-22', 'd2026-11-23']);
+    // Same instant, other timezone or length: their own windows.
+    expect(ids('2026-11-23T15:00:00Z', 'UTC', 2)).toEqual(['d2026-11-22', 'd2026-11-23']);
+    expect(ids('2026-11-23T17:00:00Z', 'UTC', 1)).toEqual(['d2026-11-23']);
+    expect(ids('2026-11-23T17:00:00Z', 'Asia/Shanghai', 1)).toEqual(['d2026-11-24']);
     expect(() => dayWindow(new Date(), 'Mars/Olympus')).toThrow(/timezone/);
   });
 });

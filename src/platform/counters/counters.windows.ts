@@ -33,11 +33,18 @@ export function lastDaysWindow(at: Date, timezone: string, days: number): Slidin
   if (!Number.isInteger(days) || days < 1 || days > 366) {
     throw new AppError('validation_failed', 'A sliding window spans 1 to 366 days.', [{ path: 'days', message: `got ${days}` }]);
   }
+  // As dayWindow: the last window per (timezone, length) is answered while `at` is in its day.
+  const t = at.getTime();
+  const hit = lastWindow.get(`${timezone}|${days}`);
+  if (hit && t >= hit.start && t < hit.end) return hit.w;
   const today = localDay(at, timezone);
   const ids: string[] = [];
   for (let i = days - 1; i >= 0; i--) ids.push(dayId(today.minus({ days: i })));
-  return { kind: 'sliding', ids, expiresAt: today.plus({ days }).toJSDate() };
+  const w: SlidingWindow = { kind: 'sliding', ids, expiresAt: today.plus({ days }).toJSDate() };
+  lastWindow.set(`${timezone}|${days}`, { start: today.toMillis(), end: today.plus({ days: 1 }).toMillis(), w });
+  return w;
 }
+const lastWindow = new Map<string, { start: number; end: number; w: SlidingWindow }>();
 
 /** A bucket that starts at its first take and lasts `ms` (rate limits). */
 export const rollingWindow = (ms: number): RollingWindow => ({ kind: 'rolling', ms });

@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type BucketState, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
 import { KeyedBatcher } from '../batcher.ts';
-import { asyncCommit, deleteBuckets, lockBuckets, lockExisting, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets, type Locked } from './pg-counters.repo.ts';
+import { asyncCommit, deleteBuckets, lockBuckets, lockExisting, LostRace, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets, type Locked } from './pg-counters.repo.ts';
 
 /**
  * Counters in PostgreSQL (the default). A single-bucket take is one autocommit statement
@@ -26,6 +26,8 @@ import { asyncCommit, deleteBuckets, lockBuckets, lockExisting, purgeExpired, re
  */
 export class PgCounters implements Counters {
   readonly kind = 'postgres' as const;
+  /** Steps decided again after a lost race or a deadlock (see decide); a high rate means hot missing buckets. */
+  redecided = 0;
 
   constructor(
     private readonly db: Db,
@@ -92,18 +94,43 @@ export class PgCounters implements Counters {
   }
 
   private async stepEach(ws: string, plans: PlannedTake[][], nowMs: number): Promise<TakeManyResult[]> {
-    return this.db.transaction().execute(async (tx) => {
-      await asyncCommit(tx);
-      const { state, tids } = await lockTargets(tx, ws, plans.flat(), nowMs);
+    return this.decide(ws, plans.flat(), (state) => {
       const writes = new Map<string, BucketState>();
       const results = plans.map((g) => {
         const r = applyTakes(g, state, nowMs);
         if (r.result.ok) for (const [k, v] of r.writes) { state.set(k, v); writes.set(k, v); }
         return r.result;
       });
-      await writeBuckets(tx, ws, writes, tids);
-      return results;
-    });
+      return { result: results, writes };
+    }, nowMs);
+  }
+
+  /**
+   * One step in one transaction: lock, decide (`plan`, pure), write. First optimistically —
+   * the buckets that exist are locked (SELECT … FOR UPDATE, in sorted order) and the missing ones
+   * are inserted with their final state, so each bucket is written once. A missing bucket another
+   * transaction created in the meantime makes that insert skip it: the step was decided on a state
+   * that no longer holds, so it is thrown away (nothing commits) and decided again pessimistically
+   * (lockBuckets creates every missing bucket, locked, before deciding). Locking and inserting in
+   * two passes can deadlock with a pessimistic step over the same keys; PostgreSQL then aborts one
+   * and it is decided again too. A refused step (`NothingTaken`) rolls back what it locked.
+   */
+  private async decide<T>(ws: string, plans: readonly PlannedTake[], plan: (state: Map<string, BucketState>) => { result: T; writes: Map<string, BucketState> }, nowMs: number): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const optimistic = attempt === 0;
+      try {
+        return await this.db.transaction().execute(async (tx) => {
+          await asyncCommit(tx);
+          const { state, tids } = await lockTargets(tx, ws, plans, nowMs, optimistic);
+          const { result, writes } = plan(state);
+          await writeBuckets(tx, ws, writes, tids);
+          return result;
+        });
+      } catch (err) {
+        if (attempt < 4 && (err instanceof LostRace || (err as { code?: string }).code === '40P01')) { this.redecided++; continue; }
+        throw err;
+      }
+    }
   }
 
   async give(key: CounterKey, amount: number, opts: WindowOption = {}): Promise<GiveResult> {
@@ -158,15 +185,12 @@ export class PgCounters implements Counters {
   /** Locks every bucket in sorted order, decides, writes; rolls back when anything would overflow. */
   private async step(ws: string, plans: PlannedTake[], nowMs: number): Promise<TakeManyResult> {
     try {
-      return await this.db.transaction().execute(async (tx) => {
-        await asyncCommit(tx);
-        const { state, tids } = await lockTargets(tx, ws, plans, nowMs);
-        const { result, writes } = applyTakes(plans, state, nowMs);
-        // Rolling back also drops the empty rows lockBuckets created.
-        if (!result.ok) throw new NothingTaken(result);
-        await writeBuckets(tx, ws, writes, tids);
-        return result;
-      });
+      return await this.decide(ws, plans, (state) => {
+        const r = applyTakes(plans, state, nowMs);
+        // Rolling back also drops the empty rows a pessimistic lockBuckets created.
+        if (!r.result.ok) throw new NothingTaken(r.result);
+        return r;
+      }, nowMs);
     } catch (err) {
       if (err instanceof NothingTaken) return err.result;
       throw err;
@@ -176,17 +200,18 @@ export class PgCounters implements Counters {
 
 /**
  * The buckets a step decides on: the ones it may write (each plan's current bucket, the last
- * it reads) locked — created when missing — in one sorted order; the older buckets of a sliding
- * window only read. Those are never added to by a take (a take writes the current bucket only),
- * only lowered by a give or an expiry, so reading them unlocked can only over-count, never let a
- * take pass its limit — and it spares a row per past day per user (a 7-day cap was 7 inserted
- * rows per recipient; docs/counters.md).
+ * it reads) locked, in one sorted order; the older buckets of a sliding window only read.
+ * Those are never added to by a take (a take writes the current bucket only), only lowered by a
+ * give or an expiry, so reading them unlocked can only over-count, never let a take pass its
+ * limit — and it spares a row per past day per user (a 7-day cap was 7 inserted rows per
+ * recipient; docs/counters.md). Optimistic: only the existing targets are locked, the missing
+ * ones read as empty (writeBuckets inserts them); pessimistic: lockBuckets creates them locked.
  */
-async function lockTargets(tx: Tx, ws: string, plans: readonly PlannedTake[], nowMs: number): Promise<Locked> {
+async function lockTargets(tx: Tx, ws: string, plans: readonly PlannedTake[], nowMs: number, optimistic: boolean): Promise<Locked> {
   const targets = sorted(plans.map((p) => p.read[p.read.length - 1]!));
   const locked = new Set(targets);
   const others = sorted(plans.flatMap((p) => p.read).filter((k) => !locked.has(k)));
-  const l = await lockBuckets(tx, ws, targets, new Date(nowMs));
+  const l = optimistic ? await lockExisting(tx, ws, targets) : await lockBuckets(tx, ws, targets, new Date(nowMs));
   if (others.length > 0) for (const [k, v] of await readBuckets(tx, ws, others)) l.state.set(k, v);
   return l;
 }

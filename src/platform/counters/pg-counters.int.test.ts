@@ -77,6 +77,53 @@ describe('PostgreSQL counters adapter', () => {
     expect(await counters.get(k('user:11'))).toBe(1);
   });
 
+  it('processes racing to create the same buckets: a step that lost the race is decided again, and no more than the limit is taken', async () => {
+    const w = `ws_pgrace_${Date.now().toString(36)}`;
+    // Twenty processes (each its own adapter, so nothing combines them) take from a stock that
+    // does not exist yet and from per-user buckets that two of them share.
+    const procs = Array.from({ length: 20 }, () => new PgCounters(hh.p.db, hh.clock));
+    const k = (n: string) => counterKey(w, 'tpl:x', n);
+    const results = await Promise.all(procs.map((c, i) => c.takeMany([{ key: k('stock'), limit: 7 }, { key: k(`user:${i % 10}`), limit: 1 }])));
+    const winners = results.flatMap((r, i) => (r.ok ? [i % 10] : []));
+    expect(winners).toHaveLength(7);
+    expect(new Set(winners).size).toBe(7); // one per user at most
+    expect(await procs[0]!.get(k('stock'))).toBe(7);
+    // A batch of steps (takeEach) racing a single step on the same new buckets.
+    const batch = procs[1]!.takeEach(Array.from({ length: 5 }, (_, i) => [{ key: k('stock2'), limit: 3 }, { key: k(`b:${i}`), limit: 1 }]));
+    const single = procs[2]!.takeMany([{ key: k('stock2'), limit: 3 }, { key: k('b:0'), limit: 1 }]);
+    const taken = [...(await batch), await single].filter((r) => r.ok).length;
+    expect(taken).toBe(3);
+    expect(await procs[0]!.get(k('stock2'))).toBe(3);
+  });
+
+  it('a step that read a bucket as missing while another transaction created it is decided again on the created state', async () => {
+    const w = `ws_pglost_${Date.now().toString(36)}`;
+    const counters = new PgCounters(hh.p.db, hh.clock);
+    const stock = counterKey(w, 'tpl:x', 'stock');
+    // Another process creates the stock bucket, already full, and has not committed yet.
+    const other = await hh.p.pool.connect();
+    try {
+      await other.query('begin');
+      await other.query('insert into counters (workspace_id, key, used) values ($1, $2, 5)', [w, stock]);
+      const pending = counters.takeMany([{ key: stock, limit: 5 }, { key: counterKey(w, 'tpl:x', 'user:1'), limit: 1 }]);
+      // Our step read the bucket as missing and now waits on the other's insert of it.
+      for (let i = 0; ; i++) {
+        const { rows } = await hh.p.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into counters%' and query like '%on conflict (workspace_id, key) do nothing%'`);
+        if (rows[0]!.n > 0) break;
+        if (i > 500) throw new Error('the step never waited on the insert');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await other.query('commit');
+      // Decided on an empty stock it would take a unit of a full one; decided again, it is refused.
+      expect(await pending).toMatchObject({ ok: false, failedIndex: 0 });
+      expect(counters.redecided).toBe(1);
+      expect(await counters.get(stock)).toBe(5);
+      expect(await counters.get(counterKey(w, 'tpl:x', 'user:1'))).toBe(0);
+    } finally {
+      other.release();
+    }
+  });
+
   it('a sliding-window take leaves no never-expiring empty rows for the days it only read', async () => {
     const w = `ws_pgslide_${Date.now().toString(36)}`;
     hh.clock.set('2026-11-22T03:00:00Z');

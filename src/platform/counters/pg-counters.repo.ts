@@ -100,21 +100,43 @@ export async function lockExisting(tx: Tx, workspaceId: string, sortedKeys: read
   return lockedOf(r.rows);
 }
 
-/** Stores the new states of buckets this transaction locked (lockBuckets, lockExisting), found by tuple id. */
+/**
+ * Stores the new states of a step's buckets: those this transaction locked (lockBuckets,
+ * lockExisting) found by tuple id; those it found missing inserted. Throws LostRace when one of
+ * those was created by another transaction meanwhile (the caller decides again).
+ */
 export async function writeBuckets(tx: Tx, workspaceId: string, writes: ReadonlyMap<string, BucketState>, tids: ReadonlyMap<string, string>): Promise<void> {
   if (writes.size === 0) return;
   const keys = [...writes.keys()];
-  const tid = keys.map((k) => {
-    const t = tids.get(k);
-    if (!t) throw new Error(`counters: bucket ${k} is written but was not locked`);
-    return t;
-  });
-  const used = keys.map((k) => writes.get(k)!.used);
-  const exp = keys.map((k) => toDate(writes.get(k)!.expiresAt));
+  const fresh = keys.filter((k) => !tids.has(k)).sort();
+  if (fresh.length > 0) {
+    const r = await sql<{ key: string }>`
+      insert into counters (workspace_id, key, used, expires_at)
+      select ${workspaceId}, k, u, e from unnest(${fresh}::text[], ${fresh.map((k) => writes.get(k)!.used)}::int8[],
+        ${fresh.map((k) => toDate(writes.get(k)!.expiresAt))}::timestamptz[]) as t(k, u, e) order by k
+      on conflict (workspace_id, key) do nothing
+      returning key`.execute(tx);
+    if (r.rows.length !== fresh.length) {
+      const got = new Set(r.rows.map((x) => x.key));
+      throw new LostRace(fresh.filter((k) => !got.has(k)));
+    }
+  }
+  const held = keys.filter((k) => tids.has(k));
+  if (held.length === 0) return;
+  const tid = held.map((k) => tids.get(k)!);
+  const used = held.map((k) => writes.get(k)!.used);
+  const exp = held.map((k) => toDate(writes.get(k)!.expiresAt));
   await sql`
     update counters c set used = v.used, expires_at = v.exp, updated_at = now()
-    from unnest(${tid}::tid[], ${keys}::text[], ${used}::int8[], ${exp}::timestamptz[]) as v(tid, key, used, exp)
+    from unnest(${tid}::tid[], ${held}::text[], ${used}::int8[], ${exp}::timestamptz[]) as v(tid, key, used, exp)
     where c.ctid = any(${tid}::tid[]) and c.ctid = v.tid and c.workspace_id = ${workspaceId} and c.key = v.key`.execute(tx);
+}
+
+/** A missing bucket another transaction created between an optimistic step's read and its insert. */
+export class LostRace extends Error {
+  constructor(readonly keys: readonly string[]) {
+    super(`counters: ${keys.length} bucket(s) created concurrently`);
+  }
 }
 
 /** Overwrites one bucket's `used`, keeping a live expiry, else giving it `newExpiry`. */
