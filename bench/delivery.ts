@@ -10,15 +10,18 @@ import { startProfile } from './lib/profile.ts';
  * message/event rows — side by side with the floor: one `INSERT … SELECT` of the same N message
  * rows into a table shaped like `messages` (all its indexes) in the same database.
  *
- *   npm run bench -- delivery [--users 100000] [--workers 4] [--redis | --redis-only] [--cpu-prof=<file prefix>]
+ *   npm run bench -- delivery [--users 100000] [--workers 4] [--redis | --redis-only] [--cpu-prof=<file prefix>] [--no-caps]
  *
  * --redis runs the same task a second time on Redis counters (REDIS_URL, default
- * redis://127.0.0.1:6379) in a fresh runtime, and prints both side by side.
+ * redis://127.0.0.1:6379) in a fresh runtime, and prints both side by side. --no-caps sends
+ * without frequency caps (what the rest of the pipeline costs); --cpu-prof=<prefix> writes a CPU
+ * profile of the measured window (bench/lib/profile.ts).
  */
 const users = option('users', 100_000);
 const workers = option('workers', 4);
 const withRedis = process.argv.includes('--redis');
 const redisOnly = process.argv.includes('--redis-only');
+const noCaps = process.argv.includes('--no-caps');
 const profileTo = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 
 interface Run { adapter: string; seconds: number; rate: number; floorSeconds: number; floorRate: number; sent: number; suppressed: number; batches: number }
@@ -30,7 +33,7 @@ async function runOnce(adapter: 'postgres' | 'redis'): Promise<Run> {
   try {
     if (b.p.counters.kind !== adapter) throw new Error(`counters adapter is ${b.p.counters.kind}, wanted ${adapter}`);
     header(`Benchmark: delivery pipeline (${adapter} counters) vs INSERT … SELECT of the same rows`, b.machine, {
-      workload: `one SMS task "now" to ${fmt(users)} users; caps global 5/7d, sms 3/1d, task 1/1d; Liquid with {{ user.externalId }} and one tracked link`,
+      workload: `one SMS task "now" to ${fmt(users)} users; ${noCaps ? 'no caps' : 'caps global 5/7d, sms 3/1d, task 1/1d'}; Liquid with {{ user.externalId }} and one tracked link`,
       workers: `${workers} graphile-worker jobs in parallel in this process, batches of ${b.p.config.deliveryBatchSize}`,
     });
     return await measure(b, adapter);
@@ -58,11 +61,11 @@ async function measure(b: Bench, adapter: string): Promise<Run> {
       if (s.status === 'ready') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await fetch(`${b.url}/v1/policies/delivery`, { method: 'PUT', headers: { authorization: `Bearer ${ws.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ global: { maxPerUser: 5, perDays: 7 }, channels: { sms: { maxPerUser: 3, perDays: 1 } } }) });
+    await fetch(`${b.url}/v1/policies/delivery`, { method: 'PUT', headers: { authorization: `Bearer ${ws.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(noCaps ? {} : { global: { maxPerUser: 5, perDays: 7 }, channels: { sms: { maxPerUser: 3, perDays: 1 } } }) });
     const tpl = await client.post<{ id: string }>('/v1/templates', { name: 'bench', channel: 'sms', content: { signature: 'Bench', body: 'Hi {{ user.externalId }}, 20% off today: {{ "https://shop.example/sale" | track }}' } });
     const now = Date.now();
     const c = await client.post<{ id: string }>('/v1/campaigns', { name: 'bench', goal: 'activation', startAt: new Date(now - 3_600_000).toISOString(), endAt: new Date(now + 86_400_000).toISOString() });
-    const task = await client.post<{ id: string }>(`/v1/campaigns/${c.id}/tasks`, { name: 'bench', channel: 'sms', templateId: tpl.id, audience: { segmentId: seg.id }, schedule: { type: 'now' }, frequency: { maxPerUser: 1, perDays: 1 } });
+    const task = await client.post<{ id: string }>(`/v1/campaigns/${c.id}/tasks`, { name: 'bench', channel: 'sms', templateId: tpl.id, audience: { segmentId: seg.id }, schedule: { type: 'now' }, ...(noCaps ? {} : { frequency: { maxPerUser: 1, perDays: 1 } }) });
     process.stdout.write(`setup: ${fmt(users)} users, segment computed in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
     await client.post(`/v1/campaigns/${c.id}/submit`);
     const pgPid = await postmasterPidOf(b.p.pool);

@@ -33,6 +33,13 @@ describe('SMS rendering and length', () => {
     }
   });
 
+  it('renders nested objects, arrays and plain values, keeping every key a field', () => {
+    const content = JSON.parse('{"templateId":"T1","data":{"__proto__":{"value":"p {{ user.x }}"},"first":{"value":"{{ user.x }}!","color":"#f00"}},"n":3,"list":[1,"{{ user.x }}",null,true]}');
+    const out = compileContent('wechat', content).render({ user: { x: 'Li' } });
+    expect(JSON.parse(JSON.stringify(out))).toEqual(JSON.parse('{"templateId":"T1","data":{"__proto__":{"value":"p Li"},"first":{"value":"Li!","color":"#f00"}},"n":3,"list":[1,"Li",null,true]}'));
+    expect(Object.getPrototypeOf((out as { data: object }).data)).toBe(Object.prototype);
+  });
+
   it('rejects a template that does not parse', () => {
     expect(() => compileContent('sms', { signature: 'S', body: 'Hi {{ user.name ' })).toThrow();
     expect(() => compileContent('sms', { signature: 'S', body: '{{ "x" | nosuchfilter }}' })).toThrow();

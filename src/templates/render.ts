@@ -27,29 +27,40 @@ export interface CompiledContent {
 }
 
 type Node = string | number | boolean | null | Node[] | { [k: string]: Node };
-type Compiled = Template[] | number | boolean | null | Compiled[] | { [k: string]: Compiled };
+/** A content node compiled once into a function of the scope (a delivery batch renders it a thousand times). */
+type Renderer = (scope: object) => unknown;
 
-function compileNode(node: Node): Compiled | { __t: Template[] } | { __s: string } {
+function compileNode(node: Node): Renderer {
   if (typeof node === 'string') {
     const t = engine.parse(node);
     // Text without a tag or an output (an SMS signature, a subject line) renders to itself:
     // kept as the string, it costs nothing per recipient instead of a Liquid render.
-    return t.every(isText) ? { __s: t.map((x) => (x as unknown as { str: string }).str).join('') } : { __t: t };
+    if (t.every(isText)) {
+      const text = t.map((x) => (x as unknown as { str: string }).str).join('');
+      return () => text;
+    }
+    return (scope) => engine.renderSync(t, scope);
   }
-  if (Array.isArray(node)) return node.map((n) => compileNode(n) as Compiled);
-  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, compileNode(v) as Compiled]));
-  return node;
+  if (Array.isArray(node)) {
+    const items = node.map(compileNode);
+    return (scope) => items.map((f) => f(scope));
+  }
+  if (node && typeof node === 'object') {
+    const fields = Object.entries(node).map(([k, v]) => [k, compileNode(v)] as const);
+    return (scope) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, f] of fields) {
+        // A WeChat `data` key is the operator's: `__proto__` must stay a field, as Object.fromEntries would make it.
+        if (k === '__proto__') Object.defineProperty(out, k, { value: f(scope), enumerable: true, writable: true, configurable: true });
+        else out[k] = f(scope);
+      }
+      return out;
+    };
+  }
+  return () => node;
 }
 
 const isText = (t: Template): boolean => t.token.kind === TokenKind.HTML && typeof (t as unknown as { str?: unknown }).str === 'string';
-
-function renderNode(c: unknown, scope: object): unknown {
-  if (c && typeof c === 'object' && '__s' in c) return (c as { __s: string }).__s;
-  if (c && typeof c === 'object' && '__t' in c) return engine.renderSync((c as { __t: Template[] }).__t, scope);
-  if (Array.isArray(c)) return c.map((x) => renderNode(x, scope));
-  if (c && typeof c === 'object') return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, renderNode(v, scope)]));
-  return c;
-}
 
 export interface RenderOptions {
   /** The workspace's SMS opt-out line (delivery policy `smsOptOut`); appended to marketing SMS that lack it. */
@@ -65,7 +76,7 @@ export function compileContent(channel: Channel, content: Record<string, unknown
   return {
     channel,
     render(scope, track) {
-      const out = renderNode(compiled, { ...scope, __track: track }) as Record<string, unknown>;
+      const out = compiled(Object.assign({}, scope, { __track: track })) as Record<string, unknown>;
       if (kind !== undefined) out.kind = kind;
       if (channel === 'sms') out.text = smsText(String(out.signature ?? ''), String(out.body ?? ''), optOut);
       return out;
