@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts';
 import { bucketKey, hashTag, type CounterKey } from './counters.keys.ts';
-import type { CounterWindow, GiveResult, TakeItem, TakeManyResult } from './counters.port.ts';
+import type { CounterWindow, GiveResult, SlidingWindow, TakeItem, TakeManyResult } from './counters.port.ts';
 
 /**
  * What both adapters share: input rules, the translation of (key, window) into stored buckets,
@@ -65,13 +65,20 @@ export function planBuckets(key: CounterKey, window: CounterWindow | undefined, 
       return { read: [key], newExpiry: nowMs + window.ms };
     }
     case 'sliding': {
-      if (window.ids.length < 1 || window.ids.length > 366) throw invalid('window.ids', 'a sliding window has 1 to 366 buckets');
-      const ids = window.ids.map((id, i) => windowId(id, `window.ids[${i}]`));
-      if (new Set(ids).size !== ids.length) throw invalid('window.ids', 'bucket ids repeat');
-      return { read: ids.map((id) => bucketKey(key, id)), newExpiry: expiryMs(window.expiresAt, nowMs, forWrite) };
+      // One window object serves a whole caps chunk (lastDaysWindow keeps it): its ids are checked once.
+      if (!checkedSliding.has(window)) {
+        if (window.ids.length < 1 || window.ids.length > 366) throw invalid('window.ids', 'a sliding window has 1 to 366 buckets');
+        window.ids.forEach((id, i) => windowId(id, `window.ids[${i}]`));
+        if (new Set(window.ids).size !== window.ids.length) throw invalid('window.ids', 'bucket ids repeat');
+        checkedSliding.add(window);
+      }
+      return { read: window.ids.map((id) => bucketKey(key, id)), newExpiry: expiryMs(window.expiresAt, nowMs, forWrite) };
     }
   }
 }
+
+/** Sliding windows whose ids passed the checks (their ids are readonly). */
+const checkedSliding = new WeakSet<SlidingWindow>();
 
 /** The one bucket a set overwrites; a sliding window has several, so it is refused. */
 export function planSet(key: CounterKey, window: CounterWindow | undefined, nowMs: number): { read: string[]; newExpiry: number | null } {

@@ -121,23 +121,29 @@ export async function writeBuckets(tx: Tx, workspaceId: string, writes: Readonly
   if (writes.size === 0) return;
   const fresh: { k: string; u: number; e: string | null }[] = [];
   const held: { t: string; k: string; u: number; e: string | null }[] = [];
+  // A step's buckets share a few expiries (the end of today, of a window): format each once.
+  const iso = new Map<number | null, string | null>();
+  const isoOnce = (ms: number | null) => {
+    let v = iso.get(ms);
+    if (v === undefined) iso.set(ms, (v = isoOf(ms)));
+    return v;
+  };
   for (const [k, v] of writes) {
     const t = tids.get(k);
-    if (t === undefined) fresh.push({ k, u: v.used, e: isoOf(v.expiresAt) });
-    else held.push({ t, k, u: v.used, e: isoOf(v.expiresAt) });
+    if (t === undefined) fresh.push({ k, u: v.used, e: isoOnce(v.expiresAt) });
+    else held.push({ t, k, u: v.used, e: isoOnce(v.expiresAt) });
   }
   if (fresh.length > 0) {
     fresh.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-    const r = await sql<{ key: string }>`
-      insert into counters (workspace_id, key, used, expires_at)
-      select ${workspaceId}, x.k, x.u, x.e
-      from rows from (json_to_recordset(${JSON.stringify(fresh)}::json) as (k text, u int8, e timestamptz)) with ordinality as x(k, u, e, i) order by x.i
-      on conflict (workspace_id, key) do nothing
-      returning key`.execute(tx);
-    if (r.rows.length !== fresh.length) {
-      const got = new Set(r.rows.map((x) => x.key));
-      throw new LostRace(fresh.map((f) => f.k).filter((k) => !got.has(k)));
-    }
+    const r = await sql<{ n: number }>`
+      with ins as (
+        insert into counters (workspace_id, key, used, expires_at)
+        select ${workspaceId}, x.k, x.u, x.e
+        from rows from (json_to_recordset(${JSON.stringify(fresh)}::json) as (k text, u int8, e timestamptz)) with ordinality as x(k, u, e, i) order by x.i
+        on conflict (workspace_id, key) do nothing
+        returning 1
+      ) select count(*)::int as n from ins`.execute(tx);
+    if (r.rows[0]!.n !== fresh.length) throw new LostRace(fresh.length - r.rows[0]!.n);
   }
   if (held.length === 0) return;
   await sql`
@@ -148,8 +154,8 @@ export async function writeBuckets(tx: Tx, workspaceId: string, writes: Readonly
 
 /** A missing bucket another transaction created between an optimistic step's read and its insert. */
 export class LostRace extends Error {
-  constructor(readonly keys: readonly string[]) {
-    super(`counters: ${keys.length} bucket(s) created concurrently`);
+  constructor(readonly buckets: number) {
+    super(`counters: ${buckets} bucket(s) created concurrently`);
   }
 }
 
