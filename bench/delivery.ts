@@ -1,5 +1,5 @@
 import { api, fmt, header, option, startBench, verdicts, type Bench } from './lib/setup.ts';
-import { cpuPer, cpuSample, postmasterPidOf } from './lib/cpu.ts';
+import { cpuPer, cpuSample, postmasterPidOf, redisPidOf } from './lib/cpu.ts';
 import { startProfile } from './lib/profile.ts';
 
 /**
@@ -69,8 +69,9 @@ async function measure(b: Bench, adapter: string): Promise<Run> {
     process.stdout.write(`setup: ${fmt(users)} users, segment computed in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
     await client.post(`/v1/campaigns/${c.id}/submit`);
     const pgPid = await postmasterPidOf(b.p.pool);
+    const redisPid = b.p.counters.kind === 'redis' ? await redisPidOf((b.p.counters as unknown as { redis: { info(s: string): Promise<string> } }).redis) : undefined;
     const stopProfile = profileTo ? await startProfile() : null;
-    const cpu0 = cpuSample(pgPid);
+    const cpu0 = cpuSample(pgPid, redisPid);
     t = performance.now();
     await client.post(`/v1/campaigns/${c.id}/approve`);
     let last = 0;
@@ -91,7 +92,7 @@ async function measure(b: Bench, adapter: string): Promise<Run> {
       await new Promise((res) => setTimeout(res, 20));
     }
     const seconds = (performance.now() - t) / 1000;
-    const cpu = cpuPer(cpu0, cpuSample(pgPid), users);
+    const cpu = cpuPer(cpu0, cpuSample(pgPid, redisPid), users);
     await stopProfile?.(`${profileTo}.${adapter}.cpuprofile`);
     const counts = await b.p.pool.query<{ status: string; reason: string | null; n: string }>(`select status, reason, count(*) n from messages where task_id = $1 group by 1, 2 order by 1, 2`, [task.id]);
     const sent = counts.rows.filter((x) => x.status === 'delivered' || x.status === 'sent').reduce((a, x) => a + Number(x.n), 0);
@@ -100,7 +101,7 @@ async function measure(b: Bench, adapter: string): Promise<Run> {
     if (outbox !== sent) throw new Error(`outbox ${outbox} != sent ${sent}`);
     const batches = (await b.p.pool.query(`select batches_total from task_runs where task_id = $1`, [task.id])).rows[0].batches_total as number;
     process.stdout.write(`pipeline: ${fmt(users)} messages decided in ${fmt(seconds, 2)} s = ${fmt(users / seconds)} messages/s (${counts.rows.map((x) => `${x.status}${x.reason ? `:${x.reason}` : ''} ${fmt(Number(x.n))}`).join(', ')}; ${batches} batches)\n`);
-    if (cpu) process.stdout.write(`CPU per message: node ${fmt(cpu.node, 1)} µs, PostgreSQL ${fmt(cpu.postgres, 1)} µs, redis-server ${fmt(cpu.redis, 1)} µs (the polling loop of this bench included)\n`);
+    if (cpu) process.stdout.write(`CPU per message: node ${fmt(cpu.node, 1)} µs, PostgreSQL ${fmt(cpu.postgres, 1)} µs, redis-server ${fmt(cpu.redis, 1)} µs (the polling loop of this bench included; redis-server counts every client of that server)\n`);
 
     // The floor: the same message rows, one INSERT … SELECT from the snapshot.
     const table = `bench_floor_${Date.now().toString(36)}`;

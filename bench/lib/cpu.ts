@@ -13,9 +13,10 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 /**
  * With `postmasterPid`, PostgreSQL's figure counts only that server (the postmaster and its
- * backends), not the other clusters on the machine — other engineers' test databases, say.
+ * backends), not the other clusters on the machine — other engineers' test databases, say; with
+ * `redisPid`, only that redis-server.
  */
-export function cpuSample(postmasterPid?: number): CpuSample | null {
+export function cpuSample(postmasterPid?: number, redisPid?: number): CpuSample | null {
   let postgres = 0;
   let redis = 0;
   let entries: string[];
@@ -34,6 +35,7 @@ export function cpuSample(postmasterPid?: number): CpuSample | null {
       if (!isPg && !name.startsWith('redis-server')) continue;
       const f = stat.slice(close + 2).split(' ');
       if (isPg && postmasterPid && Number(pid) !== postmasterPid && Number(f[1]) !== postmasterPid) continue;
+      if (!isPg && redisPid && Number(pid) !== redisPid) continue;
       // utime, stime, and cutime, cstime: the postmaster's reaped children (backends that ended)
       const ms = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
       if (isPg) postgres += ms;
@@ -62,4 +64,10 @@ export async function postmasterPidOf(pool: { query(q: string): Promise<{ rows: 
   } catch {
     return undefined;
   }
+}
+
+/** The pid of the redis-server a client talks to, when it runs on this machine (INFO server). */
+export async function redisPidOf(redis: { info(section: string): Promise<string> }): Promise<number | undefined> {
+  const m = /^process_id:(\d+)/m.exec(await redis.info('server'));
+  return m ? Number(m[1]) : undefined;
 }

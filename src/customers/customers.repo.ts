@@ -191,6 +191,11 @@ export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: Event
 export const userByExternalId = (tx: Tx, workspaceId: string, externalId: string) =>
   tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('externalId', '=', externalId).executeTakeFirst();
 
+/** What a message needs of its recipient (the address of each channel, the Liquid `user` scope): a delivery batch reads a thousand. */
+export const recipientsByIds = (tx: Tx, workspaceId: string, ids: string[]) =>
+  tx.selectFrom('users').select(['id', 'externalId', 'phone', 'email', 'wechatOpenId', 'pushToken', 'platform', 'attributes', 'createdAt', 'orderCount'])
+    .where('workspaceId', '=', workspaceId).where('id', '=', sql<string>`any(${ids}::bigint[])`).execute();
+
 /** One array parameter, not an IN list: a delivery batch asks for a thousand ids at a time. */
 export const usersByIds = (tx: Tx, workspaceId: string, ids: string[]) =>
   tx.selectFrom('users').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', sql<string>`any(${ids}::bigint[])`).execute();

@@ -200,6 +200,12 @@ export async function profilesByIds(tx: Tx, workspaceId: string, ids: string[]) 
   return new Map(rows.map((u) => [u.id, u]));
 }
 
+/** Recipients by internal id, for a delivery batch: only what a message needs (addresses, the template's `user`). */
+export async function recipientsByIds(tx: Tx, workspaceId: string, ids: string[]) {
+  const rows = ids.length ? await repo.recipientsByIds(tx, workspaceId, ids) : [];
+  return new Map(rows.map((u) => [u.id, u]));
+}
+
 export async function internalId(tx: Tx, workspaceId: string, externalId: string): Promise<string> {
   const u = await repo.userByExternalId(tx, workspaceId, externalId);
   if (!u) throw notFound('User');

@@ -73,8 +73,8 @@ export interface MessageUpdate {
  */
 export async function allocateMessageIds(tx: Tx, n: number): Promise<string[]> {
   if (n === 0) return [];
-  const r = await sql<{ id: string }>`select nextval(pg_get_serial_sequence('messages', 'id'))::text as id from generate_series(1, ${n}::int)`.execute(tx);
-  return r.rows.map((x) => x.id);
+  const r = await sql<{ ids: string[] }>`select array_agg(nextval(pg_get_serial_sequence('messages', 'id')))::text[] as ids from generate_series(1, ${n}::int)`.execute(tx);
+  return r.rows[0]!.ids;
 }
 
 /** Whether an outcome counts as an attempt at the provider (applyOutcomes' rule, for a row written once). */

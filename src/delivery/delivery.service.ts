@@ -244,7 +244,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   for (const id of new Set([task.templateId, ...variants.map((v) => v.templateId)])) {
     compiledOf.set(id, (await templates.compiledTemplate(tx, ws, id, task.templateVersions?.[id] ?? null, { smsOptOut: policy.smsOptOut })).compiled);
   }
-  const profiles = await customers.profilesByIds(tx, ws, queued.map((q) => q.userId));
+  const profiles = await customers.recipientsByIds(tx, ws, queued.map((q) => q.userId));
   const rules = await policies.suppressionsFor(tx, ws, [...profiles.values()].map((u) => u.externalId));
   const quietEnd = quietUntil(now, policy.quietHours, policy.timezone);
   const candidates: { q: Claimed; u: NonNullable<ReturnType<typeof profiles.get>>; to: string; variant: Variant | null }[] = [];
@@ -277,7 +277,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   const capsOf = new Map<string, TakeItem[]>();
   const release = async (items: TakeItem[]) => { await caps.giveBack(p.counters, [items]); taken.splice(taken.indexOf(items), 1); };
   const outgoing: OutgoingMessage[] = [];
-  const newLinks: links.NewLink[] = [];
+  const newLinks: links.MessageLink[] = [];
   const scopeCampaign = { id: campaign.id, name: campaign.name, goal: campaign.goal };
   const scopeTask = { id: task.id, name: task.name };
   const variantOf = new Map<string, string | null>();
@@ -309,7 +309,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
       const rendered = compiled.render({ user: templates.userScope(u), campaign: scopeCampaign, task: scopeTask, ...(coupon ? { coupon } : {}) }, (url) => {
         let short = perMessage.get(url);
         if (!short) {
-          const link = links.newLink({ workspaceId: ws, messageId: q.id, campaignId: campaign.id, taskId: task.id, userId: q.userId, url, now });
+          const link = links.newLink(q.id, q.userId, url);
           newLinks.push(link);
           short = links.shortUrl(p, link.code);
           perMessage.set(url, short);
@@ -323,7 +323,7 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
       await release(items);
     }
   }
-  await links.insertLinks(tx, newLinks);
+  await links.insertLinks(tx, { workspaceId: ws, campaignId: campaign.id, taskId: task.id, createdAt: now }, newLinks);
   // The workspace's provider chain for the channel (rate limit, fallback), or the sandbox.
   const provider = await channels.providerFor(tx, ws, task.channel);
   const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];

@@ -2,23 +2,28 @@ import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import { toJsonb } from '../platform/text.ts';
 
-export interface LinkRow {
-  code: string;
+/** What the links of one send share: written once per batch, not per link. */
+export interface LinkBatch {
   workspaceId: string;
-  messageId: string;
   campaignId: string;
   taskId: string;
-  userId: string;
-  url: string;
   createdAt: Date;
 }
+/** One message's short link. */
+export interface MessageLink {
+  code: string;
+  messageId: string;
+  userId: string;
+  url: string;
+}
 
-/** Short links as one JSON document (a delivery batch writes a thousand at a time). */
-export async function insertLinks(tx: Tx, rows: LinkRow[]): Promise<void> {
+/** A batch's short links as one JSON document (a delivery batch writes a thousand at a time). */
+export async function insertLinks(tx: Tx, batch: LinkBatch, rows: MessageLink[]): Promise<void> {
   if (rows.length === 0) return;
-  const doc = toJsonb(rows.map((r) => ({ k: r.code, w: r.workspaceId, m: r.messageId, c: r.campaignId, t: r.taskId, u: r.userId, l: r.url, a: r.createdAt })));
+  const doc = toJsonb(rows.map((r) => ({ k: r.code, m: r.messageId, u: r.userId, l: r.url })));
   await sql`insert into links (code, workspace_id, message_id, campaign_id, task_id, user_id, url, created_at)
-    select x.k, x.w, x.m, x.c, x.t, x.u, x.l, x.a from json_to_recordset(${doc}::json) as x(k text, w text, m bigint, c text, t text, u bigint, l text, a timestamptz)`.execute(tx);
+    select x.k, ${batch.workspaceId}, x.m, ${batch.campaignId}, ${batch.taskId}, x.u, x.l, ${batch.createdAt}::timestamptz
+    from json_to_recordset(${doc}::json) as x(k text, m bigint, u bigint, l text)`.execute(tx);
 }
 
 export const linkByCode = (tx: Tx, code: string) =>

@@ -6,16 +6,14 @@ import * as customers from '../customers/customers.service.ts';
 import { ClickRecorder, FOLD_CLICKS_JOB } from './click-recorder.ts';
 import * as repo from './links.repo.ts';
 
-export type NewLink = repo.LinkRow;
+export type MessageLink = repo.MessageLink;
 
-/** A per-message short link (written by insertLinks in the delivery transaction). */
-export function newLink(l: { workspaceId: string; messageId: string; campaignId: string; taskId: string; userId: string; url: string; now: Date }): NewLink {
-  return { code: newLinkCode(), workspaceId: l.workspaceId, messageId: l.messageId, campaignId: l.campaignId, taskId: l.taskId, userId: l.userId, url: l.url, createdAt: l.now };
-}
+/** A per-message short link (written with its batch by insertLinks, in the delivery transaction). */
+export const newLink = (messageId: string, userId: string, url: string): MessageLink => ({ code: newLinkCode(), messageId, userId, url });
 
 export const shortUrl = (p: Platform, code: string): string => `${p.config.publicUrl}/l/${code}`;
 
-export const insertLinks = (tx: Tx, rows: NewLink[]) => repo.insertLinks(tx, rows);
+export const insertLinks = (tx: Tx, batch: repo.LinkBatch, rows: MessageLink[]) => repo.insertLinks(tx, batch, rows);
 
 type Resolved = repo.LinkForRedirect & { target: string };
 

@@ -28,6 +28,18 @@ beforeAll(async () => {
 });
 afterAll(() => { child.kill('SIGTERM'); });
 
+/**
+ * The message the peer received for `to`. The server's 250 reaches the provider before the
+ * peer's report reaches this process (another pipe), so wait for the report rather than assume it.
+ */
+async function receivedFor(to: string): Promise<(typeof received)[number]> {
+  for (;;) {
+    const got = received.find((r) => r.to.includes(to));
+    if (got) return got;
+    await new Promise<void>((ok) => waiters.push(ok));
+  }
+}
+
 const msg = (id: string, to: string): OutgoingMessage => ({
   messageId: id, workspaceId: 'ws', channel: 'email', externalId: `u${id}`, to, taskId: 't', campaignId: 'c',
   rendered: { subject: 'Spring sale for Ann', html: '<p>Hello <b>Ann</b>, 20% off today.</p>', text: 'Hello Ann, 20% off today.' },
@@ -39,7 +51,7 @@ describe('SMTP provider against a real SMTP server process', () => {
   it('sends HTML and text with one-click List-Unsubscribe headers and a Message-ID from the message id', async () => {
     const out = await make().send(undefined as never, [msg('501', 'ann@example.com')], new Date());
     expect(out).toEqual([{ messageId: '501', status: 'sent' }]);
-    const got = received.find((r) => r.to.includes('ann@example.com'))!;
+    const got = await receivedFor('ann@example.com');
     expect(got.user).toBe('mailer');
     expect(got.from).toBe('news@shop.example');
     const [head, ...rest] = got.raw.split('\r\n\r\n');

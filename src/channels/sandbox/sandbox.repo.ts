@@ -3,14 +3,27 @@ import type { Tx } from '../../platform/db.ts';
 import { toJsonb } from '../../platform/text.ts';
 import type { OutgoingMessage } from '../providers.ts';
 
-/** The sandbox outbox: what the sandbox provider "sent". Keyed by message id, so a replay writes nothing. One JSON document per batch. */
+/**
+ * The sandbox outbox: what the sandbox provider "sent". Keyed by message id, so a replay writes
+ * nothing. One JSON document per (workspace, channel, task) — in practice one per batch — with
+ * the fields they share passed once.
+ */
 export async function insertOutbox(tx: Tx, rows: OutgoingMessage[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  const doc = toJsonb(rows.map((r) => ({ m: r.messageId, w: r.workspaceId, c: r.channel, e: r.externalId, a: r.to, r: r.rendered, t: r.taskId })));
-  await sql`insert into sandbox_outbox (message_id, workspace_id, channel, external_id, to_address, rendered, task_id, sent_at)
-    select x.m, x.w, x.c, x.e, x.a, x.r, x.t, ${now}::timestamptz
-    from json_to_recordset(${doc}::json) as x(m bigint, w text, c text, e text, a text, r jsonb, t text)
-    on conflict (message_id) do nothing`.execute(tx);
+  const groups = new Map<string, OutgoingMessage[]>();
+  for (const r of rows) {
+    const k = `${r.workspaceId}\u0000${r.channel}\u0000${r.taskId}`;
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  for (const g of groups.values()) {
+    const { workspaceId, channel, taskId } = g[0]!;
+    const doc = toJsonb(g.map((r) => ({ m: r.messageId, e: r.externalId, a: r.to, r: r.rendered })));
+    await sql`insert into sandbox_outbox (message_id, workspace_id, channel, external_id, to_address, rendered, task_id, sent_at)
+      select x.m, ${workspaceId}, ${channel}, x.e, x.a, x.r, ${taskId}, ${now}::timestamptz
+      from json_to_recordset(${doc}::json) as x(m bigint, e text, a text, r jsonb)
+      on conflict (message_id) do nothing`.execute(tx);
+  }
 }
 
 export const listOutbox = (tx: Tx, workspaceId: string, f: { channel?: string; externalId?: string; taskId?: string; limit: number; before?: string }) =>

@@ -162,6 +162,32 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
       expect([await f.counters.get(k('user:1', 'cap')), await f.counters.get(k('user:1', 'all')), await f.counters.get(k('user:2', 'cap')), await f.counters.get(k('user:3', 'cap'))]).toEqual([1, 1, 0, 2]);
     });
 
+    it('takeEach: a group far down a long batch sees the first one; windows expire and start afresh inside a batch', async () => {
+      const w = ws();
+      const k = (s: string, n: string): CounterKey => counterKey(w, s, n);
+      // 600 groups (more than one script call on Redis): the last takes the bucket the first took.
+      const groups = Array.from({ length: 600 }, (_, i) => [{ key: k(`user:${i === 599 ? 0 : i}`, 'cap'), limit: 1 }]);
+      const rs = await f.counters.takeEach(groups);
+      expect(rs.filter((r) => r.ok)).toHaveLength(599);
+      expect(rs[599]).toEqual({ ok: false, failedIndex: 0, remaining: [0] });
+      // A rolling bucket past its end counts from zero again and gets a new end; a sliding
+      // window sums its days, and a day bucket outside it no longer counts.
+      const rate = k('ip:1', 'rate');
+      expect(await f.counters.takeEach([[{ key: rate, limit: 1, window: rollingWindow(1000) }]])).toEqual([{ ok: true, remaining: [0] }]);
+      f.clock.advance(1500);
+      expect(await f.counters.takeEach([[{ key: rate, limit: 1, window: rollingWindow(1000) }], [{ key: rate, limit: 1, window: rollingWindow(1000) }]]))
+        .toEqual([{ ok: true, remaining: [0] }, { ok: false, failedIndex: 0, remaining: [0] }]);
+      f.clock.advance(999);
+      expect(await f.counters.get(rate)).toBe(1);
+      f.clock.advance(2);
+      expect(await f.counters.get(rate)).toBe(0);
+      const cap = k('user:9', 'cap:all');
+      const three = () => lastDaysWindow(f.clock.now(), SHANGHAI, 3);
+      expect((await f.counters.takeEach([[{ key: cap, limit: 2, window: three() }], [{ key: cap, limit: 2, window: three() }], [{ key: cap, limit: 2, window: three() }]])).map((r) => r.ok)).toEqual([true, true, false]);
+      f.clock.advance(3 * 86_400_000);
+      expect(await f.counters.takeEach([[{ key: cap, limit: 2, window: three() }]])).toEqual([{ ok: true, remaining: [1] }]);
+    });
+
     it('concurrent takeEach batches over one shared cap never pass it (two instances)', async () => {
       const w = ws();
       const k = (s: string, n: string): CounterKey => counterKey(w, s, n);

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import { keyWorkspace, type CounterKey } from './counters.keys.ts';
 import { count, planBuckets, planSet, planTake, planTakeMany, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
-import { GET, GIVE, SCRIPTS, SET, TAKE } from './redis-counters.lua.ts';
+import { GET, GIVE, SCRIPTS, SET, TAKE, TAKE_EACH } from './redis-counters.lua.ts';
 import { loadScripts, runScript, runScriptThen, type RedisClient } from './redis-scripts.ts';
 
 export interface RedisCountersOptions {
@@ -36,6 +36,8 @@ export class RedisCounters implements Counters {
     private readonly clients: readonly RedisClient[],
     private readonly clock: Clock,
     readonly prefix = 'ml:',
+    /** The server is a Redis Cluster node: a script may only touch one slot (see takeEach). */
+    private readonly cluster = false,
   ) {
     if (clients.length < 1) throw new Error('RedisCounters needs at least one connection');
     if (/[{}]/.test(prefix)) throw new Error('a Redis counters prefix may not contain braces (they would become the hash tag)');
@@ -79,9 +81,34 @@ export class RedisCounters implements Counters {
     return this.runTakes(plans, nowMs);
   }
 
-  /** One script call per group, all sent at once: the client pipelines them and Redis runs them in the order sent. */
+  /**
+   * On a standalone Redis, one TAKE_EACH script per EACH_CHUNK groups (a caps chunk of a
+   * delivery batch was a script call per recipient: the per-call overhead was most of
+   * redis-server's CPU per message, and the client's). On Redis Cluster the groups' keys live in
+   * different slots, so each group is its own script, as takeMany. Either way every call of one
+   * takeEach goes out on one connection, so Redis runs them in the order sent.
+   */
   async takeEach(groups: readonly (readonly TakeItem[])[]): Promise<TakeManyResult[]> {
-    return Promise.all(groups.map((g) => this.takeMany(g)));
+    const nowMs = this.clock.now().getTime();
+    const plans = groups.map((g) => {
+      const p = planTakeMany(g, nowMs);
+      for (const it of g) keyWorkspace(it.key);
+      return p;
+    });
+    const redis = this.next();
+    if (this.cluster) {
+      return Promise.all(plans.map(async (p) => {
+        const { keys, args } = encodeTakes(p, this.prefix, nowMs);
+        return parseTakeMany(numbers(await runScript(redis, TAKE, keys, args), 'take'));
+      }));
+    }
+    const calls: Promise<TakeManyResult[]>[] = [];
+    for (let i = 0; i < plans.length; i += EACH_CHUNK) {
+      const chunk = plans.slice(i, i + EACH_CHUNK);
+      const { keys, args } = encodeTakeEach(chunk, this.prefix, nowMs);
+      calls.push(runScript(redis, TAKE_EACH, keys, args).then((r) => parseTakeEach(numbers(r, 'take_each'), chunk)));
+    }
+    return (await Promise.all(calls)).flat();
   }
 
   async give(key: CounterKey, amount: number, opts: WindowOption = {}): Promise<GiveResult> {
@@ -123,9 +150,52 @@ export class RedisCounters implements Counters {
 
   private async runTakes(plans: readonly PlannedTake[], nowMs: number): Promise<TakeManyResult> {
     const { keys, args } = encodeTakes(plans, this.prefix, nowMs);
-    const r = numbers(await runScript(this.next(), TAKE, keys, args), 'take');
-    return r[0] === 1 ? { ok: true, remaining: r.slice(1) } : { ok: false, failedIndex: r[1]!, remaining: r.slice(2) };
+    return parseTakeMany(numbers(await runScript(this.next(), TAKE, keys, args), 'take'));
   }
+}
+
+/** Groups per TAKE_EACH call: a script blocks Redis while it runs, so a call stays a few milliseconds long. */
+export const EACH_CHUNK = 250;
+
+const parseTakeMany = (r: number[]): TakeManyResult => (r[0] === 1 ? { ok: true, remaining: r.slice(1) } : { ok: false, failedIndex: r[1]!, remaining: r.slice(2) });
+
+function parseTakeEach(r: number[], plans: readonly (readonly PlannedTake[])[]): TakeManyResult[] {
+  const out: TakeManyResult[] = [];
+  let i = 0;
+  for (const p of plans) {
+    if (r[i] === 1) {
+      out.push({ ok: true, remaining: r.slice(i + 1, i + 1 + p.length) });
+      i += 1 + p.length;
+    } else {
+      out.push({ ok: false, failedIndex: r[i + 1]!, remaining: r.slice(i + 2, i + 2 + p.length) });
+      i += 2 + p.length;
+    }
+  }
+  if (i !== r.length) throw new Error(`unexpected reply length from the counters take_each script: ${r.length}, expected ${i}`);
+  return out;
+}
+
+/** The KEYS and ARGV of TAKE_EACH: the distinct buckets of every group, then each group as TAKE's requests. */
+export function encodeTakeEach(groups: readonly (readonly PlannedTake[])[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
+  const index = new Map<string, number>();
+  const keys: string[] = [];
+  const args: number[] = [nowMs, groups.length];
+  for (const plans of groups) {
+    args.push(plans.length);
+    for (const p of plans) {
+      args.push(p.limit, p.amount, p.newExpiry ?? -1, p.read.length);
+      for (const b of p.read) {
+        let i = index.get(b);
+        if (i === undefined) {
+          keys.push(prefix + b);
+          i = keys.length;
+          index.set(b, i);
+        }
+        args.push(i);
+      }
+    }
+  }
+  return { keys, args: args.map(String) };
 }
 
 /**
@@ -153,6 +223,7 @@ export function encodeTakes(plans: readonly PlannedTake[], prefix: string, nowMs
 
 /** Connects (failing fast when Redis is not there), loads the scripts once, and returns the adapter. */
 export async function connectRedisCounters(opts: RedisCountersOptions): Promise<RedisCounters> {
+  let cluster = false;
   const clients = Array.from({ length: opts.connections ?? 2 }, () => {
     let connected = false;
     const redis = createClient({
@@ -177,11 +248,12 @@ export async function connectRedisCounters(opts: RedisCountersOptions): Promise<
     await Promise.all(clients.map((c) => c.connect()));
     // The script cache is the server's, not the connection's: loading once is enough.
     await loadScripts(clients[0]!, SCRIPTS);
+    cluster = /^cluster_enabled:1\b/m.test(await clients[0]!.info('cluster'));
   } catch (err) {
     for (const c of clients) if (c.isOpen) c.destroy();
     throw new Error(`Redis counters: cannot use REDIS_URL (${redactUrl(opts.url)}): ${err instanceof Error ? err.message : String(err)}`);
   }
-  return new RedisCounters(clients, opts.clock, opts.prefix);
+  return new RedisCounters(clients, opts.clock, opts.prefix, cluster);
 }
 
 /** Waits for pending replies, then closes the socket. */

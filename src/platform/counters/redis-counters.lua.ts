@@ -84,6 +84,84 @@ end
 return { 1, unpack(remaining()) }`,
 );
 
+/**
+ * take_each: independent all-or-nothing groups of takes in one call (a caps chunk of a delivery
+ * batch), applied in order, each against the state the groups before it left — TAKE, group by
+ * group. KEYS = distinct buckets of every group. ARGV = now, number of groups, then per group:
+ * number of requests, then per request as in TAKE (limit, amount, new expiry, number of buckets
+ * read, their KEYS indexes). Returns, group after group: 1 and one remaining per request, or 0,
+ * the failed index and one remaining per request (as it stood).
+ */
+export const TAKE_EACH = script(
+  'take_each',
+  `local now = tonumber(ARGV[1])
+local groups = tonumber(ARGV[2])
+local used, exp, stale = {}, {}, {}
+for i = 1, #KEYS do
+  local v = redis.call('HMGET', KEYS[i], 'u', 'e')
+  local e = tonumber(v[2])
+  if e ~= nil and e <= now then
+    used[i] = 0; exp[i] = false; stale[i] = true
+  else
+    used[i] = tonumber(v[1]) or 0; exp[i] = e or false
+  end
+end
+local dirty, fresh, out = {}, {}, {}
+local a = 3
+for g = 1, groups do
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  local reqs = {}
+  for r = 1, n do
+    local nr = tonumber(ARGV[a + 3])
+    local read = {}
+    for j = 1, nr do read[j] = tonumber(ARGV[a + 3 + j]) end
+    reqs[r] = { tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), read }
+    a = a + 4 + nr
+  end
+  local tu, te = {}, {}
+  local function cur(i) local v = tu[i]; if v == nil then return used[i] end; return v end
+  local function sum(q)
+    local s = 0
+    for _, i in ipairs(q[4]) do s = s + cur(i) end
+    return s
+  end
+  local before = {}
+  for r = 1, n do before[r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
+  local failed = 0
+  for r = 1, n do
+    local q = reqs[r]
+    if sum(q) + q[2] > q[1] then failed = r; break end
+    local t = q[4][#q[4]]
+    tu[t] = cur(t) + q[2]
+    local e = te[t]
+    if e == nil then e = exp[t] end
+    if e == false and q[3] >= 0 then te[t] = q[3] end
+  end
+  if failed > 0 then
+    out[#out + 1] = 0
+    out[#out + 1] = failed - 1
+    for r = 1, n do out[#out + 1] = before[r] end
+  else
+    for i, v in pairs(tu) do used[i] = v; dirty[i] = true end
+    for i, v in pairs(te) do exp[i] = v; fresh[i] = true end
+    out[#out + 1] = 1
+    for r = 1, n do out[#out + 1] = math.max(0, reqs[r][1] - sum(reqs[r])) end
+  end
+end
+for i in pairs(dirty) do
+  redis.call('HSET', KEYS[i], 'u', string.format('%d', used[i]))
+  if fresh[i] then
+    redis.call('HSET', KEYS[i], 'e', string.format('%d', exp[i]))
+    redis.call('PEXPIRE', KEYS[i], string.format('%d', exp[i] - now + ${EXPIRY_GRACE_MS}))
+  elseif stale[i] then
+    redis.call('HDEL', KEYS[i], 'e')
+    redis.call('PERSIST', KEYS[i])
+  end
+end
+return out`,
+);
+
 /** give: KEYS = buckets oldest first; ARGV = now, amount. Newest gives first. Returns {used after, returned}. */
 export const GIVE = script(
   'give',
@@ -138,4 +216,4 @@ end
 return 1`,
 );
 
-export const SCRIPTS: readonly LuaScript[] = [TAKE, GIVE, GET, SET];
+export const SCRIPTS: readonly LuaScript[] = [TAKE, TAKE_EACH, GIVE, GET, SET];
