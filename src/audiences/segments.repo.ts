@@ -142,8 +142,12 @@ export const markReady = (tx: Tx, workspaceId: string, id: string, snapshotId: s
   tx.updateTable('segments').set({ status: 'ready', count, computedAt: now, currentSnapshotId: snapshotId, error: null, updatedAt: now })
     .where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
 
-export const snapshotIdOf = async (tx: Tx, workspaceId: string, segmentId: string) =>
-  (await tx.selectFrom('segments').select('currentSnapshotId').where('workspaceId', '=', workspaceId).where('id', '=', segmentId).executeTakeFirst())?.currentSnapshotId ?? null;
+/** Current snapshot ids of these segments of the workspace (a segment not computed, or not here, is missing). */
+export async function currentSnapshotIds(tx: Tx, workspaceId: string, segmentIds: string[]): Promise<Map<string, string>> {
+  const rows = await tx.selectFrom('segments').select(['id', 'currentSnapshotId']).where('workspaceId', '=', workspaceId)
+    .where('id', 'in', segmentIds).where('currentSnapshotId', 'is not', null).execute();
+  return new Map(rows.map((r) => [r.id, r.currentSnapshotId!]));
+}
 
 export async function countMatching(tx: Tx, workspaceId: string, predicate: RawBuilder<unknown>, sampleSize: number) {
   const c = await sql<{ n: string }>`select count(*) as n from users u where u.workspace_id = ${workspaceId} and ${predicate}`.execute(tx);
@@ -183,13 +187,13 @@ export const history = (tx: Tx, workspaceId: string, segmentId: string, limit: n
   tx.selectFrom('segmentSnapshots').select(['id', 'computedAt', 'count', 'reason']).where('workspaceId', '=', workspaceId).where('segmentId', '=', segmentId)
     .orderBy('computedAt', 'desc').orderBy('id', 'desc').limit(limit).execute();
 
-/** A snapshot's members as stored by saveSnapshotSet, or undefined when not built yet. */
-export async function snapshotSet(tx: Tx, workspaceId: string, snapshotId: string) {
+/** The members of these snapshots as stored by saveSnapshotSet; a snapshot whose set is not built yet is missing. */
+export async function snapshotSets(tx: Tx, workspaceId: string, snapshotIds: string[]) {
   // The varint ids only when there is no bitmap: one read, never both.
-  const r = await sql<{ members: number; ids: Buffer | null; bitmapBase: string | null; bitmapWords: Buffer | null }>`
-    select members, case when bitmap_words is null then ids end as ids, bitmap_base as "bitmapBase", bitmap_words as "bitmapWords"
-    from segment_snapshot_sets where snapshot_id = ${snapshotId}::bigint and workspace_id = ${workspaceId}`.execute(tx);
-  return r.rows[0];
+  const r = await sql<{ snapshotId: string; members: number; ids: Buffer | null; bitmapBase: string | null; bitmapWords: Buffer | null }>`
+    select snapshot_id as "snapshotId", members, case when bitmap_words is null then ids end as ids, bitmap_base as "bitmapBase", bitmap_words as "bitmapWords"
+    from segment_snapshot_sets where snapshot_id = any(${snapshotIds}::bigint[]) and workspace_id = ${workspaceId}`.execute(tx);
+  return new Map(r.rows.map((x) => [String(x.snapshotId), x]));
 }
 
 /** A snapshot's member ids, ascending, as PostgreSQL's bigint[] text (one value, parsed without a row object per member). */

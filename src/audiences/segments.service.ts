@@ -218,7 +218,7 @@ export async function preview(p: Platform, who: Principal, definition: Definitio
   }
   // Union / intersection / difference of computed segments: from their stored id sets, in
   // memory (plain reads of immutable snapshots: no transaction needed).
-  const ids = await evaluateSetExpression(p.db, who.workspaceId, definition, async (id) => repo.snapshotIdOf(p.db, who.workspaceId, id));
+  const ids = await evaluateSetExpression(p.db, who.workspaceId, definition);
   if (ids) return { count: cardinality(ids), sample: await repo.externalIdsOf(p.db, who.workspaceId, idsOf(ids, 20)) };
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
