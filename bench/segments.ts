@@ -9,6 +9,7 @@ import { clearSetCache } from '../src/audiences/set-operations.service.ts';
 import { api, fmt, header, median, option, startBench, switchOff, verdicts } from './lib/setup.ts';
 import { benchEvents, benchExternalId, copyField } from './lib/events.ts';
 import { postLoad } from './lib/workers.ts';
+import { cpuSample, postmasterOf } from './lib/cpu.ts';
 import { mulberry32 } from '../src/demo/random.ts';
 
 /**
@@ -188,39 +189,48 @@ try {
   const since30 = new Date(evalNow.getTime() - 30 * DAY);
   const since14 = new Date(evalNow.getTime() - 14 * DAY);
   await pool.query('create table if not exists bench_hand_members (like segment_members including all)');
-  const hand = async (): Promise<{ ms: number; n: number }> => {
+  // CPU of this benchmark's own PostgreSQL server (parallel workers included) and of this
+  // process for each computation: on a shared machine, wall-clock moves with the others' load.
+  const postmaster = postmasterOf((await pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
+  const timed = async <T extends { n: number }>(run: () => Promise<T>) => {
+    const [cpu0, start] = [cpuSample(postmaster), performance.now()];
+    const r = await run();
+    const ms = performance.now() - start;
+    const cpu = cpuSample(postmaster);
+    return { ...r, ms, pgCpuMs: cpu && cpu0 ? cpu.postgresMs - cpu0.postgresMs : NaN, nodeCpuMs: cpu && cpu0 ? cpu.nodeMs - cpu0.nodeMs : NaN };
+  };
+  const hand = async () => {
     await pool.query('truncate bench_hand_members');
-    const start = performance.now();
+    return timed(() => handSql());
+  };
+  const handSql = async (): Promise<{ n: number }> => {
     const r = await pool.query(`
       insert into bench_hand_members (snapshot_id, user_id, workspace_id)
       select 0, u.id, u.workspace_id from users u
       where u.workspace_id = $1 and u.attributes->>'city' in ('Guangzhou', 'Shenzhen')
         and u.id in (select user_id from events where workspace_id = $1 and name = 'page_view' and ts >= $2 and ts <= $4 group by user_id having count(*) >= 3)
         and not exists (select 1 from events e where e.workspace_id = $1 and e.user_id = u.id and e.name = 'order_paid' and e.ts >= $3 and e.ts <= $4)`, [ws.id, since30, since14, evalNow]);
-    return { ms: performance.now() - start, n: r.rowCount ?? 0 };
+    return { n: r.rowCount ?? 0 };
   };
   const segmentId = async (name: string, definition: unknown) => (await client.post<{ id: string }>('/v1/segments', { name, definition, refresh: 'manual' })).id;
-  const compute = async (id: string) => {
-    const start = performance.now();
-    const r = await segments.computeSnapshot(b.p, ws.id, id, 'bench');
-    return { ms: performance.now() - start, n: r.count };
-  };
+  const compute = (id: string) => timed(async () => ({ n: (await segments.computeSnapshot(b.p, ws.id, id, 'bench')).count }));
   const threeId = await segmentId('three conditions', three);
-  const rounds: { service: number; hand: number }[] = [];
+  const rounds: { service: number; hand: number; servicePgCpu: number; handPgCpu: number; serviceNodeCpu: number }[] = [];
   let members3 = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 ? ['hand', 'service'] : ['service', 'hand'];
-    const row = { service: 0, hand: 0 };
+    const row = { service: 0, hand: 0, servicePgCpu: 0, handPgCpu: 0, serviceNodeCpu: 0 };
     for (const way of order) {
       const r = way === 'hand' ? await hand() : await compute(threeId);
-      row[way as 'hand' | 'service'] = r.ms;
+      if (way === 'hand') Object.assign(row, { hand: r.ms, handPgCpu: r.pgCpuMs });
+      else Object.assign(row, { service: r.ms, servicePgCpu: r.pgCpuMs, serviceNodeCpu: r.nodeCpuMs });
       if (way === 'service') members3 = r.n;
       else if (members3 && r.n !== members3) throw new Error(`hand-written SQL found ${r.n} members, the service ${members3}`);
     }
     const h = await hand();
     if (h.n !== members3) throw new Error(`hand-written SQL found ${h.n} members, the service ${members3}`);
     rounds.push(row);
-    process.stdout.write(`three conditions, round ${round}: service ${fmt(row.service)} ms · hand-written SQL ${fmt(row.hand)} ms · ${fmt(members3)} members (same in both)\n`);
+    process.stdout.write(`three conditions, round ${round}: service ${fmt(row.service)} ms (CPU: PostgreSQL ${fmt(row.servicePgCpu)} ms, node ${fmt(row.serviceNodeCpu)} ms) · hand-written SQL ${fmt(row.hand)} ms (PostgreSQL CPU ${fmt(row.handPgCpu)} ms) · ${fmt(members3)} members (same in both)\n`);
   }
   const serviceMs = median(rounds.map((r) => r.service));
   const handMs = median(rounds.map((r) => r.hand));
@@ -238,11 +248,11 @@ try {
     ['sequence without gap: page_view → add_to_cart → order_paid, 7 days', { sequence: [{ event: 'page_view' }, { event: 'add_to_cart' }, { event: 'order_paid' }], window: { lastDays: 7 } }],
     ['any of: did not buy in 14 days OR fewer than 2 views in 30', { any: [{ event: 'order_paid', window: { lastDays: 14 }, count: { op: 'eq', value: 0 } }, { event: 'page_view', window: { lastDays: 30 }, count: { op: 'lt', value: 2 } }] }],
   ];
-  const typicalTimes: { name: string; ms: number; members: number }[] = [];
+  const typicalTimes: { name: string; ms: number; pgCpuMs: number; members: number }[] = [];
   for (const [name, definition] of TYPICAL ? typical : []) {
     const r = await compute(await segmentId(name, definition));
-    typicalTimes.push({ name, ms: Math.round(r.ms), members: r.n });
-    process.stdout.write(`typical: ${name}: ${fmt(r.ms)} ms, ${fmt(r.n)} members\n`);
+    typicalTimes.push({ name, ms: Math.round(r.ms), pgCpuMs: Math.round(r.pgCpuMs), members: r.n });
+    process.stdout.write(`typical: ${name}: ${fmt(r.ms)} ms (PostgreSQL CPU ${fmt(r.pgCpuMs)} ms), ${fmt(r.n)} members\n`);
   }
 
   // 5. Set operations of two 500k-member segments.

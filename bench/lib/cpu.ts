@@ -11,7 +11,11 @@ export interface CpuSample { nodeMs: number; postgresMs: number; redisMs: number
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-export function cpuSample(): CpuSample | null {
+/**
+ * `postmasterPid`: count only that PostgreSQL server (the postmaster and its children), not
+ * other servers on the machine, e.g. other engineers' test databases (postmasterOf finds it).
+ */
+export function cpuSample(postmasterPid?: number): CpuSample | null {
   let postgres = 0;
   let redis = 0;
   let entries: string[];
@@ -29,6 +33,7 @@ export function cpuSample(): CpuSample | null {
       const isPg = name.startsWith('postgres');
       if (!isPg && !name.startsWith('redis-server')) continue;
       const f = stat.slice(close + 2).split(' ');
+      if (isPg && postmasterPid !== undefined && Number(pid) !== postmasterPid && Number(f[1]) !== postmasterPid) continue;
       // utime, stime, and cutime, cstime: the postmaster's reaped children (backends that ended)
       const ms = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
       if (isPg) postgres += ms;
@@ -46,4 +51,14 @@ export function cpuPer(before: CpuSample | null, after: CpuSample | null, units:
   if (!before || !after || units <= 0) return null;
   const per = (k: keyof CpuSample) => ((after[k] - before[k]) * 1000) / units;
   return { node: per('nodeMs'), postgres: per('postgresMs'), redis: per('redisMs') };
+}
+
+/** The postmaster of the server a backend belongs to: that backend's parent process (Linux only). */
+export function postmasterOf(backendPid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${backendPid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
