@@ -1,7 +1,7 @@
 import type { Tx } from '../platform/db.ts';
 import type { Definition } from './definition.schema.ts';
 import * as repo from './segments.repo.ts';
-import { allOf, anyOf, bitmapFromBytes, bitmapOf, bitmapToBytes, decodeToBitmap, encodeIds, parseIdArray, type Bitmap, type Signed } from './snapshot-sets.ts';
+import { allOf, anyOf, bitmapFromBytes, bitmapOf, bitmapToBytes, decodeToBitmap, encodeIds, parseIdArray, type Bitmap, type IdSet, type Signed } from './snapshot-sets.ts';
 
 /**
  * Union, intersection and difference of saved segments in memory. A definition made only of
@@ -37,9 +37,12 @@ export function clearSetCache(): void {
   cachedWords = 0;
 }
 
-/** Encodes and stores a snapshot's members (done when a snapshot is computed; lazily for older ones). */
-export async function buildSnapshotSet(tx: Tx, workspaceId: string, snapshotId: string): Promise<Bitmap | null> {
-  const ids = parseIdArray(await repo.snapshotIdsText(tx, workspaceId, snapshotId));
+/**
+ * Encodes and stores a snapshot's members (done when a snapshot is computed; lazily for older
+ * ones): `ids` ascending when the caller has them, else read from segment_members.
+ */
+export async function buildSnapshotSet(tx: Tx, workspaceId: string, snapshotId: string, known?: IdSet): Promise<Bitmap | null> {
+  const ids = known ?? parseIdArray(await repo.snapshotIdsText(tx, workspaceId, snapshotId));
   const set = bitmapOf(ids);
   await repo.saveSnapshotSet(tx, workspaceId, snapshotId, ids.length, encodeIds(ids), set && { base: set.base, words: bitmapToBytes(set) });
   return set;
