@@ -6,12 +6,14 @@ import { api, fmt, header, median, option, startBench, verdicts } from './lib/se
 import { benchEvents, benchExternalId, copyField, MIX, type BenchEvent } from './lib/events.ts';
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
 import { cpuPer, cpuSample } from './lib/cpu.ts';
+import { EVENT_PARTITIONS } from '../src/platform/migrations/0015-events-by-user.ts';
 
 /**
  * Event ingestion: events/s through `POST /v1/events` (batches of 1,000 events, the full path:
  * auth, zod validation, user resolution, event insert, order rows and buyer stats for
  * order_paid), side by side with PostgreSQL COPY of the same rows into a table of the same
- * layout (columns, defaults, identity and all indexes of `events`) in the same database.
+ * layout (columns, defaults, indexes and hash partitions of `events`, and a unique index on the
+ * messageId standing for the app's dedup table) in the same database.
  *
  *   npm run bench -- ingest [--batches 300] [--users 60000] [--concurrency 4] [--rounds 2]
  *
@@ -51,7 +53,17 @@ try {
   const ids = new Map<string, string>();
   for (const r of (await b.p.pool.query<{ id: string; external_id: string }>('select id, external_id from users where workspace_id = $1', [ws.id])).rows) ids.set(r.external_id, r.id);
   const copyTables = { batched: `bench_copy_batched_${Date.now().toString(36)}`, stream: `bench_copy_stream_${Date.now().toString(36)}` };
-  for (const table of Object.values(copyTables)) await b.p.pool.query(`create table ${table} (like events including all)`);
+  for (const table of Object.values(copyTables)) {
+    // The layout of `events` (migration 0015): its columns, defaults and indexes, partitioned by
+    // user the same way. The messageId dedup, which the app keeps in event_message_ids' primary
+    // key, is a unique index here (one table per COPY), with the user id a partitioned table's
+    // unique index must contain.
+    await b.p.pool.query(`create table ${table} (like events including all) partition by hash (user_id)`);
+    for (let i = 0; i < EVENT_PARTITIONS; i++) {
+      await b.p.pool.query(`create table ${table}_p${i} partition of ${table} for values with (modulus ${EVENT_PARTITIONS}, remainder ${i})`);
+    }
+    await b.p.pool.query(`create unique index on ${table} (workspace_id, message_id, user_id) where message_id is not null`);
+  }
 
   /** A round's events as HTTP bodies and as COPY text, the same rows. */
   const prepare = (tag: string, n: number) => {

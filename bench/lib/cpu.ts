@@ -34,7 +34,7 @@ export function cpuSample(postmasterPid?: number, redisPid?: number): CpuSample 
       const isPg = name.startsWith('postgres');
       if (!isPg && !name.startsWith('redis-server')) continue;
       const f = stat.slice(close + 2).split(' ');
-      if (isPg && postmasterPid && Number(pid) !== postmasterPid && Number(f[1]) !== postmasterPid) continue;
+      if (isPg && postmasterPid !== undefined && Number(pid) !== postmasterPid && Number(f[1]) !== postmasterPid) continue;
       if (!isPg && redisPid && Number(pid) !== redisPid) continue;
       // utime, stime, and cutime, cstime: the postmaster's reaped children (backends that ended)
       const ms = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
@@ -55,15 +55,20 @@ export function cpuPer(before: CpuSample | null, after: CpuSample | null, units:
   return { node: per('nodeMs'), postgres: per('postgresMs'), redis: per('redisMs') };
 }
 
-/** The postmaster of the server a pool talks to, when it runs on this machine (else undefined). */
-export async function postmasterPidOf(pool: { query(q: string): Promise<{ rows: { pid: number }[] }> }): Promise<number | undefined> {
-  const { rows } = await pool.query('select pg_backend_pid() as pid');
+/** The postmaster of the server a backend belongs to: that backend's parent process (Linux only). */
+export function postmasterOf(backendPid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${rows[0]!.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${backendPid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return undefined;
   }
+}
+
+/** The postmaster of the server a pool talks to, when it runs on this machine (else undefined). */
+export async function postmasterPidOf(pool: { query(q: string): Promise<{ rows: { pid: number }[] }> }): Promise<number | undefined> {
+  const { rows } = await pool.query('select pg_backend_pid() as pid');
+  return postmasterOf(rows[0]!.pid);
 }
 
 /** The pid of the redis-server a client talks to, when it runs on this machine (INFO server). */

@@ -49,9 +49,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startBench(name: string, opts: { poolSize?: number } = {}): Promise<Bench> {
+/**
+ * `dataDir`: use (and keep) this data dir instead of a temporary one removed at the end, so a
+ * benchmark can reuse a large loaded dataset across runs (bench/segments.ts --keep).
+ */
+export async function startBench(name: string, opts: { poolSize?: number; dataDir?: string } = {}): Promise<Bench> {
   const external = process.env.DATABASE_URL;
-  const dataDir = mkdtempSync(join(tmpdir(), `ml-bench-${name}-`));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `ml-bench-${name}-`));
   const rootKey = `mlroot_bench_${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
     ...process.env,
@@ -78,7 +82,7 @@ export async function startBench(name: string, opts: { poolSize?: number } = {})
       await app.close();
       if (jobsSchema) await p.pool.query(`drop schema if exists ${jobsSchema} cascade`);
       await rt.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -46,9 +46,12 @@ function checkScalar(type: ValueType, x: unknown, path: Path): void {
 
 /**
  * A condition over a typed SQL value `x` (NULL when missing or not convertible), with `present`
- * telling whether the value is there at all (for exists / notExists).
+ * telling whether the value is there at all (for exists / notExists). With `isOfType`, `x` is
+ * a cheaper raw value that may also come from a value of another type, and a comparison holds
+ * only where `isOfType` is true too; it is tested after the comparison, so only on the rows
+ * the comparison matched.
  */
-export function typedCondition(x: Sql, present: Sql, type: ValueType, c: Condition, ctx: DayContext, path: Path): Sql {
+export function typedCondition(x: Sql, present: Sql, type: ValueType, c: Condition, ctx: DayContext, path: Path, isOfType?: Sql): Sql {
   if (!opsByType[type].has(c.op)) {
     invalid([...path, 'op'], `${c.op} does not apply to a ${type}; use ${[...opsByType[type]].join(', ')}.`);
   }
@@ -58,32 +61,36 @@ export function typedCondition(x: Sql, present: Sql, type: ValueType, c: Conditi
   const vpath = [...path, 'value'];
   const val = requireValue(c, path);
   const cast = type === 'number' ? sql`::numeric` : type === 'boolean' ? sql`::boolean` : sql`::text`;
+  // Two-valued: a missing value (or one of another type) fails the comparison.
+  const holds = (comparison: Sql) => (isOfType ? sql`coalesce(${comparison} and ${isOfType}, false)` : sql`coalesce(${comparison}, false)`);
   switch (c.op) {
     case 'eq':
-    case 'neq':
+    case 'neq': {
       if (Array.isArray(val)) invalid(vpath, `${c.op} takes one value; use ${c.op === 'eq' ? 'in' : 'notIn'} for a list.`);
       checkScalar(type, val, vpath);
       // A missing value is "not equal" (API.md: without the attribute only neq, notIn, notExists hold).
-      return c.op === 'eq' ? sql`coalesce(${x} = ${val}${cast}, false)` : sql`(${x} is distinct from ${val}${cast})`;
+      const hit = holds(sql`${x} = ${val}${cast}`);
+      return c.op === 'eq' ? hit : sql`(not ${hit})`;
+    }
     case 'in':
     case 'notIn': {
       if (!Array.isArray(val) || val.length === 0) invalid(vpath, `${c.op} takes a non-empty list.`);
       val.forEach((v, i) => checkScalar(type, v, [...vpath, i]));
       const arr = type === 'number' ? sql`${val}::numeric[]` : sql`${val}::text[]`;
-      const hit = sql`coalesce(${x} = any(${arr}), false)`;
+      const hit = holds(sql`${x} = any(${arr})`);
       return c.op === 'in' ? hit : sql`(not ${hit})`;
     }
     case 'contains':
     case 'startsWith':
       checkScalar('string', val, vpath);
-      return sql`coalesce(${x} like ${likePattern(c.op, val as string)}, false)`;
+      return holds(sql`${x} like ${likePattern(c.op, val as string)}`);
     case 'gt': case 'gte': case 'lt': case 'lte':
       checkScalar('number', val, vpath);
-      return sql`coalesce(${x} ${comparison(c.op)} ${val}::numeric, false)`;
+      return holds(sql`${x} ${comparison(c.op)} ${val}::numeric`);
     case 'between': {
       if (!Array.isArray(val) || val.length !== 2) invalid(vpath, 'between takes [low, high].');
       val.forEach((v, i) => checkScalar('number', v, [...vpath, i]));
-      return sql`coalesce(${x} between ${val[0]}::numeric and ${val[1]}::numeric, false)`;
+      return holds(sql`${x} between ${val[0]}::numeric and ${val[1]}::numeric`);
     }
     default:
       return invalid([...path, 'op'], `Unknown operator ${c.op}.`);
@@ -110,6 +117,13 @@ export const jsonPresent = (doc: Sql, key: string): Sql => sql`coalesce(jsonb_ty
 
 /** A condition on a JSON key whose type is known. */
 export function typedJsonCondition(doc: Sql, key: string, type: ValueType, c: Condition, ctx: DayContext & { timezone: string }, path: Path): Sql {
+  if (type === 'string') {
+    // `->>` is the same text as typedJsonValue's for a string, number or boolean, but also gives
+    // objects and arrays as JSON text, so the scalar check follows the comparison. A typeof on
+    // every row cost more than the rest of a million-user scan (docs/scale.md §1).
+    const isScalar = sql`jsonb_typeof(${doc} -> ${key}::text) in ('string', 'number', 'boolean')`;
+    return typedCondition(sql`(${doc} ->> ${key}::text)`, jsonPresent(doc, key), type, c, ctx, path, isScalar);
+  }
   return typedCondition(typedJsonValue(doc, key, type, ctx.timezone), jsonPresent(doc, key), type, c, ctx, path);
 }
 

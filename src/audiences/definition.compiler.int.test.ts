@@ -241,6 +241,37 @@ describe('typed attributes', () => {
   });
 });
 
+describe('a string attribute that holds an object or an array', () => {
+  let ws: Workspace;
+  const users = ['q1', 'q2', 'q3', 'q4', 'q5'];
+  const members = (definition: Definition) => membersIn(ws, users, definition);
+
+  beforeAll(async () => {
+    ws = await newWorkspace(h);
+    // `code` is typed string by q1's value; the others hold an object, an array, a boolean, nothing.
+    const r = await ws.api.post('/v1/users', { users: [
+      { externalId: 'q1', attributes: { code: 'A1' } },
+      { externalId: 'q2', attributes: { code: { a: 1 } } },
+      { externalId: 'q3', attributes: { code: ['x'] } },
+      { externalId: 'q4', attributes: { code: true } },
+      { externalId: 'q5' },
+    ] });
+    expect(r.statusCode).toBe(200);
+  });
+
+  it('an object or array is no string: it never matches, as if missing', async () => {
+    // Their JSON text ('{"a": 1}', '["x"]') must not be compared as if it were a string value.
+    expect(await members({ attr: 'code', op: 'eq', value: '{"a": 1}' })).toEqual([]);
+    expect(await members({ attr: 'code', op: 'in', value: ['["x"]', 'A1'] })).toEqual(['q1']);
+    expect(await members({ attr: 'code', op: 'startsWith', value: '[' })).toEqual([]);
+    expect(await members({ attr: 'code', op: 'contains', value: 'a' })).toEqual([]);
+    expect(await members({ attr: 'code', op: 'neq', value: '{"a": 1}' })).toEqual(users);
+    expect(await members({ attr: 'code', op: 'notIn', value: ['A1', '["x"]'] })).toEqual(['q2', 'q3', 'q4', 'q5']);
+    // A boolean reads as its text.
+    expect(await members({ attr: 'code', op: 'in', value: ['true'] })).toEqual(['q4']);
+  });
+});
+
 describe('behaviour aggregates and first / last', () => {
   let ws: Workspace;
   const users = ['b1', 'b2', 'b3', 'b4'];

@@ -18,7 +18,7 @@ import * as repo from './segments.repo.ts';
 import { DEFAULT_REFRESH_AT, type PatchSegmentInput, type RefreshMode, type SegmentKind, type SegmentView } from './segments.schema.ts';
 import { refreshDueSegments } from './segment-refresh.service.ts';
 import { buildSnapshotSet, evaluateSetExpression } from './set-operations.service.ts';
-import { cardinality, idsOf } from './snapshot-sets.ts';
+import { cardinality, idsOf, parseIdArray } from './snapshot-sets.ts';
 
 // A segment computation is one SQL statement; this bounds it so a runaway definition fails
 // with a clear error instead of holding a connection forever.
@@ -218,11 +218,11 @@ export async function preview(p: Platform, who: Principal, definition: Definitio
   }
   // Union / intersection / difference of computed segments: from their stored id sets, in
   // memory (plain reads of immutable snapshots: no transaction needed).
-  const ids = await evaluateSetExpression(p.db, who.workspaceId, definition, async (id) => repo.snapshotIdOf(p.db, who.workspaceId, id));
+  const ids = await evaluateSetExpression(p.db, who.workspaceId, definition);
   if (ids) return { count: cardinality(ids), sample: await repo.externalIdsOf(p.db, who.workspaceId, idsOf(ids, 20)) };
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(PREVIEW_TIMEOUT_MS)}`.execute(tx);
-    await repo.allowSetMemory(tx);
+    await repo.prepareSetComputation(tx);
     return repo.countMatching(tx, who.workspaceId, await predicate(tx, who.workspaceId, definition, p.clock.now()), 20);
   });
 }
@@ -255,12 +255,19 @@ export async function computeSnapshot(p: Platform, workspaceId: string, segmentI
   const sqlIds = isSqlDefinition(definition) ? await sqlMemberIds(p, workspaceId, definition) : null;
   return p.db.transaction().execute(async (tx) => {
     await sql`set local statement_timeout = ${sql.lit(COMPUTE_TIMEOUT_MS)}`.execute(tx);
-    await repo.allowSetMemory(tx);
+    await repo.prepareSetComputation(tx);
     const now = p.clock.now();
-    const snap = sqlIds
-      ? await repo.writeSnapshotOfIds(tx, workspaceId, segmentId, sqlIds, reason, now)
-      : await repo.writeSnapshot(tx, workspaceId, segmentId, await predicate(tx, workspaceId, definition, now), reason, now);
-    await buildSnapshotSet(tx, workspaceId, snap.id); // set operations over it read this
+    let snap: { id: string; count: number };
+    if (sqlIds) {
+      snap = await repo.writeSnapshotOfIds(tx, workspaceId, segmentId, sqlIds, reason, now);
+      await buildSnapshotSet(tx, workspaceId, snap.id); // set operations over it read this
+    } else {
+      // The members are selected first (in parallel where PostgreSQL can), then written.
+      const idsText = await repo.matchingIdsText(tx, workspaceId, await predicate(tx, workspaceId, definition, now));
+      const ids = parseIdArray(idsText);
+      snap = await repo.writeSnapshotOfMatching(tx, workspaceId, segmentId, idsText, ids.length, reason, now);
+      await buildSnapshotSet(tx, workspaceId, snap.id, ids);
+    }
     await repo.markReady(tx, workspaceId, segmentId, snap.id, snap.count, now);
     return { snapshotId: snap.id, count: snap.count };
   });

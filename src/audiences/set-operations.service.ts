@@ -1,7 +1,7 @@
 import type { Tx } from '../platform/db.ts';
 import type { Definition } from './definition.schema.ts';
 import * as repo from './segments.repo.ts';
-import { allOf, anyOf, bitmapFromBytes, bitmapOf, bitmapToBytes, decodeToBitmap, encodeIds, parseIdArray, type Bitmap, type Signed } from './snapshot-sets.ts';
+import { allOf, anyOf, bitmapFromBytes, bitmapOf, bitmapToBytes, decodeToBitmap, encodeIds, parseIdArray, type Bitmap, type IdSet, type Signed } from './snapshot-sets.ts';
 
 /**
  * Union, intersection and difference of saved segments in memory. A definition made only of
@@ -37,27 +37,43 @@ export function clearSetCache(): void {
   cachedWords = 0;
 }
 
-/** Encodes and stores a snapshot's members (done when a snapshot is computed; lazily for older ones). */
-export async function buildSnapshotSet(tx: Tx, workspaceId: string, snapshotId: string): Promise<Bitmap | null> {
-  const ids = parseIdArray(await repo.snapshotIdsText(tx, workspaceId, snapshotId));
+/**
+ * Encodes and stores a snapshot's members (done when a snapshot is computed; lazily for older
+ * ones): `ids` ascending when the caller has them, else read from segment_members.
+ */
+export async function buildSnapshotSet(tx: Tx, workspaceId: string, snapshotId: string, known?: IdSet): Promise<Bitmap | null> {
+  const ids = known ?? parseIdArray(await repo.snapshotIdsText(tx, workspaceId, snapshotId));
   const set = bitmapOf(ids);
   await repo.saveSnapshotSet(tx, workspaceId, snapshotId, ids.length, encodeIds(ids), set && { base: set.base, words: bitmapToBytes(set) });
   return set;
 }
 
-/** The snapshot's members as a bitmap; null when they span too wide an id range for one. */
-async function membersOf(tx: Tx, workspaceId: string, snapshotId: string): Promise<Bitmap | null> {
-  const hit = cache.get(snapshotId);
-  if (hit) {
-    cache.delete(snapshotId);
-    cache.set(snapshotId, hit);
-    return hit;
+/**
+ * The snapshots' members as bitmaps (null for one spanning too wide an id range). The ones not
+ * cached are read in ONE query: reads run side by side would each take a connection of the
+ * pool, and a cold call then waited for new connections (a backend started, authenticated and
+ * its catalog caches filled: a first union after a pause took 24–100 ms, docs/benchmarks.md).
+ */
+async function membersOf(tx: Tx, workspaceId: string, snapshotIds: string[]): Promise<Map<string, Bitmap | null>> {
+  const out = new Map<string, Bitmap | null>();
+  for (const id of snapshotIds) {
+    const hit = cache.get(id);
+    if (!hit) continue;
+    cache.delete(id);
+    cache.set(id, hit);
+    out.set(id, hit);
   }
-  const stored = await repo.snapshotSet(tx, workspaceId, snapshotId);
-  const set = !stored ? await buildSnapshotSet(tx, workspaceId, snapshotId)
-    : stored.bitmapWords ? bitmapFromBytes(Number(stored.bitmapBase), stored.bitmapWords)
-    : decodeToBitmap(stored.ids!, stored.members);
-  return set && remember(snapshotId, set);
+  const missing = snapshotIds.filter((id) => !out.has(id));
+  if (missing.length === 0) return out;
+  const stored = await repo.snapshotSets(tx, workspaceId, missing);
+  for (const id of missing) {
+    const s = stored.get(id);
+    const set = !s ? await buildSnapshotSet(tx, workspaceId, id)
+      : s.bitmapWords ? bitmapFromBytes(Number(s.bitmapBase), s.bitmapWords)
+      : decodeToBitmap(s.ids!, s.members);
+    out.set(id, set && remember(id, set));
+  }
+  return out;
 }
 
 /** The segment ids of a pure set expression (all / any / not over {"segment"}), or null when it is something else. */
@@ -84,22 +100,21 @@ function evaluate(def: Definition, sets: Map<string, Bitmap>): Signed {
 
 /**
  * The members of a pure set expression over computed segments, as a bitmap; null when the
- * definition is not one (or its result is a complement): compile it instead.
- * `snapshotOf` gives a segment's current snapshot id here (null: unknown or not computed).
+ * definition is not one (a segment unknown or not computed, a set too wide, or a result that
+ * is a complement): compile it instead. Two queries at most, one after the other.
  */
-export async function evaluateSetExpression(tx: Tx, workspaceId: string, def: Definition, snapshotOf: (segmentId: string) => Promise<string | null>): Promise<Bitmap | null> {
-  const ids = new Set<string>();
-  if (!segmentsOf(def, ids)) return null;
-  const snaps = await Promise.all([...ids].map(async (seg) => [seg, await snapshotOf(seg)] as const));
-  if (snaps.some(([, snap]) => !snap)) return null;
+export async function evaluateSetExpression(tx: Tx, workspaceId: string, def: Definition): Promise<Bitmap | null> {
+  const segments = new Set<string>();
+  if (!segmentsOf(def, segments)) return null;
+  const snapshots = await repo.currentSnapshotIds(tx, workspaceId, [...segments]);
+  if (snapshots.size < segments.size) return null;
+  const bitmaps = await membersOf(tx, workspaceId, [...new Set(snapshots.values())]);
   const sets = new Map<string, Bitmap>();
-  let tooWide = false;
-  await Promise.all(snaps.map(async ([seg, snap]) => {
-    const set = await membersOf(tx, workspaceId, snap!);
-    if (set) sets.set(seg, set);
-    else tooWide = true;
-  }));
-  if (tooWide) return null;
+  for (const [segment, snapshot] of snapshots) {
+    const set = bitmaps.get(snapshot);
+    if (!set) return null;
+    sets.set(segment, set);
+  }
   const r = evaluate(def, sets);
   return r.complement ? null : r.set;
 }

@@ -1,9 +1,11 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import { toJsonb } from '../platform/text.ts';
 import * as catalog from './catalog.repo.ts';
 
 /** SQL for users, events and orders. Batches go through unnest() so a 10,000-row call is one statement. */
+
+type Sql = RawBuilder<unknown>;
 
 export interface UserRow {
   externalId: string;
@@ -105,19 +107,52 @@ export async function insertEventsDocument(tx: Tx, workspaceId: string, ts: Date
 }
 
 /**
- * Inserts events; a repeated messageId is skipped by the unique index. `hookedNames`: names
- * whose new ids to return. Optimistic: a plain INSERT first (inside a savepoint), because an
- * ON CONFLICT clause costs a speculative insertion per row and almost no batch repeats a
- * messageId; only a batch that does (a client's retry) runs again with ON CONFLICT.
+ * A messageId is stored once per workspace in event_message_ids (its primary key is the dedup:
+ * `events` is partitioned by user, and a unique index of a partitioned table must contain the
+ * partition key; migration 0015). `claimMessageIds` claims every messageId of a batch and fails
+ * the statement with 23505 when one was claimed before or repeats in the batch. A retried batch
+ * claims in the same order as the first attempt, so the two wait for each other, as they did
+ * on the unique index of events before.
+ */
+const claimMessageIds = (workspaceId: string, messageIds: Sql) => sql`claimed as (
+      insert into event_message_ids (workspace_id, message_id)
+      select ${workspaceId}, m from ${messageIds} where m is not null
+    )`;
+
+/**
+ * The CTEs `b`, the batch in its order `ord` with `k` the rank of a row among the batch's rows
+ * of its messageId, and `fresh`, the messageIds claimed now (not stored before; a concurrent
+ * batch's claim is waited for). The events to store are the rows of `b` where isFresh: those
+ * without a messageId, and the first of each fresh one, as the unique index used to keep them.
+ */
+const batchWithFreshMessageIds = (workspaceId: string, a: ReturnType<typeof eventArrays>) => sql`b as (
+      select x.*, row_number() over (partition by x.m order by x.ord) as k
+      from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[]) with ordinality as x(u, n, t, p, m, ord)
+    ), fresh as (
+      insert into event_message_ids (workspace_id, message_id)
+      select ${workspaceId}, m from b where m is not null and k = 1 order by ord
+      on conflict do nothing
+      returning message_id
+    )`;
+const isFresh = sql`(b.m is null or (b.k = 1 and b.m in (select message_id from fresh)))`;
+
+/**
+ * Inserts events; a repeated messageId (stored before, or twice in the batch) is skipped.
+ * `hookedNames`: names whose new ids to return. Optimistic: plain INSERTs first (inside a
+ * savepoint), because an ON CONFLICT clause costs a speculative insertion per row and almost
+ * no batch repeats a messageId; only a batch that does (a client's retry) runs again and
+ * skips the repeats.
  */
 export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[], hookedNames: readonly string[] = []): Promise<Stored> {
   if (rows.length === 0) return { counts: new Map(), hooked: [] };
   const a = eventArrays(rows);
+  const withMessageIds = a.m.some((m) => m !== null);
   // No name of this batch is hooked: a plain INSERT that stores every row (or fails on a
   // repeated messageId) returns nothing; its counts are the batch's own.
   const hooked = new Set(hookedNames);
   const plain = !rows.some((r) => hooked.has(r.name));
-  const insertPlain = () => sql`
+  const claim = withMessageIds ? claimMessageIds(workspaceId, sql`unnest(${a.m}::text[]) as m`) : null;
+  const insertPlain = () => sql`${claim ? sql`with ${claim}` : sql``}
     insert into events (workspace_id, user_id, name, ts, properties, message_id)
     select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])`.execute(tx);
   const countsOf = (): Stored => {
@@ -125,23 +160,29 @@ export async function insertEvents(tx: Tx, workspaceId: string, rows: EventRow[]
     for (const r of rows) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
     return { counts, hooked: [] };
   };
-  const insert = (onConflict: boolean) => sql<{ name: string; n: number; ids: string[] | null }>`
-    with ins as (
+  const byName = sql`select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ins group by name`;
+  const insertAll = () => sql<{ name: string; n: number; ids: string[] | null }>`
+    with ${claim ? sql`${claim}, ` : sql``}ins as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
       select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
-      ${onConflict ? sql`on conflict (workspace_id, message_id) where message_id is not null do nothing` : sql``}
       returning id, name
-    ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ins group by name`.execute(tx);
-  if (!a.m.some((m) => m !== null)) return plain ? (await insertPlain(), countsOf()) : storedOf((await insert(false)).rows);
+    ) ${byName}`.execute(tx);
+  const insertFresh = () => sql<{ name: string; n: number; ids: string[] | null }>`
+    with ${batchWithFreshMessageIds(workspaceId, a)}, ins as (
+      insert into events (workspace_id, user_id, name, ts, properties, message_id)
+      select ${workspaceId}, b.u, b.n, b.t, b.p, b.m from b where ${isFresh} order by b.ord
+      returning id, name
+    ) ${byName}`.execute(tx);
+  if (!withMessageIds) return plain ? (await insertPlain(), countsOf()) : storedOf((await insertAll()).rows);
   await sql`savepoint events_insert`.execute(tx);
   try {
-    const r = plain ? (await insertPlain(), countsOf()) : storedOf((await insert(false)).rows);
+    const r = plain ? (await insertPlain(), countsOf()) : storedOf((await insertAll()).rows);
     await sql`release savepoint events_insert`.execute(tx);
     return r;
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err;
     await sql`rollback to savepoint events_insert`.execute(tx);
-    return storedOf((await insert(true)).rows);
+    return storedOf((await insertFresh()).rows);
   }
 }
 
@@ -178,10 +219,9 @@ export async function insertOrderEvents(tx: Tx, workspaceId: string, rows: Event
   if (rows.length === 0) return { counts: new Map(), hooked: [] };
   const a = eventArrays(rows);
   const r = await sql<{ name: string; n: number; ids: string[] | null }>`
-    with ev as (
+    with ${batchWithFreshMessageIds(workspaceId, a)}, ev as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
-      select ${workspaceId}, * from unnest(${a.u}::bigint[], ${a.n}::text[], ${a.t}::timestamptz[], ${a.p}::jsonb[], ${a.m}::text[])
-      on conflict (workspace_id, message_id) where message_id is not null do nothing
+      select ${workspaceId}, b.u, b.n, b.t, b.p, b.m from b where ${isFresh} order by b.ord
       returning id, name, user_id, ts, properties
     ), ${ordersOfInsertedEvents(workspaceId)}
     ) select name, count(*)::int as n, array_agg(id) filter (where name = any(${hookedNames}::text[])) as ids from ev group by name`.execute(tx);
@@ -273,7 +313,7 @@ export async function ingestKnownUsersInOneStatement(
             from rows from (jsonb_to_recordset(${batch}::jsonb) as (u bigint, e text, n text, t timestamptz, p jsonb, m text)) with ordinality as x(u, e, n, t, p, m, ord)) x
       left join known k on k.external_id = x.e
       where (select all_known from ok)
-    ), plain as (
+    ), ${claimMessageIds(workspaceId, sql`(select message_id as m from x) as x`)}, plain as (
       insert into events (workspace_id, user_id, name, ts, properties, message_id)
       select ${workspaceId}, user_id, name, ts, properties, message_id from x where name <> 'order_paid' order by ord
       returning 1

@@ -55,9 +55,10 @@ describe('ingest: the one-statement path and the general transaction', () => {
         { externalId: 'new-b', name: 'order_paid', timestamp: at(50), properties: { orderId: 'o2', amount: 9999 }, messageId: 'm4' },
         { externalId: 'new-b', name: 'page_view', timestamp: at(49), properties: { url: '/x' }, messageId: 'm5' },
       ],
-      // A messageId stored before, and one repeated inside the batch: both ignored.
+      // A messageId stored before (a page view, and an order's retry), and one repeated inside the batch: all ignored.
       [
         { externalId: 'known', name: 'page_view', timestamp: at(10), properties: { url: '/again' }, messageId: 'm0' },
+        { externalId: 'known', name: 'order_paid', timestamp: at(290), properties: { orderId: 'o0', amount: 1000, couponCode: 'C1' }, messageId: 'm1' },
         { externalId: 'new-c', name: 'page_view', timestamp: at(9), properties: { url: '/c' }, messageId: 'm6' },
         { externalId: 'new-c', name: 'page_view', timestamp: at(8), properties: { url: '/c2' }, messageId: 'm6' },
         { externalId: 'new-c', name: 'order_paid', timestamp: at(7), properties: { orderId: 'o4', amount: 300 }, messageId: 'm7' },
@@ -69,13 +70,14 @@ describe('ingest: the one-statement path and the general transaction', () => {
       answers.general.push(await service.ingestInTransaction(h.p, general.id, parse(batch), h.clock.now()));
     }
     expect(answers.fast).toEqual(answers.general);
-    expect(answers.fast.at(-1)).toEqual({ accepted: 4, deduplicated: 2 });
+    expect(answers.fast.at(-1)).toEqual({ accepted: 5, deduplicated: 3 });
     const a = await stored(fast.id);
     expect(a).toEqual(await stored(general.id));
     // And what both stored is what was sent.
     expect(a.events).toHaveLength(11);
     expect(a.events.map((e) => e.message_id)).toEqual(['m0', 'm1', null, null, 'm2', 'm3', null, 'm5', 'm4', 'm6', 'm7']);
     expect(a.events[3]).toMatchObject({ external_id: 'new-b', properties: { url: 'ab' } });
+    expect(a.events[9]).toMatchObject({ message_id: 'm6', properties: { url: '/c' } }); // the first of the repeated messageId
     expect((a.events[3].ts as Date).toISOString()).toBe('2026-12-01T00:00:00.123Z');
     expect(a.orders.map((o) => [o.order_id, o.external_id, Number(o.amount), o.first_order])).toEqual([
       ['o0', 'known', 1000, true], ['o1', 'new-a', 1500, true], ['o2', 'new-a', 2500, false], ['o3', 'known', 700, true], ['o4', 'new-c', 300, true],
