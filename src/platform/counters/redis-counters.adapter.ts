@@ -1,10 +1,11 @@
 import { createClient } from '@redis/client';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { keyWorkspace, type CounterKey } from './counters.keys.ts';
+import { KeyedBatcher } from '../batcher.ts';
+import { hashTag, keyWorkspace, type CounterKey } from './counters.keys.ts';
 import { count, planBuckets, planSet, planTake, planTakeMany, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
-import { GET, GIVE, SCRIPTS, SET, TAKE } from './redis-counters.lua.ts';
+import { GET, GIVE, SCRIPTS, SET, TAKE, TAKE_EACH } from './redis-counters.lua.ts';
 import { loadScripts, runScript, runScriptThen, type RedisClient } from './redis-scripts.ts';
 
 export interface RedisCountersOptions {
@@ -72,12 +73,26 @@ export class RedisCounters implements Counters {
     return { ok: r.ok, remaining: r.remaining[0]! };
   }
 
+  /**
+   * Concurrent calls on one hash tag are combined (KeyedBatcher): the calls that arrive while
+   * that tag's script is in flight leave together as one take-each script, each still all or
+   * nothing and applied in arrival order. Every grant of a template takes its stock and budget
+   * in one script of its own, and a script call's fixed costs (dispatch, the Lua call, the reply,
+   * the client's encoding and parsing) were most of a grant's Redis CPU. One tag per script, so
+   * a batch stays on one Redis Cluster slot. Alone, a call waits for no timer.
+   */
   async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
-    const nowMs = this.clock.now().getTime();
-    const plans = planTakeMany(items, nowMs);
+    // Validated here, so a broken call fails alone instead of failing the batch it would join.
+    planTakeMany(items, this.clock.now().getTime());
     for (const it of items) keyWorkspace(it.key);
-    return this.runTakes(plans, nowMs);
+    return this.combiner.add(hashTag(items[0]!.key), items);
   }
+
+  private readonly combiner = new KeyedBatcher<readonly TakeItem[], TakeManyResult>((_tag, batch) => {
+    const nowMs = this.clock.now().getTime();
+    const groups = batch.map((items) => planTakeMany(items, nowMs));
+    return groups.length === 1 ? this.runTakes(groups[0]!, nowMs).then((r) => [r]) : this.runTakeEach(groups, nowMs);
+  }, 256);
 
   /** One script call per group, all sent at once: the client pipelines them and Redis runs them in the order sent. */
   async takeEach(groups: readonly (readonly TakeItem[])[]): Promise<TakeManyResult[]> {
@@ -126,6 +141,42 @@ export class RedisCounters implements Counters {
     const r = numbers(await runScript(this.next(), TAKE, keys, args), 'take');
     return r[0] === 1 ? { ok: true, remaining: r.slice(1) } : { ok: false, failedIndex: r[1]!, remaining: r.slice(2) };
   }
+
+  private async runTakeEach(groups: readonly (readonly PlannedTake[])[], nowMs: number): Promise<TakeManyResult[]> {
+    const { keys, args } = encodeTakeEach(groups, this.prefix, nowMs);
+    const r = numbers(await runScript(this.next(), TAKE_EACH, keys, args), 'take-each');
+    const out: TakeManyResult[] = [];
+    for (let at = 0; out.length < groups.length;) {
+      const n = r[at + 2]!;
+      const remaining = r.slice(at + 3, at + 3 + n);
+      out.push(r[at] === 1 ? { ok: true, remaining } : { ok: false, failedIndex: r[at + 1]!, remaining });
+      at += 3 + n;
+    }
+    return out;
+  }
+}
+
+/** Numbers every distinct bucket once, in order of first use: KEYS of a take script. */
+class KeyIndex {
+  private readonly index = new Map<string, number>();
+  readonly keys: string[] = [];
+  constructor(private readonly prefix: string) {}
+  of(bucket: string): number {
+    let i = this.index.get(bucket);
+    if (i === undefined) {
+      this.keys.push(this.prefix + bucket);
+      i = this.keys.length;
+      this.index.set(bucket, i);
+    }
+    return i;
+  }
+}
+
+function pushRequests(args: number[], plans: readonly PlannedTake[], keys: KeyIndex): void {
+  for (const p of plans) {
+    args.push(p.limit, p.amount, p.newExpiry ?? -1, p.read.length);
+    for (const b of p.read) args.push(keys.of(b));
+  }
 }
 
 /**
@@ -133,22 +184,21 @@ export class RedisCounters implements Counters {
  * redis-benchmark exactly the call this adapter makes.
  */
 export function encodeTakes(plans: readonly PlannedTake[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
-  const index = new Map<string, number>();
-  const keys: string[] = [];
+  const keys = new KeyIndex(prefix);
   const args: number[] = [nowMs, plans.length];
-  for (const p of plans) {
-    args.push(p.limit, p.amount, p.newExpiry ?? -1, p.read.length);
-    for (const b of p.read) {
-      let i = index.get(b);
-      if (i === undefined) {
-        keys.push(prefix + b);
-        i = keys.length;
-        index.set(b, i);
-      }
-      args.push(i);
-    }
+  pushRequests(args, plans, keys);
+  return { keys: keys.keys, args: args.map(String) };
+}
+
+/** The KEYS and ARGV of the take-each script: per take, its number of requests, then the requests as encodeTakes writes them. */
+export function encodeTakeEach(groups: readonly (readonly PlannedTake[])[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
+  const keys = new KeyIndex(prefix);
+  const args: number[] = [nowMs, groups.length];
+  for (const g of groups) {
+    args.push(g.length);
+    pushRequests(args, g, keys);
   }
-  return { keys, args: args.map(String) };
+  return { keys: keys.keys, args: args.map(String) };
 }
 
 /** Connects (failing fast when Redis is not there), loads the scripts once, and returns the adapter. */
