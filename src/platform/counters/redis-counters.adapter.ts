@@ -82,16 +82,19 @@ export class RedisCounters implements Counters {
    * a batch stays on one Redis Cluster slot. Alone, a call waits for no timer.
    */
   async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
-    // Validated here, so a broken call fails alone instead of failing the batch it would join.
-    planTakeMany(items, this.clock.now().getTime());
+    // Planned (and so validated) here, so a broken call fails alone instead of failing the batch it would join.
+    const nowMs = this.clock.now().getTime();
+    const plans = planTakeMany(items, nowMs);
     for (const it of items) keyWorkspace(it.key);
-    return this.combiner.add(hashTag(items[0]!.key), items);
+    return this.combiner.add(hashTag(items[0]!.key), { plans, nowMs });
   }
 
-  private readonly combiner = new KeyedBatcher<readonly TakeItem[], TakeManyResult>((_tag, batch) => {
-    const nowMs = this.clock.now().getTime();
-    const groups = batch.map((items) => planTakeMany(items, nowMs));
-    return groups.length === 1 ? this.runTakes(groups[0]!, nowMs).then((r) => [r]) : this.runTakeEach(groups, nowMs);
+  // A batch runs at its earliest call's time: a bucket that expired since reads as still used
+  // (a refusal at worst, never a take past the limit), and every planned expiry lies after it.
+  private readonly combiner = new KeyedBatcher<{ plans: PlannedTake[]; nowMs: number }, TakeManyResult>((_tag, batch) => {
+    let nowMs = batch[0]!.nowMs;
+    for (const b of batch) if (b.nowMs < nowMs) nowMs = b.nowMs;
+    return batch.length === 1 ? this.runTakes(batch[0]!.plans, nowMs).then((r) => [r]) : this.runTakeEach(batch.map((b) => b.plans), nowMs);
   }, 256);
 
   /** One script call per group, all sent at once: the client pipelines them and Redis runs them in the order sent. */
