@@ -34,6 +34,32 @@ describe('keys, roles and approval policy', () => {
     expect((await viewer.get('/v1/workspace')).statusCode).toBe(401);
   });
 
+  it('a key in use on a hot path stops working at once when revoked (the hash and principal caches do not outlive it)', async () => {
+    const ws = await newWorkspace(h);
+    const created = (await expectOk(await ws.api.post('/v1/keys', { name: 'shop', role: 'operator' }))).json();
+    const shop = client(h.app, created.apiKey);
+    await expectOk(await ws.api.post('/v1/users', { users: Array.from({ length: 21 }, (_, i) => ({ externalId: `k${i}` })) }));
+    const now = h.clock.now().getTime();
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', {
+      name: 'k', type: 'direct', value: 100, totalStock: 100, claimStart: new Date(now - 3_600_000).toISOString(), claimEnd: new Date(now + 86_400_000).toISOString(), validity: { days: 7 },
+    }))).json();
+    const grant = (i: number) => shop.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: `k${i}` });
+    // Concurrent requests with the key: it is hashed and its principal cached.
+    const before = await Promise.all(Array.from({ length: 10 }, (_, i) => grant(i)));
+    expect(before.map((r) => r.statusCode)).toEqual(Array(10).fill(201));
+    expect((await ws.api.del(`/v1/keys/${created.id}`)).statusCode).toBe(204);
+    const after = await Promise.all(Array.from({ length: 10 }, (_, i) => grant(10 + i)));
+    expect(after.map((r) => r.json().error?.code)).toEqual(Array(10).fill('unauthorized'));
+    const [n] = (await h.p.pool.query('select count(*)::int as n from coupons where workspace_id = $1', [ws.id])).rows;
+    expect(n.n).toBe(10);
+    // Another key of the workspace, issued after the revocation, works at once.
+    const next = client(h.app, (await expectOk(await ws.api.post('/v1/keys', { name: 'shop2', role: 'operator' }))).json().apiKey);
+    expect((await next.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: 'k20' })).statusCode).toBe(201);
+    // The root key is recognised from the same cache and still refused on workspace routes.
+    expect((await client(h.app, h.rootKey).get('/v1/segments')).json().error.code).toBe('forbidden');
+    expect((await client(h.app, h.rootKey).get('/v1/segments')).json().error.code).toBe('forbidden');
+  });
+
   it('roles: viewer reads only, analyst cannot approve, operator builds and launches', async () => {
     const ws = await newWorkspace(h);
     const world = await smallWorld(h, ws.api, { prefix: 'r' });

@@ -114,6 +114,41 @@ describe('grant', () => {
     expect(events[0].n).toBe(1);
   });
 
+  it('each grant of a batch writes its $coupon_granted event (exact properties, catalog count), and event hooks see it (a chance rule on it)', async () => {
+    const ws = await newWorkspace(h);
+    const ids = await users(ws.api, 12, 'ev');
+    const cmp = await campaign(ws.api, 100_000);
+    const paid = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ campaignId: cmp, value: 700 })))).json();
+    const free = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 10, maxDiscount: 300 })))).json();
+    const now = h.clock.now().getTime();
+    const lottery = (await expectOk(await ws.api.post('/v1/lotteries', {
+      name: 'per grant', startAt: new Date(now - DAY).toISOString(), endAt: new Date(now + 30 * DAY).toISOString(),
+      chanceRules: [{ event: '$coupon_granted', chances: 1 }], prizes: [{ key: 'a', name: 'A', weight: 1, stock: null }],
+    }))).json();
+    // Concurrent grants: they share writer batches.
+    const granted = await Promise.all(ids.map((externalId, i) => ws.api.post(`/v1/coupon-templates/${(i % 2 ? free : paid).id}/grant`, { externalId })));
+    expect(granted.map((r) => r.statusCode)).toEqual(Array(12).fill(201));
+    // A repeated grant (same Idempotency-Key) writes no second event.
+    for (let i = 0; i < 2; i++) expect((await ws.api.post(`/v1/coupon-templates/${paid.id}/grant`, { externalId: ids[0] }, { 'idempotency-key': 'ev-once' })).statusCode).toBe(201);
+    const events = await rows(`select u.external_id, e.ts, e.properties from events e join users u on u.workspace_id = e.workspace_id and u.id = e.user_id
+      where e.workspace_id = $1 and e.name = '$coupon_granted'`, [ws.id]);
+    expect(events).toHaveLength(13);
+    const coupons = await rows('select c.id, c.template_id, c.granted_at, u.external_id, c.source from coupons c join users u on u.workspace_id = c.workspace_id and u.id = c.user_id where c.workspace_id = $1', [ws.id]);
+    for (const c of coupons) {
+      const e = events.find((x) => x.properties.couponId === c.id);
+      expect(e.external_id).toBe(c.external_id);
+      expect(e.ts.getTime()).toBe(c.granted_at.getTime());
+      expect(e.properties).toEqual(c.template_id === paid.id
+        ? { couponId: c.id, templateId: paid.id, campaignId: cmp, source: 'api', faceValue: 700 }
+        : { couponId: c.id, templateId: free.id, source: 'api', faceValue: 300 });
+    }
+    const [count] = await rows(`select sum(count)::int as n from event_counts where workspace_id = $1 and name = '$coupon_granted'`, [ws.id]);
+    expect(count.n).toBe(13);
+    await h.drain();
+    expect((await ws.api.get(`/v1/lotteries/${lottery.id}/chances/${ids[0]}`)).json().chances).toBe(2);
+    expect((await ws.api.get(`/v1/lotteries/${lottery.id}/chances/${ids[1]}`)).json().chances).toBe(1);
+  });
+
   it('claim window, blacklist, eligibility, kill switch — in that order, nothing taken when refused', async () => {
     const ws = await newWorkspace(h);
     await expectOk(await ws.api.post('/v1/users', { users: [{ externalId: 'vip', attributes: { tier: 'gold' } }, { externalId: 'plain', attributes: { tier: 'none' } }, { externalId: 'bad', attributes: { tier: 'gold' } }] }));

@@ -16,11 +16,13 @@ import * as repo from './coupons.repo.ts';
  * (template, source, sourceRef) already exists is reported as not inserted (the caller answers
  * the existing coupon).
  */
-export interface PendingCoupon {
-  workspaceId: string; id: string; code: string; templateId: string; campaignId: string | null; userId: string; source: string; sourceRef: string;
-  faceValue: number; validFrom: Date; validTo: Date; now: Date; localDay: string; eventFaceValue: number;
+export interface PendingCoupon extends repo.GrantedCouponRow {
+  workspaceId: string;
 }
-/** One transaction per batch of a workspace's grants: the coupons and reservations in one statement, then their events. */
+/** What a `$coupon_granted` event carries (campaignId only when a campaign pays). */
+const GRANTED_EVENT_SAMPLE = { couponId: '', templateId: '', campaignId: '', source: '', faceValue: 0 };
+
+/** One transaction per batch of a workspace's grants: the coupons, reservations and events in one statement, then the events' bookkeeping. */
 export class CouponWriter {
   private readonly batcher = new KeyedBatcher<PendingCoupon, boolean>((ws, rows) => this.writeBatch(ws, rows));
 
@@ -33,11 +35,9 @@ export class CouponWriter {
 
   private async writeBatch(ws: string, rows: PendingCoupon[]): Promise<boolean[]> {
     return this.p.db.transaction().execute(async (tx) => {
-      const ids = await repo.insertGrantedCoupons(tx, ws, rows);
-      const done = rows.filter((c) => ids.has(c.id));
-      await customers.recordPlatformEvents(tx, ws, done.map((c) => ({ userId: c.userId, name: '$coupon_granted' as const, ts: c.now, properties: {
-        couponId: c.id, templateId: c.templateId, ...(c.campaignId ? { campaignId: c.campaignId } : {}), source: c.source, faceValue: c.eventFaceValue,
-      } })));
+      const { ids, eventIds } = await repo.insertGrantedCoupons(tx, ws, rows);
+      // The events' property types, catalog counts and event hooks (delivery triggers, chance rules).
+      await customers.platformEventsStored(this.p, tx, ws, '$coupon_granted', GRANTED_EVENT_SAMPLE, eventIds, rows[rows.length - 1]!.now);
       return rows.map((c) => ids.has(c.id));
     });
   }

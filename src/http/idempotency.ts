@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Platform } from '../platform/context.ts';
 import { AppError } from '../platform/errors.ts';
 
@@ -26,13 +26,12 @@ const ABANDONED_AFTER = '5 minutes';
 export function registerIdempotency(app: FastifyInstance, p: Platform): void {
   app.decorateRequest('idem', null);
 
-  app.addHook('preHandler', async (req, reply) => {
-    const key = req.headers[HEADER];
-    if (!req.routeOptions.config?.idempotent || typeof key !== 'string' || !req.principal) return;
+  /** Claims the key, or answers the stored reply (then true: the request is answered). */
+  const claim = async (req: FastifyRequest, reply: FastifyReply, key: string): Promise<boolean> => {
     if (key.length === 0 || key.length > 200 || key.includes('\u0000')) {
       throw new AppError('validation_failed', 'Bad Idempotency-Key.', [{ path: 'Idempotency-Key', message: '1 to 200 characters.' }]);
     }
-    const ws = req.principal.workspaceId;
+    const ws = req.principal!.workspaceId;
     const route = `${req.method} ${req.routeOptions.url} ${JSON.stringify(req.params ?? {})}`;
     const hash = createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex');
     const claimed = await p.pool.query(
@@ -44,40 +43,58 @@ export function registerIdempotency(app: FastifyInstance, p: Platform): void {
     );
     if (claimed.rowCount === 1) {
       req.idem = { key, route };
-      return;
+      return false;
     }
     const { rows } = await p.pool.query('select request_hash, status_code, body from idempotency_keys where workspace_id = $1 and key = $2 and route = $3', [ws, key, route]);
     const prior = rows[0];
     if (!prior) throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key just finished failing; retry.');
     if (prior.request_hash !== hash) throw new AppError('idempotency_conflict', 'This Idempotency-Key was used with a different request body.');
     if (prior.status_code === 0) throw new AppError('idempotency_in_progress', 'A request with this Idempotency-Key is still in progress; retry shortly.');
-    void reply.header('idempotent-replayed', 'true');
-    return reply.status(prior.status_code).send(prior.body);
-  });
+    void reply.header('idempotent-replayed', 'true').status(prior.status_code).send(prior.body);
+    return true;
+  };
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    const idem = req.idem;
-    if (!idem) return payload;
-    req.idem = null;
+  /** Stores a 2xx answer for the key; a failed request did nothing, so its claim is released (the client may retry with the same key). */
+  const settle = async (req: FastifyRequest, reply: FastifyReply, idem: { key: string; route: string }, payload: unknown): Promise<void> => {
     const ws = req.principal!.workspaceId;
     if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
       await p.pool.query('update idempotency_keys set status_code = $4, body = $5::jsonb where workspace_id = $1 and key = $2 and route = $3',
         [ws, idem.key, idem.route, reply.statusCode, payload || 'null']);
     } else {
-      // A failed request did nothing; the client may retry with the same key.
       await releaseClaim(p, ws, idem);
     }
-    return payload;
-  });
+  };
 
-  const onAbort = async (req: FastifyRequest) => {
+  // Callback hooks, and only on the routes that honour the header: a request without a key
+  // (most of the hot grant and draw traffic) passes without a promise or a query.
+  const preHandler = (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const key = req.headers[HEADER];
+    if (typeof key !== 'string' || !req.principal) return done();
+    claim(req, reply, key).then((answered) => {
+      if (!answered) done();
+    }, done);
+  };
+  const onSend = (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: Error | null, payload?: unknown) => void): void => {
+    const idem = req.idem;
+    if (!idem) return done(null, payload);
+    req.idem = null;
+    settle(req, reply, idem, payload).then(() => done(null, payload), done);
+  };
+  const onRequestAbort = async (req: FastifyRequest) => {
     const idem = req.idem;
     if (!idem) return;
     req.idem = null;
     await releaseClaim(p, req.principal!.workspaceId, idem).catch(() => undefined);
   };
-  app.addHook('onRequestAbort', onAbort);
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    route.preHandler = [...asArray(route.preHandler), preHandler];
+    route.onSend = [...asArray(route.onSend), onSend];
+    route.onRequestAbort = [...asArray(route.onRequestAbort), onRequestAbort];
+  });
 }
+
+const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
 async function releaseClaim(p: Platform, ws: string, idem: { key: string; route: string }): Promise<void> {
   await p.pool.query('delete from idempotency_keys where workspace_id = $1 and key = $2 and route = $3 and status_code = 0', [ws, idem.key, idem.route]);

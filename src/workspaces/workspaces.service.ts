@@ -92,9 +92,15 @@ export async function revokeKey(p: Platform, who: Principal, id: string): Promis
 const KEY_CACHE_MS = 10_000;
 const keyCache = new Map<string, { principal: Principal | null; until: number }>();
 
-export async function principalForKey(p: Platform, keyHash: string): Promise<Principal | null> {
+/** The cached answer of principalForKey, without a read: undefined when this process does not know the key (or no longer trusts what it knew). */
+export function cachedPrincipalForKey(keyHash: string): Principal | null | undefined {
   const hit = keyCache.get(keyHash);
-  if (hit && hit.until > Date.now()) return hit.principal;
+  return hit && hit.until > Date.now() ? hit.principal : undefined;
+}
+
+export async function principalForKey(p: Platform, keyHash: string): Promise<Principal | null> {
+  const hit = cachedPrincipalForKey(keyHash);
+  if (hit !== undefined) return hit;
   const k = await repo.activeKeyByHash(p.db, keyHash);
   const principal = k ? { workspaceId: k.workspaceId, role: k.role as Role, actor: `key:${k.id}` } : null;
   if (keyCache.size > 10_000) keyCache.clear();

@@ -144,6 +144,36 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
       expect(perUser).toBe(7);
     });
 
+    it('takeMany calls made at once (combined into one step by the adapter) each keep their own all-or-nothing outcome, in order', async () => {
+      const key = scope('cmp:c9');
+      const day = dayWindow(f.clock.now(), SHANGHAI);
+      const rs = await Promise.all([
+        [{ key: key('stock'), limit: 3 }, { key: key('uday:1'), limit: 1, window: day }],
+        [{ key: key('uday:2'), limit: 1, window: day }, { key: key('stock'), limit: 3, amount: 5 }], // refused at its second item: uday:2 untouched
+        [{ key: key('uday:1'), limit: 1, window: day }, { key: key('stock'), limit: 3 }], // refused: the first call took uday:1
+        [{ key: key('stock'), limit: 3, amount: 2 }, { key: key('uday:2'), limit: 1, window: day }],
+        [{ key: key('stock'), limit: 3 }], // refused: the stock is gone
+        [{ key: key('mixed'), limit: 5, window: rollingWindow(1000) }, { key: key('stock'), limit: 3 }], // refused: its window is not kept
+        [{ key: key('mixed'), limit: 5 }], // no window: counts forever
+      ].map((items) => f.counters.takeMany(items)));
+      expect(rs).toEqual([
+        { ok: true, remaining: [2, 0] },
+        { ok: false, failedIndex: 1, remaining: [1, 2] },
+        { ok: false, failedIndex: 0, remaining: [0, 2] },
+        { ok: true, remaining: [0, 0] },
+        { ok: false, failedIndex: 0, remaining: [0] },
+        { ok: false, failedIndex: 1, remaining: [5, 0] },
+        { ok: true, remaining: [4] },
+      ]);
+      expect([await f.counters.get(key('stock')), await f.counters.get(key('uday:1'), { window: day }), await f.counters.get(key('uday:2'), { window: day })]).toEqual([3, 1, 1]);
+      f.clock.advance(1000);
+      expect(await f.counters.get(key('mixed'))).toBe(1);
+      // uday:2 was first touched by the refused call; the call that took it gave it the day's expiry.
+      f.clock.set(new Date(Math.max(day.expiresAt.getTime(), f.clock.now().getTime())));
+      expect(await f.counters.get(key('uday:2'), { window: day })).toBe(0);
+      expect(await f.counters.get(key('stock'))).toBe(3);
+    });
+
     it('takeEach: independent groups in order; a refused group takes nothing, the others still take', async () => {
       const w = ws();
       const k = (s: string, n: string): CounterKey => counterKey(w, s, n);

@@ -1,7 +1,8 @@
 import { createClient } from '@redis/client';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { keyWorkspace, type CounterKey } from './counters.keys.ts';
+import { KeyedBatcher } from '../batcher.ts';
+import { hashTag, keyWorkspace, type CounterKey } from './counters.keys.ts';
 import { count, planBuckets, planSet, planTake, planTakeMany, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
 import { GET, GIVE, SCRIPTS, SET, TAKE, TAKE_EACH } from './redis-counters.lua.ts';
@@ -74,21 +75,40 @@ export class RedisCounters implements Counters {
     return { ok: r.ok, remaining: r.remaining[0]! };
   }
 
+  /**
+   * Concurrent calls on one hash tag are combined (KeyedBatcher): the calls that arrive while
+   * that tag's script is in flight leave together as one take-each script, each still all or
+   * nothing and applied in arrival order. Every grant of a template takes its stock and budget
+   * in one script of its own, and a script call's fixed costs (dispatch, the Lua call, the reply,
+   * the client's encoding and parsing) were most of a grant's Redis CPU. One tag per script, so
+   * a batch stays on one Redis Cluster slot. Alone, a call waits for no timer.
+   */
   async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
+    // Planned (and so validated) here, so a broken call fails alone instead of failing the batch it would join.
     const nowMs = this.clock.now().getTime();
     const plans = planTakeMany(items, nowMs);
     for (const it of items) keyWorkspace(it.key);
-    return this.runTakes(plans, nowMs);
+    return this.combiner.add(hashTag(items[0]!.key), { plans, nowMs });
   }
+
+  // A batch runs at its earliest call's time: a bucket that expired since reads as still used
+  // (a refusal at worst, never a take past the limit), and every planned expiry lies after it.
+  private readonly combiner = new KeyedBatcher<{ plans: PlannedTake[]; nowMs: number }, TakeManyResult>((_tag, batch) => {
+    let nowMs = batch[0]!.nowMs;
+    for (const b of batch) if (b.nowMs < nowMs) nowMs = b.nowMs;
+    return batch.length === 1 ? this.runTakes(batch[0]!.plans, nowMs).then((r) => [r]) : this.runTakeEach(batch.map((b) => b.plans), nowMs);
+  }, 256);
 
   /**
    * On a standalone Redis, one TAKE_EACH script per EACH_CHUNK groups (a caps chunk of a
    * delivery batch was a script call per recipient: the per-call overhead was most of
-   * redis-server's CPU per message, and the client's). On Redis Cluster the groups' keys live in
-   * different slots, so each group is its own script, as takeMany. Either way every call of one
-   * takeEach goes out on one connection, so Redis runs them in the order sent.
+   * redis-server's CPU per message, and the client's), all on one connection, so Redis runs them
+   * in the order sent. On Redis Cluster the groups' keys live in different slots, so each group
+   * goes through takeMany (combined per tag there, in order).
    */
   async takeEach(groups: readonly (readonly TakeItem[])[]): Promise<TakeManyResult[]> {
+    // Cluster: the calls of one tag (the only ones that can share a bucket) stay in order in the combiner's queue.
+    if (this.cluster) return Promise.all(groups.map((g) => this.takeMany(g)));
     const nowMs = this.clock.now().getTime();
     const plans = groups.map((g) => {
       const p = planTakeMany(g, nowMs);
@@ -96,18 +116,8 @@ export class RedisCounters implements Counters {
       return p;
     });
     const redis = this.next();
-    if (this.cluster) {
-      return Promise.all(plans.map(async (p) => {
-        const { keys, args } = encodeTakes(p, this.prefix, nowMs);
-        return parseTakeMany(numbers(await runScript(redis, TAKE, keys, args), 'take'));
-      }));
-    }
     const calls: Promise<TakeManyResult[]>[] = [];
-    for (let i = 0; i < plans.length; i += EACH_CHUNK) {
-      const chunk = plans.slice(i, i + EACH_CHUNK);
-      const { keys, args } = encodeTakeEach(chunk, this.prefix, nowMs);
-      calls.push(runScript(redis, TAKE_EACH, keys, args).then((r) => parseTakeEach(numbers(r, 'take_each'), chunk)));
-    }
+    for (let i = 0; i < plans.length; i += EACH_CHUNK) calls.push(this.runTakeEach(plans.slice(i, i + EACH_CHUNK), nowMs, redis));
     return (await Promise.all(calls)).flat();
   }
 
@@ -152,6 +162,42 @@ export class RedisCounters implements Counters {
     const { keys, args } = encodeTakes(plans, this.prefix, nowMs);
     return parseTakeMany(numbers(await runScript(this.next(), TAKE, keys, args), 'take'));
   }
+
+  private async runTakeEach(groups: readonly (readonly PlannedTake[])[], nowMs: number, redis = this.next()): Promise<TakeManyResult[]> {
+    const { keys, args } = encodeTakeEach(groups, this.prefix, nowMs);
+    const r = numbers(await runScript(redis, TAKE_EACH, keys, args), 'take-each');
+    const out: TakeManyResult[] = [];
+    for (let at = 0; out.length < groups.length;) {
+      const n = r[at + 2]!;
+      const remaining = r.slice(at + 3, at + 3 + n);
+      out.push(r[at] === 1 ? { ok: true, remaining } : { ok: false, failedIndex: r[at + 1]!, remaining });
+      at += 3 + n;
+    }
+    return out;
+  }
+}
+
+/** Numbers every distinct bucket once, in order of first use: KEYS of a take script. */
+class KeyIndex {
+  private readonly index = new Map<string, number>();
+  readonly keys: string[] = [];
+  constructor(private readonly prefix: string) {}
+  of(bucket: string): number {
+    let i = this.index.get(bucket);
+    if (i === undefined) {
+      this.keys.push(this.prefix + bucket);
+      i = this.keys.length;
+      this.index.set(bucket, i);
+    }
+    return i;
+  }
+}
+
+function pushRequests(args: number[], plans: readonly PlannedTake[], keys: KeyIndex): void {
+  for (const p of plans) {
+    args.push(p.limit, p.amount, p.newExpiry ?? -1, p.read.length);
+    for (const b of p.read) args.push(keys.of(b));
+  }
 }
 
 /** Groups per TAKE_EACH call: a script blocks Redis while it runs, so a call stays a few milliseconds long. */
@@ -159,66 +205,26 @@ export const EACH_CHUNK = 250;
 
 const parseTakeMany = (r: number[]): TakeManyResult => (r[0] === 1 ? { ok: true, remaining: r.slice(1) } : { ok: false, failedIndex: r[1]!, remaining: r.slice(2) });
 
-function parseTakeEach(r: number[], plans: readonly (readonly PlannedTake[])[]): TakeManyResult[] {
-  const out: TakeManyResult[] = [];
-  let i = 0;
-  for (const p of plans) {
-    if (r[i] === 1) {
-      out.push({ ok: true, remaining: r.slice(i + 1, i + 1 + p.length) });
-      i += 1 + p.length;
-    } else {
-      out.push({ ok: false, failedIndex: r[i + 1]!, remaining: r.slice(i + 2, i + 2 + p.length) });
-      i += 2 + p.length;
-    }
-  }
-  if (i !== r.length) throw new Error(`unexpected reply length from the counters take_each script: ${r.length}, expected ${i}`);
-  return out;
-}
-
-/** The KEYS and ARGV of TAKE_EACH: the distinct buckets of every group, then each group as TAKE's requests. */
-export function encodeTakeEach(groups: readonly (readonly PlannedTake[])[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
-  const index = new Map<string, number>();
-  const keys: string[] = [];
-  const args: number[] = [nowMs, groups.length];
-  for (const plans of groups) {
-    args.push(plans.length);
-    for (const p of plans) {
-      args.push(p.limit, p.amount, p.newExpiry ?? -1, p.read.length);
-      for (const b of p.read) {
-        let i = index.get(b);
-        if (i === undefined) {
-          keys.push(prefix + b);
-          i = keys.length;
-          index.set(b, i);
-        }
-        args.push(i);
-      }
-    }
-  }
-  return { keys, args: args.map(String) };
-}
-
 /**
  * The KEYS and ARGV of the take script for these takes. Exported so bench/counters.ts can hand
  * redis-benchmark exactly the call this adapter makes.
  */
 export function encodeTakes(plans: readonly PlannedTake[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
-  const index = new Map<string, number>();
-  const keys: string[] = [];
+  const keys = new KeyIndex(prefix);
   const args: number[] = [nowMs, plans.length];
-  for (const p of plans) {
-    args.push(p.limit, p.amount, p.newExpiry ?? -1, p.read.length);
-    for (const b of p.read) {
-      let i = index.get(b);
-      if (i === undefined) {
-        keys.push(prefix + b);
-        i = keys.length;
-        index.set(b, i);
-      }
-      args.push(i);
-    }
+  pushRequests(args, plans, keys);
+  return { keys: keys.keys, args: args.map(String) };
+}
+
+/** The KEYS and ARGV of the take-each script: per take, its number of requests, then the requests as encodeTakes writes them. */
+export function encodeTakeEach(groups: readonly (readonly PlannedTake[])[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
+  const keys = new KeyIndex(prefix);
+  const args: number[] = [nowMs, groups.length];
+  for (const g of groups) {
+    args.push(g.length);
+    pushRequests(args, g, keys);
   }
-  return { keys, args: args.map(String) };
+  return { keys: keys.keys, args: args.map(String) };
 }
 
 /** Connects (failing fast when Redis is not there), loads the scripts once, and returns the adapter. */

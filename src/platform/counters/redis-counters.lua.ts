@@ -21,16 +21,10 @@ const script = (name: string, source: string): LuaScript => ({ name, source, sha
 /** Redis keeps a bucket this long past its expiry (by the caller's clock) before dropping it. */
 export const EXPIRY_GRACE_MS = 600_000;
 
-/**
- * take: KEYS = distinct buckets. ARGV = now, number of requests, then per request:
- * limit, amount, new expiry (-1: none), number of buckets read, their 1-based KEYS indexes
- * (oldest first; the last is written). Returns {1, remaining…} or {0, failed index, remaining…}.
- */
-export const TAKE = script(
-  'take',
-  `local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-local used, exp, stale = {}, {}, {}
+// The take scripts' shared parts. READ: the state of every bucket in KEYS as of `now` (an
+// expired bucket reads as unused and, once written, loses its old expiry). WRITE: stores the
+// buckets marked dirty; one that got its first expiry (fresh) gets it with its count in one HSET.
+const READ = `local used, exp, stale = {}, {}, {}
 for i = 1, #KEYS do
   local v = redis.call('HMGET', KEYS[i], 'u', 'e')
   local e = tonumber(v[2])
@@ -39,21 +33,46 @@ for i = 1, #KEYS do
   else
     used[i] = tonumber(v[1]) or 0; exp[i] = e or false
   end
-end
-local reqs = {}
-local a = 3
-for r = 1, n do
+end`;
+const WRITE = `for i in pairs(dirty) do
+  if fresh[i] then
+    redis.call('HSET', KEYS[i], 'u', string.format('%d', used[i]), 'e', string.format('%d', exp[i]))
+    redis.call('PEXPIRE', KEYS[i], string.format('%d', exp[i] - now + ${EXPIRY_GRACE_MS}))
+  else
+    redis.call('HSET', KEYS[i], 'u', string.format('%d', used[i]))
+    if stale[i] then
+      redis.call('HDEL', KEYS[i], 'e')
+      redis.call('PERSIST', KEYS[i])
+    end
+  end
+end`;
+// A request's fields in ARGV from index a: limit, amount, new expiry (-1: none), number of
+// buckets read, their 1-based KEYS indexes (oldest first; the last is written).
+const PARSE_REQUEST = `local function request(a)
   local nr = tonumber(ARGV[a + 3])
   local read = {}
   for j = 1, nr do read[j] = tonumber(ARGV[a + 3 + j]) end
-  reqs[r] = { tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), read }
-  a = a + 4 + nr
+  return { tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), read }, a + 4 + nr
 end
 local function sum(q)
   local s = 0
   for _, i in ipairs(q[4]) do s = s + used[i] end
   return s
-end
+end`;
+
+/**
+ * take: KEYS = distinct buckets. ARGV = now, number of requests, then each request (see
+ * PARSE_REQUEST). Returns {1, remaining…} or {0, failed index, remaining…}.
+ */
+export const TAKE = script(
+  'take',
+  `local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+${READ}
+${PARSE_REQUEST}
+local reqs = {}
+local a = 3
+for r = 1, n do reqs[r], a = request(a) end
 local function remaining()
   local out = {}
   for r = 1, n do out[r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
@@ -71,94 +90,55 @@ for r = 1, n do
   if exp[t] == false and q[3] >= 0 then exp[t] = q[3]; fresh[t] = true end
   dirty[t] = true
 end
-for i in pairs(dirty) do
-  redis.call('HSET', KEYS[i], 'u', string.format('%d', used[i]))
-  if fresh[i] then
-    redis.call('HSET', KEYS[i], 'e', string.format('%d', exp[i]))
-    redis.call('PEXPIRE', KEYS[i], string.format('%d', exp[i] - now + ${EXPIRY_GRACE_MS}))
-  elseif stale[i] then
-    redis.call('HDEL', KEYS[i], 'e')
-    redis.call('PERSIST', KEYS[i])
-  end
-end
+${WRITE}
 return { 1, unpack(remaining()) }`,
 );
 
 /**
- * take_each: independent all-or-nothing groups of takes in one call (a caps chunk of a delivery
- * batch), applied in order, each against the state the groups before it left — TAKE, group by
- * group. KEYS = distinct buckets of every group. ARGV = now, number of groups, then per group:
- * number of requests, then per request as in TAKE (limit, amount, new expiry, number of buckets
- * read, their KEYS indexes). Returns, group after group: 1 and one remaining per request, or 0,
- * the failed index and one remaining per request (as it stood).
+ * take-each: several independent takes (each all or nothing, as `take`) in one call, applied
+ * in order, each seeing what the earlier ones took; a refused one leaves no trace. KEYS =
+ * distinct buckets of all of them. ARGV = now, number of takes, then per take: its number of
+ * requests and the requests (see PARSE_REQUEST). Returns per take: ok (1/0), failed index (-1
+ * when ok), number of requests, remaining per request (after the take, or as it stood).
  */
 export const TAKE_EACH = script(
-  'take_each',
+  'take-each',
   `local now = tonumber(ARGV[1])
-local groups = tonumber(ARGV[2])
-local used, exp, stale = {}, {}, {}
-for i = 1, #KEYS do
-  local v = redis.call('HMGET', KEYS[i], 'u', 'e')
-  local e = tonumber(v[2])
-  if e ~= nil and e <= now then
-    used[i] = 0; exp[i] = false; stale[i] = true
-  else
-    used[i] = tonumber(v[1]) or 0; exp[i] = e or false
-  end
-end
-local dirty, fresh, out = {}, {}, {}
+local g = tonumber(ARGV[2])
+${READ}
+${PARSE_REQUEST}
+local dirty, fresh = {}, {}
+local out = {}
 local a = 3
-for g = 1, groups do
+for _ = 1, g do
   local n = tonumber(ARGV[a])
   a = a + 1
   local reqs = {}
-  for r = 1, n do
-    local nr = tonumber(ARGV[a + 3])
-    local read = {}
-    for j = 1, nr do read[j] = tonumber(ARGV[a + 3 + j]) end
-    reqs[r] = { tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), read }
-    a = a + 4 + nr
-  end
-  local tu, te = {}, {}
-  local function cur(i) local v = tu[i]; if v == nil then return used[i] end; return v end
-  local function sum(q)
-    local s = 0
-    for _, i in ipairs(q[4]) do s = s + cur(i) end
-    return s
-  end
+  for r = 1, n do reqs[r], a = request(a) end
   local before = {}
   for r = 1, n do before[r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
-  local failed = 0
+  local saved = {}
+  local failed = -1
   for r = 1, n do
     local q = reqs[r]
-    if sum(q) + q[2] > q[1] then failed = r; break end
+    if sum(q) + q[2] > q[1] then failed = r - 1; break end
     local t = q[4][#q[4]]
-    tu[t] = cur(t) + q[2]
-    local e = te[t]
-    if e == nil then e = exp[t] end
-    if e == false and q[3] >= 0 then te[t] = q[3] end
+    if saved[t] == nil then saved[t] = { used[t], exp[t], fresh[t] or false } end
+    used[t] = used[t] + q[2]
+    if exp[t] == false and q[3] >= 0 then exp[t] = q[3]; fresh[t] = true end
   end
-  if failed > 0 then
-    out[#out + 1] = 0
-    out[#out + 1] = failed - 1
-    for r = 1, n do out[#out + 1] = before[r] end
+  local o = #out
+  if failed >= 0 then
+    for t, s in pairs(saved) do used[t] = s[1]; exp[t] = s[2]; fresh[t] = s[3] or nil end
+    out[o + 1] = 0; out[o + 2] = failed; out[o + 3] = n
+    for r = 1, n do out[o + 3 + r] = before[r] end
   else
-    for i, v in pairs(tu) do used[i] = v; dirty[i] = true end
-    for i, v in pairs(te) do exp[i] = v; fresh[i] = true end
-    out[#out + 1] = 1
-    for r = 1, n do out[#out + 1] = math.max(0, reqs[r][1] - sum(reqs[r])) end
+    for t in pairs(saved) do dirty[t] = true end
+    out[o + 1] = 1; out[o + 2] = -1; out[o + 3] = n
+    for r = 1, n do out[o + 3 + r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
   end
 end
-for i in pairs(dirty) do
-  redis.call('HSET', KEYS[i], 'u', string.format('%d', used[i]))
-  if fresh[i] then
-    redis.call('HSET', KEYS[i], 'e', string.format('%d', exp[i]))
-    redis.call('PEXPIRE', KEYS[i], string.format('%d', exp[i] - now + ${EXPIRY_GRACE_MS}))
-  elseif stale[i] then
-    redis.call('HDEL', KEYS[i], 'e')
-    redis.call('PERSIST', KEYS[i])
-  end
-end
+${WRITE}
 return out`,
 );
 
