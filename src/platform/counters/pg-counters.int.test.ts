@@ -108,7 +108,7 @@ describe('PostgreSQL counters adapter', () => {
       const pending = counters.takeMany([{ key: stock, limit: 5 }, { key: counterKey(w, 'tpl:x', 'user:1'), limit: 1 }]);
       // Our step read the bucket as missing and now waits on the other's insert of it.
       for (let i = 0; ; i++) {
-        const { rows } = await hh.p.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into counters%' and query like '%on conflict (workspace_id, key) do nothing%'`);
+        const { rows } = await hh.p.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into counters%' and query like '%json_to_recordset%'`);
         if (rows[0]!.n > 0) break;
         if (i > 500) throw new Error('the step never waited on the insert');
         await new Promise((r) => setTimeout(r, 10));

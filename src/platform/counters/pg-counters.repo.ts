@@ -115,7 +115,8 @@ export async function lockExisting(tx: Tx, workspaceId: string, sortedKeys: read
 /**
  * Stores the new states of a step's buckets: those this transaction locked (lockBuckets,
  * lockExisting) found by tuple id; those it found missing inserted. Throws LostRace when one of
- * those was created by another transaction meanwhile (the caller decides again).
+ * those was created by another transaction meanwhile (the transaction is then aborted; the
+ * caller decides again in a new one).
  */
 export async function writeBuckets(tx: Tx, workspaceId: string, writes: ReadonlyMap<string, BucketState>, tids: ReadonlyMap<string, string>): Promise<void> {
   if (writes.size === 0) return;
@@ -135,15 +136,18 @@ export async function writeBuckets(tx: Tx, workspaceId: string, writes: Readonly
   }
   if (fresh.length > 0) {
     fresh.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-    const r = await sql<{ n: number }>`
-      with ins as (
+    // A plain INSERT, not ON CONFLICT DO NOTHING: a conflict means the step was decided on a
+    // state that no longer holds and must be thrown away anyway, and a plain insert spares the
+    // speculative insertion ON CONFLICT makes for every row.
+    try {
+      await sql`
         insert into counters (workspace_id, key, used, expires_at)
         select ${workspaceId}, x.k, x.u, x.e
-        from rows from (json_to_recordset(${JSON.stringify(fresh)}::json) as (k text, u int8, e timestamptz)) with ordinality as x(k, u, e, i) order by x.i
-        on conflict (workspace_id, key) do nothing
-        returning 1
-      ) select count(*)::int as n from ins`.execute(tx);
-    if (r.rows[0]!.n !== fresh.length) throw new LostRace(fresh.length - r.rows[0]!.n);
+        from rows from (json_to_recordset(${JSON.stringify(fresh)}::json) as (k text, u int8, e timestamptz)) with ordinality as x(k, u, e, i) order by x.i`.execute(tx);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new LostRace();
+      throw err;
+    }
   }
   if (held.length === 0) return;
   await sql`
@@ -154,8 +158,8 @@ export async function writeBuckets(tx: Tx, workspaceId: string, writes: Readonly
 
 /** A missing bucket another transaction created between an optimistic step's read and its insert. */
 export class LostRace extends Error {
-  constructor(readonly buckets: number) {
-    super(`counters: ${buckets} bucket(s) created concurrently`);
+  constructor() {
+    super('counters: a bucket was created concurrently');
   }
 }
 
