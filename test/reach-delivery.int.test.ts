@@ -119,6 +119,39 @@ describe('provider failures', () => {
     failFirst = 0;
   });
 
+  it('a send whose outcome was never recorded (the process died between the two) is not sent again: failed as interrupted', async () => {
+    moveToNextLocal(h.clock, 12);
+    const ws = await newWorkspace(h);
+    const w = await webhookWorld(ws.api, 3);
+    const before = peer.requests.length;
+    // A real fault: the transaction that records the receiver's answers fails, once.
+    const tag = ws.id.replace(/[^a-zA-Z0-9]/g, '_').toLowerCase();
+    await sql.raw(`create sequence rec_${tag};
+      create function rec_${tag}() returns trigger language plpgsql as $f$
+      begin
+        if new.workspace_id = '${ws.id}' and old.status = 'sending' and new.status <> 'failed' and nextval('rec_${tag}') = 1 then raise exception 'injected failure after the send'; end if;
+        return new;
+      end $f$;
+      create trigger rec_${tag} before update on messages for each row execute function rec_${tag}();`).execute(h.p.db);
+    try {
+      const { taskId } = await campaignWith(ws.api, { channel: 'webhook', templateId: w.templateId, audience: { segmentId: w.segmentId } });
+      expect(peer.requests.length - before).toBe(3);
+      let r = await report(ws.api, taskId);
+      expect(r).toMatchObject({ targeted: 3, queued: 3, sent: 0 }); // sending: in flight as far as the database knows
+      addsUp(r);
+      h.clock.advance(3_600_000); await h.drain(); // the batch's job runs again
+      expect(peer.requests.length - before).toBe(3); // nobody is sent twice
+      r = await report(ws.api, taskId);
+      expect(r).toMatchObject({ targeted: 3, queued: 0, sent: 0, failed: 3 });
+      addsUp(r);
+      const m = (await ws.api.get('/v1/users/w-0/messages')).json().items[0];
+      expect(m).toMatchObject({ status: 'failed' });
+      expect(m.reason).toMatch(/^interrupted/);
+    } finally {
+      await sql.raw(`drop trigger rec_${tag} on messages; drop function rec_${tag}(); drop sequence rec_${tag};`).execute(h.p.db);
+    }
+  });
+
   it('a retry that succeeds is sent; the failed attempt gave its cap back (1 per day still lets it through)', async () => {
     moveToNextLocal(h.clock, 12);
     const ws = await newWorkspace(h);

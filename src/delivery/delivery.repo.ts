@@ -47,7 +47,7 @@ export const finishRunIfDone = async (tx: Tx, runId: string, now: Date): Promise
 const finishRunIfNoPending = async (tx: Tx, runId: string, now: Date): Promise<boolean> =>
   Number((await sql`update task_runs set status = 'done', finished_at = ${now}
       where id = ${runId}::bigint and status = 'sending' and deferred = 0
-        and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status = 'pending')`.execute(tx)).numAffectedRows ?? 0) > 0;
+        and not exists (select 1 from task_run_batches where task_run_id = ${runId}::bigint and status in ('pending', 'sending'))`.execute(tx)).numAffectedRows ?? 0) > 0;
 
 export const runsOfCampaign = (tx: Tx, workspaceId: string, campaignId: string, statuses: string[]) =>
   tx.selectFrom('taskRuns').select(['id', 'status', 'scheduledFor']).where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId)
@@ -55,7 +55,8 @@ export const runsOfCampaign = (tx: Tx, workspaceId: string, campaignId: string, 
 
 export interface MessageUpdate {
   id: string;
-  status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred' | 'retrying';
+  /** `sending`: handed to a provider outside the database, its outcome not written yet (deliver, two phases). */
+  status: 'sent' | 'delivered' | 'failed' | 'suppressed' | 'deferred' | 'retrying' | 'sending';
   reason: string | null;
   to: string | null;
   /** The A/B variant (or 'control'); absent keeps what the row has. */
@@ -104,12 +105,13 @@ export async function insertDecided(tx: Tx, m: { workspaceId: string; runId: str
 }
 
 /**
- * Writes the outcome of each message still waiting (queued, deferred or retrying). A message
- * handed to a provider (sent, delivered, failed after a send, retrying) counts one more attempt.
+ * Writes the outcome of each message still waiting (queued, deferred, retrying, or sending: its
+ * provider call in flight). A message handed to a provider (sent, delivered, failed after a send,
+ * retrying) counts one more attempt. Returns the ids it wrote.
  */
-export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdate[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  await sql`update messages m set status = x.status, reason = x.reason, to_address = x.to_address,
+export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdate[], now: Date): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const r = await sql<{ id: string }>`update messages m set status = x.status, reason = x.reason, to_address = x.to_address,
       variant = case when x.has_variant then x.variant else m.variant end,
       provider = case when x.status in ('suppressed', 'deferred') then null else ${provider} end,
       sent_at = case when x.status in ('sent', 'delivered') then ${now}::timestamptz else m.sent_at end,
@@ -122,8 +124,28 @@ export async function applyOutcomes(tx: Tx, provider: string, rows: MessageUpdat
         ${rows.map((r) => r.variant !== undefined)}::boolean[], ${rows.map((r) => r.variant ?? null)}::text[],
         ${rows.map((r) => r.nextAttemptAt ?? null)}::timestamptz[], ${rows.map((r) => r.couponCode ?? null)}::text[])
       as x(id, status, reason, to_address, has_variant, variant, next_attempt_at, coupon_code)
-    where m.id = x.id and m.status in ('queued', 'deferred', 'retrying')`.execute(tx);
+    where m.id = x.id and m.status in ('queued', 'deferred', 'retrying', 'sending')
+    returning m.id::text as id`.execute(tx);
+  return new Set(r.rows.map((x) => x.id));
 }
+
+/**
+ * Messages whose provider call began and whose outcome was never written (a crash or an error
+ * between the two transactions of a send): they are not sent again — the provider may have
+ * sent them — but marked failed with the reason, and keep the caps they took. Only those whose
+ * lease ended (`before`), or all of a batch's range when its own job runs again.
+ */
+export async function settleInterrupted(tx: Tx, workspaceId: string, runId: string, now: Date, scope: { before: Date } | { fromUserId: string; toUserId: string }): Promise<number> {
+  const r = await sql`update messages set status = 'failed', failed_at = ${now}::timestamptz, next_attempt_at = null, attempts = attempts + 1,
+      reason = 'interrupted: the send began but its outcome was never recorded; not sent again'
+    where workspace_id = ${workspaceId} and task_run_id = ${runId}::bigint and status = 'sending'
+      and ${'before' in scope ? sql`next_attempt_at <= ${scope.before}::timestamptz` : sql`user_id between ${scope.fromUserId}::bigint and ${scope.toUserId}::bigint`}`.execute(tx);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/** A batch whose messages were committed as `sending` (its provider is outside the database). */
+export const markBatchSending = (tx: Tx, runId: string, batchNo: number) =>
+  tx.updateTable('taskRunBatches').set({ status: 'sending' }).where('taskRunId', '=', runId).where('batchNo', '=', batchNo).execute();
 
 /** Messages of a run in `status` due by `now` (retrying: next_attempt_at; queued trigger messages: their fire time), in user order. */
 export const dueMessages = (tx: Tx, workspaceId: string, runId: string, status: 'retrying' | 'queued', now: Date, limit: number) =>

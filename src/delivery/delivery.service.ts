@@ -7,7 +7,7 @@ import * as segments from '../audiences/segments.service.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as templates from '../templates/templates.service.ts';
 import * as links from '../links/links.service.ts';
-import { addressFor, type OutgoingMessage } from '../channels/providers.ts';
+import { addressFor, type OutgoingMessage, type SendOutcome } from '../channels/providers.ts';
 import * as channels from '../channels/channels.service.ts';
 import * as policies from '../policies/policies.service.ts';
 import type { TakeItem } from '../platform/counters/counters.port.ts';
@@ -150,19 +150,30 @@ const isOver = (campaign: { status: string; endAt: string }, now: Date) => campa
  */
 async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<void> {
   const taken: TakeItem[][] = [];
+  let second: Second | null;
   try {
-    await p.db.transaction().execute(async (tx) => {
+    second = await p.db.transaction().execute(async (tx): Promise<Second | null> => {
       const batch = await repo.batchForUpdate(tx, runId, batchNo);
-      if (!batch || batch.status !== 'pending') return;
+      if (!batch || (batch.status !== 'pending' && batch.status !== 'sending')) return null;
       const run = await repo.runById(tx, runId);
-      if (!run?.snapshotId) return;
+      if (!run?.snapshotId) return null;
       const ws = run.workspaceId;
       const now = p.clock.now();
+      const finish = async (t: Tx) => {
+        await repo.finishBatch(t, runId, batchNo, now);
+        await completeRunIfDone(p, t, run, now);
+      };
+      if (batch.status === 'sending') {
+        // An earlier run of this job committed its sends and never wrote their outcomes.
+        await repo.settleInterrupted(tx, ws, runId, now, { fromUserId: batch.fromUserId, toUserId: batch.toUserId });
+        await finish(tx);
+        return null;
+      }
       const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
-      if (!isLive(campaign, now)) return; // paused or past endAt: the batch stays pending
+      if (!isLive(campaign, now)) return null; // paused or past endAt: the batch stays pending
       if (await heldBack(tx, run, now)) {
         await p.jobs.enqueue(tx, 'delivery.batch', { runId, batchNo }, { runAt: new Date(now.getTime() + PRIORITY_RECHECK_MS) });
-        return;
+        return null;
       }
       const userIds = await segments.memberIdsInRange(tx, ws, run.snapshotId, batch.fromUserId, batch.toUserId);
       const task = await campaigns.taskInfo(tx, ws, run.taskId);
@@ -170,14 +181,37 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
       // batch row's lock makes this the only transaction writing the batch's (run, user) rows.
       const ids = await repo.allocateMessageIds(tx, userIds.length);
       const fresh = userIds.map((userId, i): Claimed => ({ id: ids[i]!, userId, isNew: true }));
-      await deliver(p, tx, run, campaign, task, fresh, now, taken);
-      await repo.finishBatch(tx, runId, batchNo, now);
-      await completeRunIfDone(p, tx, run, now);
+      const pending = await deliver(p, tx, run, campaign, task, fresh, now, taken);
+      if (!pending) {
+        await finish(tx);
+        return null;
+      }
+      await repo.markBatchSending(tx, runId, batchNo);
+      return { pending, finish };
     });
   } catch (err) {
     await caps.giveBack(p.counters, taken);
     throw err;
   }
+  if (second) await sendAndRecord(p, second);
+}
+
+/** The rest of a step whose provider is outside the database: the send, then its outcomes and `finish` in a second transaction. */
+interface Second {
+  pending: PendingSend;
+  finish?: (tx: Tx) => Promise<void>;
+}
+
+/**
+ * The send happens outside any transaction, after the `sending` rows committed; a failure from
+ * here on leaves them `sending`, and settleInterrupted marks them failed instead of sending them again.
+ */
+async function sendAndRecord(p: Platform, second: Second): Promise<void> {
+  const outcomes = await second.pending.send();
+  await p.db.transaction().execute(async (tx) => {
+    await second.pending.record(tx, outcomes);
+    await second.finish?.(tx);
+  });
 }
 
 /** Closes the run when nothing is pending or deferred: its task completes, lower runs wake. */
@@ -190,10 +224,11 @@ async function completeRunIfDone(p: Platform, tx: Tx, run: RunRow, now: Date): P
 /** Sends a run's messages deferred by quiet hours, checking every rule again (they may have changed). */
 async function sendDeferred(p: Platform, runId: string): Promise<void> {
   const taken: TakeItem[][] = [];
+  let pending: PendingSend | null;
   try {
-    await p.db.transaction().execute(async (tx) => {
+    pending = await p.db.transaction().execute(async (tx) => {
       const run = await repo.runForUpdate(tx, runId);
-      if (!run || run.deferred === 0) return;
+      if (!run || run.deferred === 0) return null;
       const ws = run.workspaceId;
       const now = p.clock.now();
       const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
@@ -201,23 +236,25 @@ async function sendDeferred(p: Platform, runId: string): Promise<void> {
         await repo.settleWaiting(tx, ws, runId, 'deferred', 'campaignEnded');
         await repo.recountDeferred(tx, runId);
         await completeRunIfDone(p, tx, run, now);
-        return;
+        return null;
       }
-      if (!isLive(campaign, now)) return; // paused: they stay deferred; resume re-queues them
+      if (!isLive(campaign, now)) return null; // paused: they stay deferred; resume re-queues them
       if (await heldBack(tx, run, now)) {
         await p.jobs.enqueue(tx, 'delivery.deferred', { runId }, { runAt: new Date(now.getTime() + PRIORITY_RECHECK_MS) });
-        return;
+        return null;
       }
       const task = await campaigns.taskInfo(tx, ws, run.taskId);
       const waiting = await repo.deferredMessages(tx, ws, runId);
-      await deliver(p, tx, run, campaign, task, waiting, now, taken);
+      const pend = await deliver(p, tx, run, campaign, task, waiting, now, taken);
       await repo.recountDeferred(tx, runId);
       await completeRunIfDone(p, tx, run, now);
+      return pend;
     });
   } catch (err) {
     await caps.giveBack(p.counters, taken);
     throw err;
   }
+  if (pending) await sendAndRecord(p, { pending });
 }
 
 type CampaignInfo = Awaited<ReturnType<typeof campaigns.campaignInfo>>;
@@ -233,10 +270,10 @@ type TaskInfo = Awaited<ReturnType<typeof campaigns.taskInfo>>;
  * they are judged when the deferred message is sent, so a message never holds cap room it
  * has not used. Caps count sends that went out: a render or provider failure gives them back.
  */
-async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo, task: TaskInfo, queued: Claimed[], now: Date, taken: TakeItem[][]): Promise<void> {
+async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo, task: TaskInfo, queued: Claimed[], now: Date, taken: TakeItem[][]): Promise<PendingSend | null> {
   const ws = run.workspaceId;
   const updates: repo.MessageUpdate[] = [];
-  if (queued.length === 0) return;
+  if (queued.length === 0) return null;
   const variants = (task.variants ?? []) as Variant[];
   const policy = await policies.policyFor(tx, ws);
   // The versions the task launched with (docs/delivery.md "Template versions"); older tasks: the latest.
@@ -326,48 +363,121 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
   await links.insertLinks(tx, { workspaceId: ws, campaignId: campaign.id, taskId: task.id, createdAt: now }, newLinks);
   // The workspace's provider chain for the channel (rate limit, fallback), or the sandbox.
   const provider = await channels.providerFor(tx, ws, task.channel);
-  const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];
-  const byId = new Map(outgoing.map((o) => [o.messageId, o]));
   const userOf = new Map(queued.map((q) => [q.id, q.userId]));
-  const attemptsOf = new Map(queued.map((q) => [q.id, q.attempts ?? 0]));
-  const platformEvents: Parameters<typeof customers.recordMessageEvents>[3] = [];
-  let nextRetry: Date | null = null;
-  for (const o of outcomes) {
-    const m = byId.get(o.messageId)!;
-    const userId = userOf.get(o.messageId)!;
-    const base = { id: o.messageId, to: m.to, variant: variantOf.get(o.messageId) ?? null, couponCode: couponOf.get(o.messageId) ?? null };
-    const props = { messageId: o.messageId, taskId: task.id, campaignId: campaign.id, channel: task.channel };
-    if (o.status !== 'failed') {
-      updates.push({ ...base, status: o.status, reason: null });
-      platformEvents.push({ userId, name: '$message_sent', properties: props });
-      if (o.status === 'delivered') platformEvents.push({ userId, name: '$message_delivered', properties: props });
-      continue;
-    }
-    const items = capsOf.get(o.messageId);
-    if (items) await release(items); // nothing went out: the caps are free again (a retry takes them anew)
-    // A failure that may pass later is tried again with exponential backoff, up to maxAttempts in all.
-    const attempt = (attemptsOf.get(o.messageId) ?? 0) + 1;
-    if (o.retryable && attempt < policy.retries.maxAttempts) {
-      const at = new Date(now.getTime() + policy.retries.delaySeconds * 1000 * 2 ** (attempt - 1));
-      updates.push({ ...base, status: 'retrying', reason: o.reason, nextAttemptAt: at });
-      if (!nextRetry || at < nextRetry) nextRetry = at;
-      continue;
-    }
-    updates.push({ ...base, status: 'failed', reason: attempt > 1 ? `${o.reason} (attempt ${attempt} of ${policy.retries.maxAttempts})` : o.reason });
-    platformEvents.push({ userId, name: '$message_failed', properties: { ...props, reason: o.reason } });
-  }
   const fresh = new Set(queued.filter((q) => q.isNew).map((q) => q.id));
-  // A new message without an outcome would never be written: refuse the batch instead (it rolls back and retries).
-  if (fresh.size && updates.filter((u) => fresh.has(u.id)).length !== fresh.size) throw new AppError('internal_error', `A batch of run ${run.id} decided ${updates.length} of ${queued.length} messages.`);
-  await repo.insertDecided(tx, { workspaceId: ws, runId: run.id, taskId: task.id, campaignId: campaign.id, channel: task.channel, provider: provider.name, now },
-    updates.filter((u) => fresh.has(u.id)).map((u) => ({ ...u, userId: userOf.get(u.id)! })));
-  await repo.applyOutcomes(tx, provider.name, fresh.size ? updates.filter((u) => !fresh.has(u.id)) : updates, now);
-  await customers.recordMessageEvents(tx, ws, now, platformEvents);
-  if (nextRetry) await p.jobs.enqueue(tx, 'delivery.retry', { runId: run.id }, { runAt: nextRetry, jobKey: `retry:${run.id}:${nextRetry.toISOString()}` });
+  const write = async (t: Tx, rows: repo.MessageUpdate[]) => {
+    await repo.insertDecided(t, { workspaceId: ws, runId: run.id, taskId: task.id, campaignId: campaign.id, channel: task.channel, provider: provider.name, now },
+      rows.filter((u) => fresh.has(u.id)).map((u) => ({ ...u, userId: userOf.get(u.id)! })));
+    await repo.applyOutcomes(t, provider.name, fresh.size ? rows.filter((u) => !fresh.has(u.id)) : rows, now);
+  };
+  const settle: Settle = { p, run, campaign, task, policy, now, outgoing, userOf, attemptsOf: new Map(queued.map((q) => [q.id, q.attempts ?? 0])), variantOf, couponOf, capsOf, release };
   if (quietEnd && newlyDeferred > 0) {
     await repo.addDeferred(tx, run.id, newlyDeferred);
     await p.jobs.enqueue(tx, 'delivery.deferred', { runId: run.id }, { runAt: quietEnd, jobKey: `deferred:${run.id}:${quietEnd.toISOString()}` });
   }
+  if (provider.transactional || outgoing.length === 0) {
+    // The sandbox and the inbox write inside this transaction: a crash can never leave a message sent but unrecorded.
+    const outcomes = outgoing.length ? await provider.send(tx, outgoing, now) : [];
+    const after = await settleOutcomes(settle, outcomes);
+    assertAllDecided(run, queued, fresh, [...updates, ...after.updates]);
+    await write(tx, [...updates, ...after.updates]);
+    await after.record(tx);
+    return null;
+  }
+  // A provider outside the database (an SMS vendor, SMTP, a webhook): the messages are recorded
+  // as `sending` and committed before the send, so a crash during or after it finds them and
+  // never sends them again (settleInterrupted); their outcomes are written by a second
+  // transaction (PendingSend.record). The lease is when an interrupted send is given up on.
+  const lease = new Date(now.getTime() + SEND_LEASE_MS);
+  const sending = outgoing.map((o): repo.MessageUpdate => ({ id: o.messageId, status: 'sending', reason: null, to: o.to, variant: variantOf.get(o.messageId) ?? null, couponCode: couponOf.get(o.messageId) ?? null, nextAttemptAt: lease }));
+  assertAllDecided(run, queued, fresh, [...updates, ...sending]);
+  await write(tx, [...updates, ...sending]);
+  await p.jobs.enqueue(tx, 'delivery.retry', { runId: run.id }, { runAt: lease, jobKey: `lease:${run.id}:${lease.toISOString()}` });
+  return {
+    send: () => provider.send(p.db, outgoing, now),
+    record: async (t, outcomes) => {
+      const after = await settleOutcomes(settle, outcomes);
+      // A row settled as interrupted meanwhile (its lease ran out) keeps that outcome, and gets no event.
+      await after.record(t, await repo.applyOutcomes(t, provider.name, after.updates, now));
+    },
+  };
+}
+
+/**
+ * How long a message may stay `sending` (its provider call in flight) before it counts as
+ * interrupted: longer than a batch of a thousand takes at a slow provider's rate limit.
+ */
+export const SEND_LEASE_MS = 60 * 60_000;
+
+/** The second half of a send to a provider outside the database (deliver). */
+export interface PendingSend {
+  send(): Promise<SendOutcome[]>;
+  record(tx: Tx, outcomes: SendOutcome[]): Promise<void>;
+}
+
+interface Settle {
+  p: Platform;
+  run: RunRow;
+  campaign: CampaignInfo;
+  task: TaskInfo;
+  policy: Awaited<ReturnType<typeof policies.policyFor>>;
+  now: Date;
+  outgoing: OutgoingMessage[];
+  userOf: Map<string, string>;
+  attemptsOf: Map<string, number>;
+  variantOf: Map<string, string | null>;
+  couponOf: Map<string, string>;
+  capsOf: Map<string, TakeItem[]>;
+  release(items: TakeItem[]): Promise<void>;
+}
+
+/**
+ * What the provider's outcomes mean for each message: sent or delivered (with their events), or
+ * a failure — its caps given back, tried again with exponential backoff while it may pass, else
+ * failed with the reason. `record` writes the events and the next retry's job.
+ */
+async function settleOutcomes(s: Settle, outcomes: SendOutcome[]) {
+  const updates: repo.MessageUpdate[] = [];
+  const byId = new Map(s.outgoing.map((o) => [o.messageId, o]));
+  const events: (Parameters<typeof customers.recordMessageEvents>[3][number] & { messageId: string })[] = [];
+  let nextRetry: Date | null = null;
+  for (const o of outcomes) {
+    const m = byId.get(o.messageId)!;
+    const userId = s.userOf.get(o.messageId)!;
+    const base = { id: o.messageId, to: m.to, variant: s.variantOf.get(o.messageId) ?? null, couponCode: s.couponOf.get(o.messageId) ?? null };
+    const props = { messageId: o.messageId, taskId: s.task.id, campaignId: s.campaign.id, channel: s.task.channel };
+    if (o.status !== 'failed') {
+      updates.push({ ...base, status: o.status, reason: null });
+      events.push({ messageId: o.messageId, userId, name: '$message_sent', properties: props });
+      if (o.status === 'delivered') events.push({ messageId: o.messageId, userId, name: '$message_delivered', properties: props });
+      continue;
+    }
+    const items = s.capsOf.get(o.messageId);
+    if (items) await s.release(items); // nothing went out: the caps are free again (a retry takes them anew)
+    // A failure that may pass later is tried again with exponential backoff, up to maxAttempts in all.
+    const attempt = (s.attemptsOf.get(o.messageId) ?? 0) + 1;
+    if (o.retryable && attempt < s.policy.retries.maxAttempts) {
+      const at = new Date(s.now.getTime() + s.policy.retries.delaySeconds * 1000 * 2 ** (attempt - 1));
+      updates.push({ ...base, status: 'retrying', reason: o.reason, nextAttemptAt: at });
+      if (!nextRetry || at < nextRetry) nextRetry = at;
+      continue;
+    }
+    updates.push({ ...base, status: 'failed', reason: attempt > 1 ? `${o.reason} (attempt ${attempt} of ${s.policy.retries.maxAttempts})` : o.reason });
+    events.push({ messageId: o.messageId, userId, name: '$message_failed', properties: { ...props, reason: o.reason } });
+  }
+  return {
+    updates,
+    /** `written`: the messages whose outcome was written; events only for those (all when absent). */
+    record: async (tx: Tx, written?: Set<string>) => {
+      await customers.recordMessageEvents(tx, s.run.workspaceId, s.now, written ? events.filter((e) => written.has(e.messageId)) : events);
+      if (nextRetry) await s.p.jobs.enqueue(tx, 'delivery.retry', { runId: s.run.id }, { runAt: nextRetry, jobKey: `retry:${s.run.id}:${nextRetry.toISOString()}` });
+    },
+  };
+}
+
+/** A new message without an outcome would never be written: refuse the batch instead (it rolls back and retries). */
+function assertAllDecided(run: RunRow, queued: Claimed[], fresh: Set<string>, rows: repo.MessageUpdate[]): void {
+  if (fresh.size && rows.filter((u) => fresh.has(u.id)).length !== fresh.size) throw new AppError('internal_error', `A batch of run ${run.id} decided ${rows.length} of ${queued.length} messages.`);
 }
 
 /**
@@ -389,24 +499,29 @@ function pushPlatformOf(wanted: unknown, profilePlatform: string | null): string
  */
 async function sendRetries(p: Platform, runId: string): Promise<void> {
   const taken: TakeItem[][] = [];
+  let pending: PendingSend | null;
   try {
-    await p.db.transaction().execute(async (tx) => {
+    pending = await p.db.transaction().execute(async (tx) => {
       const run = await repo.runForUpdate(tx, runId);
-      if (!run) return;
+      if (!run) return null;
       const now = p.clock.now();
+      // Sends whose outcome never came back within their lease (deliver queues this job for then).
+      await repo.settleInterrupted(tx, run.workspaceId, runId, now, { before: now });
       const campaign = await campaigns.campaignInfo(tx, run.workspaceId, run.campaignId);
-      if (isOver(campaign, now)) { await repo.settleWaiting(tx, run.workspaceId, runId, 'retrying', 'campaignEnded'); return; }
-      if (!isLive(campaign, now)) return; // paused: resume re-queues
+      if (isOver(campaign, now)) { await repo.settleWaiting(tx, run.workspaceId, runId, 'retrying', 'campaignEnded'); return null; }
+      if (!isLive(campaign, now)) return null; // paused: resume re-queues
       const due = await repo.dueMessages(tx, run.workspaceId, runId, 'retrying', now, 1000);
-      if (due.length === 0) return;
+      if (due.length === 0) return null;
       const task = await campaigns.taskInfo(tx, run.workspaceId, run.taskId);
-      await deliver(p, tx, run, campaign, task, due, now, taken);
+      const pend = await deliver(p, tx, run, campaign, task, due, now, taken);
       if (due.length === 1000) await p.jobs.enqueue(tx, 'delivery.retry', { runId });
+      return pend;
     });
   } catch (err) {
     await caps.giveBack(p.counters, taken);
     throw err;
   }
+  if (pending) await sendAndRecord(p, { pending });
 }
 
 // ---- trigger tasks ----
@@ -472,17 +587,18 @@ export const triggerHook = {
  */
 async function sendTriggered(p: Platform, runId: string): Promise<void> {
   const taken: TakeItem[][] = [];
+  let pending: PendingSend | null;
   try {
-    await p.db.transaction().execute(async (tx) => {
+    pending = await p.db.transaction().execute(async (tx) => {
       const run = await repo.runForUpdate(tx, runId);
-      if (!run || run.status !== 'listening') return;
+      if (!run || run.status !== 'listening') return null;
       const ws = run.workspaceId;
       const now = p.clock.now();
       const campaign = await campaigns.campaignInfo(tx, ws, run.campaignId);
-      if (isOver(campaign, now)) { await repo.settleWaiting(tx, ws, runId, 'queued', 'campaignEnded'); return; }
-      if (!isLive(campaign, now)) return;
+      if (isOver(campaign, now)) { await repo.settleWaiting(tx, ws, runId, 'queued', 'campaignEnded'); return null; }
+      if (!isLive(campaign, now)) return null;
       const due = await repo.dueMessages(tx, ws, runId, 'queued', now, 500);
-      if (due.length === 0) return;
+      if (due.length === 0) return null;
       const task = await campaigns.taskInfo(tx, ws, run.taskId);
       const inAudience: Claimed[] = [];
       const outside: repo.MessageUpdate[] = [];
@@ -494,13 +610,15 @@ async function sendTriggered(p: Platform, runId: string): Promise<void> {
       await repo.applyOutcomes(tx, 'none', outside, now);
       await repo.addTargeted(tx, runId, due.length);
       await campaigns.markRunning(tx, ws, run.campaignId, now);
-      await deliver(p, tx, run, campaign, task, inAudience, now, taken);
+      const pend = await deliver(p, tx, run, campaign, task, inAudience, now, taken);
       if (due.length === 500) await p.jobs.enqueue(tx, 'delivery.trigger', { runId });
+      return pend;
     });
   } catch (err) {
     await caps.giveBack(p.counters, taken);
     throw err;
   }
+  if (pending) await sendAndRecord(p, { pending });
 }
 
 /** Receipt reasons meaning "this device token is dead" (ours, APNs, FCM/GCM): the token is removed from the profile. */
@@ -552,6 +670,7 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
     else if (r.status === 'deferred') deferred += n;
     else if (r.status === 'queued') queued += n;
     else if (r.status === 'retrying') { retrying += n; queued += n; } // waiting to be sent again: in `queued`, and told apart in `retrying`
+    else if (r.status === 'sending') queued += n; // handed to the provider, its outcome not back yet
     else if (r.status === 'sent' || r.status === 'delivered') sent += n;
     else if (r.status === 'failed') failed += n;
   }
