@@ -14,7 +14,7 @@ import * as m0012 from './0012-click-log.ts';
 import * as m0013 from './0013-snapshot-bitmaps.ts';
 import * as m0014 from './0014-budget-top-ups.ts';
 import * as m0015 from './0015-events-by-user.ts';
-import * as m0016 from './0016-counters-expiry-brin.ts';
+import * as m0016 from './0016-counters-keys-expiry.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -33,5 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0013-snapshot-bitmaps': m0013,
   '0014-budget-top-ups': m0014,
   '0015-events-by-user': m0015,
-  '0016-counters-expiry-brin': m0016,
+  '0016-counters-keys-expiry': m0016,
 };
