@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import { toJsonb } from '../platform/text.ts';
+import { copyField, copyRows } from '../platform/copy.ts';
 import * as catalog from './catalog.repo.ts';
 
 /** SQL for users, events and orders. Batches go through unnest() so a 10,000-row call is one statement. */
@@ -101,6 +102,11 @@ const storedOf = (rows: { name: string; n: number; ids: (string | number)[] | nu
 /** Events at one time, without messageIds, as one JSON document (recordMessageEvents). */
 export async function insertEventsDocument(tx: Tx, workspaceId: string, ts: Date, rows: { userId: string; name: string; properties: Record<string, unknown> }[]): Promise<void> {
   if (rows.length === 0) return;
+  const shared = `${copyField(workspaceId)}\t`;
+  const at = ts.toISOString();
+  let text = '';
+  for (const r of rows) text += `${shared}${r.userId}\t${copyField(r.name)}\t${at}\t${copyField(toJsonb(r.properties))}\n`;
+  if (await copyRows(tx, 'copy events (workspace_id, user_id, name, ts, properties) from stdin', text)) return;
   const doc = toJsonb(rows.map((r) => ({ u: r.userId, n: r.name, p: r.properties })));
   await sql`insert into events (workspace_id, user_id, name, ts, properties)
     select ${workspaceId}, x.u, x.n, ${ts}::timestamptz, x.p from json_to_recordset(${doc}::json) as x(u bigint, n text, p jsonb)`.execute(tx);

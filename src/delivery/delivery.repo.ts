@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import { toJsonb } from '../platform/text.ts';
+import { copyField, copyRows } from '../platform/copy.ts';
 
 /** SQL for task runs, their batches and messages. */
 
@@ -91,6 +92,18 @@ export const countsAsAttempt = (u: Pick<MessageUpdate, 'status' | 'reason'>): bo
  */
 export async function insertDecided(tx: Tx, m: { workspaceId: string; runId: string; taskId: string; campaignId: string; channel: string; provider: string; now: Date }, rows: (MessageUpdate & { userId: string })[]): Promise<void> {
   if (rows.length === 0) return;
+  // COPY when the batch's transaction allows it (the same columns and values as the INSERT below).
+  const now = m.now.toISOString();
+  const run = `\t${copyField(m.workspaceId)}\t${m.runId}\t${copyField(m.taskId)}\t${copyField(m.campaignId)}\t`;
+  const channel = copyField(m.channel);
+  const provider = copyField(m.provider);
+  let text = '';
+  for (const r of rows) {
+    const out = r.status === 'sent' || r.status === 'delivered';
+    text += `${r.id}${run}${r.userId}\t${channel}\t${r.status}\t${copyField(r.reason)}\t${copyField(r.to)}\t${copyField(r.variant)}\t${r.status === 'suppressed' || r.status === 'deferred' ? '\\N' : provider}\t${now}\t${out ? now : '\\N'}\t${r.status === 'delivered' ? now : '\\N'}\t${r.status === 'failed' ? now : '\\N'}\t${countsAsAttempt(r) ? 1 : 0}\t${r.nextAttemptAt ? r.nextAttemptAt.toISOString() : '\\N'}\t${copyField(r.couponCode)}\n`;
+  }
+  if (await copyRows(tx, `copy messages (id, workspace_id, task_run_id, task_id, campaign_id, user_id, channel, status, reason, to_address, variant, provider,
+      created_at, sent_at, delivered_at, failed_at, attempts, next_attempt_at, coupon_code) from stdin`, text)) return;
   const doc = toJsonb(rows.map((r) => ({
     i: r.id, u: r.userId, s: r.status, r: r.reason, t: r.to, v: r.variant ?? null, n: r.nextAttemptAt ?? null, c: r.couponCode ?? null, a: countsAsAttempt(r) ? 1 : 0,
   })));

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
+import { copyTransaction } from '../platform/copy.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import * as campaigns from '../campaigns/campaigns.service.ts';
 import * as segments from '../audiences/segments.service.ts';
@@ -152,7 +153,8 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
   const taken: TakeItem[][] = [];
   let second: Second | null;
   try {
-    second = await p.db.transaction().execute(async (tx): Promise<Second | null> => {
+    // A batch's rows go in by COPY (platform/copy.ts): its transaction holds one connection of the pool.
+    second = await copyTransaction(p.pool, async (tx): Promise<Second | null> => {
       const batch = await repo.batchForUpdate(tx, runId, batchNo);
       if (!batch || (batch.status !== 'pending' && batch.status !== 'sending')) return null;
       const run = await repo.runById(tx, runId);

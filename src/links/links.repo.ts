@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import { toJsonb } from '../platform/text.ts';
+import { copyField, copyRows } from '../platform/copy.ts';
 
 /** What the links of one send share: written once per batch, not per link. */
 export interface LinkBatch {
@@ -20,6 +21,12 @@ export interface MessageLink {
 /** A batch's short links as one JSON document (a delivery batch writes a thousand at a time). */
 export async function insertLinks(tx: Tx, batch: LinkBatch, rows: MessageLink[]): Promise<void> {
   if (rows.length === 0) return;
+  const shared = `\t${copyField(batch.workspaceId)}\t`;
+  const tail = `\t${copyField(batch.campaignId)}\t${copyField(batch.taskId)}\t`;
+  const at = batch.createdAt.toISOString();
+  let text = '';
+  for (const r of rows) text += `${copyField(r.code)}${shared}${r.messageId}${tail}${r.userId}\t${copyField(r.url)}\t${at}\n`;
+  if (await copyRows(tx, 'copy links (code, workspace_id, message_id, campaign_id, task_id, user_id, url, created_at) from stdin', text)) return;
   const doc = toJsonb(rows.map((r) => ({ k: r.code, m: r.messageId, u: r.userId, l: r.url })));
   await sql`insert into links (code, workspace_id, message_id, campaign_id, task_id, user_id, url, created_at)
     select x.k, ${batch.workspaceId}, x.m, ${batch.campaignId}, ${batch.taskId}, x.u, x.l, ${batch.createdAt}::timestamptz

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../platform/db.ts';
 import { toJsonb } from '../../platform/text.ts';
+import { copyField, copyRows } from '../../platform/copy.ts';
 import type { OutgoingMessage } from '../providers.ts';
 
 /**
@@ -18,6 +19,12 @@ export async function insertOutbox(tx: Tx, rows: OutgoingMessage[], now: Date): 
   }
   for (const g of groups.values()) {
     const { workspaceId, channel, taskId } = g[0]!;
+    // COPY in a delivery batch's transaction, where a message id is new by construction.
+    const shared = `\t${copyField(workspaceId)}\t${copyField(channel)}\t`;
+    const tail = `\t${copyField(taskId)}\t${now.toISOString()}\n`;
+    let text = '';
+    for (const r of g) text += `${r.messageId}${shared}${copyField(r.externalId)}\t${copyField(r.to)}\t${copyField(toJsonb(r.rendered))}${tail}`;
+    if (await copyRows(tx, 'copy sandbox_outbox (message_id, workspace_id, channel, external_id, to_address, rendered, task_id, sent_at) from stdin', text)) continue;
     const doc = toJsonb(g.map((r) => ({ m: r.messageId, e: r.externalId, a: r.to, r: r.rendered })));
     await sql`insert into sandbox_outbox (message_id, workspace_id, channel, external_id, to_address, rendered, task_id, sent_at)
       select x.m, ${workspaceId}, ${channel}, x.e, x.a, x.r, ${taskId}, ${now}::timestamptz
