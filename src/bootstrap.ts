@@ -59,7 +59,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await jobs.migrate();
     const root = resolveRootKey(opts.config);
     const clock = opts.clock ?? systemClock;
-    counters = await createCounters(opts.config, db, clock, log);
+    counters = await createCounters(opts.config, db, clock, log, pool);
     const platform: Platform = { config: opts.config, db, pool, jobs, clock, log, counters, rootKeyHash: hashSecret(root.key) };
     registerSegmentJobs(platform);
     registerCustomerJobs(platform);

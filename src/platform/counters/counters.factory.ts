@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db.ts';
@@ -7,8 +8,8 @@ import type { Counters } from './counters.port.ts';
 import { connectRedisCounters } from './redis-counters.adapter.ts';
 
 /** Redis when REDIS_URL is set (DESIGN.md "Hot counters"), PostgreSQL otherwise. */
-export async function createCounters(config: Config, db: Db, clock: Clock, log: Logger): Promise<Counters> {
-  if (!config.redisUrl) return new PgCounters(db, clock);
+export async function createCounters(config: Config, db: Db, clock: Clock, log: Logger, pool?: pg.Pool): Promise<Counters> {
+  if (!config.redisUrl) return new PgCounters(db, clock, pool);
   const counters = await connectRedisCounters({ url: config.redisUrl, clock, log });
   log.info({ adapter: 'redis' }, 'hot counters in Redis');
   return counters;

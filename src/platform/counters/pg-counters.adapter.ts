@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.ts';
+import type pg from 'pg';
 import type { Db, Tx } from '../db.ts';
+import { copyTransaction } from '../copy.ts';
 import { keyWorkspace, type CounterKey } from './counters.keys.ts';
 import { AppError } from '../errors.ts';
 import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type BucketState, type PlannedTake } from './counters.plan.ts';
@@ -32,6 +34,8 @@ export class PgCounters implements Counters {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** With the pool, steps run in copyTransaction, so their new buckets go in by COPY (platform/copy.ts). */
+    private readonly pool?: pg.Pool,
   ) {}
 
   async take(key: CounterKey, opts: TakeOptions): Promise<TakeResult> {
@@ -119,13 +123,14 @@ export class PgCounters implements Counters {
     for (let attempt = 0; ; attempt++) {
       const optimistic = attempt === 0;
       try {
-        return await this.db.transaction().execute(async (tx) => {
+        const step = async (tx: Tx) => {
           await asyncCommit(tx);
           const { state, tids } = await lockTargets(tx, ws, plans, nowMs, optimistic);
           const { result, writes } = plan(state);
           await writeBuckets(tx, ws, writes, tids);
           return result;
-        });
+        };
+        return await (this.pool ? copyTransaction(this.pool, step) : this.db.transaction().execute(step));
       } catch (err) {
         if (attempt < 4 && (err instanceof LostRace || (err as { code?: string }).code === '40P01')) { this.redecided++; continue; }
         throw err;

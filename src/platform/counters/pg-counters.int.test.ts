@@ -96,9 +96,9 @@ describe('PostgreSQL counters adapter', () => {
     expect(await procs[0]!.get(k('stock2'))).toBe(3);
   });
 
-  it('a step that read a bucket as missing while another transaction created it is decided again on the created state', async () => {
-    const w = `ws_pglost_${Date.now().toString(36)}`;
-    const counters = new PgCounters(hh.p.db, hh.clock);
+  it.each([['INSERT', false], ['COPY', true]])('a step that read a bucket as missing while another transaction created it is decided again on the created state (new buckets by %s)', async (_how, copy) => {
+    const w = `ws_pglost_${copy ? 'c' : 'i'}${Date.now().toString(36)}`;
+    const counters = new PgCounters(hh.p.db, hh.clock, copy ? hh.p.pool : undefined);
     const stock = counterKey(w, 'tpl:x', 'stock');
     // Another process creates the stock bucket, already full, and has not committed yet.
     const other = await hh.p.pool.connect();
@@ -108,7 +108,7 @@ describe('PostgreSQL counters adapter', () => {
       const pending = counters.takeMany([{ key: stock, limit: 5 }, { key: counterKey(w, 'tpl:x', 'user:1'), limit: 1 }]);
       // Our step read the bucket as missing and now waits on the other's insert of it.
       for (let i = 0; ; i++) {
-        const { rows } = await hh.p.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into counters%' and query like '%json_to_recordset%'`);
+        const { rows } = await hh.p.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and ((query like '%insert into counters%' and query like '%json_to_recordset%') or query like 'copy counters%')`);
         if (rows[0]!.n > 0) break;
         if (i > 500) throw new Error('the step never waited on the insert');
         await new Promise((r) => setTimeout(r, 10));

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../db.ts';
+import { copyField, copyRows } from '../copy.ts';
 import type { BucketState } from './counters.plan.ts';
 
 /** The SQL of the PostgreSQL counters adapter; rows are buckets (see 0004-counters.ts). */
@@ -174,10 +175,16 @@ export async function writeBuckets(tx: Tx, workspaceId: string, writes: Readonly
     // state that no longer holds and must be thrown away anyway, and a plain insert spares the
     // speculative insertion ON CONFLICT makes for every row.
     try {
-      await sql`
-        insert into counters (workspace_id, key, used, expires_at)
-        select ${workspaceId}, x.k, x.u, x.e
-        from rows from (json_to_recordset(${JSON.stringify(fresh)}::json) as (k text, u int8, e timestamptz)) with ordinality as x(k, u, e, i) order by x.i`.execute(tx);
+      // COPY in the adapter's own transactions (copyTransaction), in key order as the INSERT.
+      const ws = `${copyField(workspaceId)}\t`;
+      let text = '';
+      for (const f of fresh) text += `${ws}${copyField(f.k)}\t${f.u}\t${f.e ?? '\\N'}\n`;
+      if (!(await copyRows(tx, 'copy counters (workspace_id, key, used, expires_at) from stdin', text))) {
+        await sql`
+          insert into counters (workspace_id, key, used, expires_at)
+          select ${workspaceId}, x.k, x.u, x.e
+          from rows from (json_to_recordset(${JSON.stringify(fresh)}::json) as (k text, u int8, e timestamptz)) with ordinality as x(k, u, e, i) order by x.i`.execute(tx);
+      }
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new LostRace();
       throw err;
