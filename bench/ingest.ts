@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { api, fmt, header, median, option, startBench, verdicts } from './lib/setup.ts';
 import { benchEvents, benchExternalId, copyField, MIX, type BenchEvent } from './lib/events.ts';
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
-import { cpuPer, cpuSample } from './lib/cpu.ts';
+import { cpuPer, cpuSample, postmasterOf } from './lib/cpu.ts';
 import { EVENT_PARTITIONS } from '../src/platform/migrations/0015-events-by-user.ts';
 
 /**
@@ -109,6 +109,9 @@ try {
     return performance.now() - start;
   };
 
+  // CPU of this benchmark's own PostgreSQL server only (other servers on the machine are not ours).
+  const postmaster = postmasterOf((await b.p.pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid);
+
   // Warm-up: JIT, plan caches and first pages of every index, on all three paths.
   const warm = prepare('warm', WARMUP_BATCHES * BATCH);
   await http(warm.bodies);
@@ -127,13 +130,13 @@ try {
     const row = { round, http: 0, copyBatched: 0, copyStream: 0, p50: 0, p99: 0 };
     const cpu: Record<string, string> = {};
     for (const way of order) {
-      const before = cpuSample();
+      const before = cpuSample(postmaster);
       if (way === 'http') {
         const r = await http(data.bodies);
         Object.assign(row, { http: rate(r.elapsedMs), p50: r.latency.p50, p99: r.latency.p99 });
       } else if (way === 'copyBatched') row.copyBatched = rate(await copyBatched(copyTables.batched, data.copies));
       else row.copyStream = rate(await copyStream(copyTables.stream, data.copies));
-      const per = cpuPer(before, cpuSample(), data.count);
+      const per = cpuPer(before, cpuSample(postmaster), data.count);
       if (per) cpu[way] = `${fmt(per.node, 1)} + ${fmt(per.postgres, 1)}`;
     }
     results.push(row);

@@ -16,13 +16,15 @@ import { mulberry32 } from '../src/demo/random.ts';
  * Audiences at a million users (DESIGN.md "Performance budgets", issue 3 "Speed"):
  *
  *   npm run bench -- segments [--users 1000000] [--events 10000000] [--rounds 3] [--ingest-batches 100] [--single 2000] [--lookalike 10000]
- *                             [--keep DIR] [--no-typical]
+ *                             [--keep DIR] [--no-typical] [--ingest]
  *
  * `--keep DIR` keeps the embedded PostgreSQL data dir in DIR; a later run with the same DIR,
  * --users and --events reuses the loaded workspace (its earlier segments are deleted) and
  * skips the load and both ingestion measures, which need the empty table: for iterating on
  * the segment measures without a several-minute load each time. The embedded server's TCP
- * port is printed for psql. `--no-typical` skips step 4.
+ * port is printed for psql. `--no-typical` skips step 4. `--ingest` (with a reused dir) measures
+ * ingestion at full size against the empty-table figures the loading run stored (indicative:
+ * another process, another time).
  *
  * 1. Users are COPYed (attributes city, tier, bucket = i % 10), then event ingestion over HTTP
  *    (POST /v1/events, batches of 1,000, 4 in flight) is measured on the EMPTY events table.
@@ -54,8 +56,10 @@ const rng = mulberry32; // deterministic, so a failure can be replayed
 
 const KEEP = process.argv.includes('--keep') ? resolve(process.argv[process.argv.indexOf('--keep') + 1] ?? '') : undefined;
 const TYPICAL = !switchOff('typical');
+/** With a reused data dir: measure ingestion at full size too (`--ingest`). */
+const INGEST_REUSED = process.argv.includes('--ingest');
 /** What a kept data dir holds: the loaded workspace, reused when the sizes match. */
-interface Loaded { workspaceId: string; apiKey: string; users: number; events: number }
+interface Loaded { workspaceId: string; apiKey: string; users: number; events: number; ingestEmpty?: number[] }
 const loadedFile = KEEP && join(KEEP, 'bench-segments.json');
 const previous: Loaded | undefined = loadedFile && existsSync(loadedFile) ? JSON.parse(readFileSync(loadedFile, 'utf8')) : undefined;
 const reuse = previous && previous.users === USERS && previous.events === EVENTS ? previous : undefined;
@@ -104,6 +108,23 @@ try {
   const ingestFull: number[] = [];
   let copySeconds = 0;
   let ids: string[] = [];
+  const runTag = Date.now().toString(36); // messageIds unique across runs on a kept data dir
+  // Ingestion over HTTP, the same way bench/ingest.ts does it.
+  let ingestTag = 0;
+  const ingest = async (share = 1): Promise<number> => {
+    const tag = `i${runTag}-${++ingestTag}`;
+    const events = benchEvents(ingestTag * 7919, tag, Math.max(1, Math.round(INGEST_BATCHES * share)) * 1000, USERS, Date.now());
+    const bodies: string[] = [];
+    for (let i = 0; i < events.length; i += 1000) bodies.push(JSON.stringify({ events: events.slice(i, i + 1000) }));
+    const before = await serverStats();
+    const r = await postLoad({ host: '127.0.0.1', port: b.port, path: '/v1/events', headers: { authorization: `Bearer ${ws.apiKey}` }, bodies, concurrency: CONCURRENCY });
+    if (r.firstError || r.accepted !== events.length) throw new Error(`ingest failed: ${JSON.stringify(r.statuses)} ${r.firstError}`);
+    const after = await serverStats();
+    const rate = (events.length / r.elapsedMs) * 1000;
+    // Where the time goes: PostgreSQL CPU, WAL volume and full-page images per event, checkpoints during the sample.
+    process.stdout.write(`  ingest sample ${tag}: ${fmt(rate)} events/s · PostgreSQL CPU ${fmt(((after.pgCpuMs - before.pgCpuMs) * 1000) / events.length, 1)} µs/event · WAL ${fmt((after.walBytes - before.walBytes) / events.length)} B/event, ${fmt(((after.fpi - before.fpi) * 1000) / events.length)} full-page images per 1,000 events · checkpoints during it ${after.checkpoints - before.checkpoints}\n`);
+    return rate;
+  };
   if (!reuse) {
     // 1. Users.
     let t = performance.now();
@@ -124,22 +145,6 @@ try {
     process.stdout.write(`setup: ${fmt(USERS)} users COPYed in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
     ids = await userIds();
 
-    // Ingestion over HTTP, the same way bench/ingest.ts does it.
-    let ingestTag = 0;
-    const ingest = async (): Promise<number> => {
-      const tag = `i${++ingestTag}`;
-      const events = benchEvents(ingestTag * 7919, tag, INGEST_BATCHES * 1000, USERS, Date.now());
-      const bodies: string[] = [];
-      for (let i = 0; i < events.length; i += 1000) bodies.push(JSON.stringify({ events: events.slice(i, i + 1000) }));
-      const before = await serverStats();
-      const r = await postLoad({ host: '127.0.0.1', port: b.port, path: '/v1/events', headers: { authorization: `Bearer ${ws.apiKey}` }, bodies, concurrency: CONCURRENCY });
-      if (r.firstError || r.accepted !== events.length) throw new Error(`ingest failed: ${JSON.stringify(r.statuses)} ${r.firstError}`);
-      const after = await serverStats();
-      const rate = (events.length / r.elapsedMs) * 1000;
-      // Where the time goes: PostgreSQL CPU, WAL volume and full-page images per event, checkpoints during the sample.
-      process.stdout.write(`  ingest sample ${tag}: ${fmt(rate)} events/s · PostgreSQL CPU ${fmt(((after.pgCpuMs - before.pgCpuMs) * 1000) / events.length, 1)} µs/event · WAL ${fmt((after.walBytes - before.walBytes) / events.length)} B/event, ${fmt(((after.fpi - before.fpi) * 1000) / events.length)} full-page images per 1,000 events · checkpoints during it ${after.checkpoints - before.checkpoints}\n`);
-      return rate;
-    };
     await ingest(); // warm-up: JIT, plan caches
     for (let i = 0; i < 2; i++) ingestEmpty.push(await ingest());
     process.stdout.write(`ingest with ~${fmt(ingestTag * INGEST_BATCHES * 1000)} events stored: ${ingestEmpty.map((x) => fmt(x)).join(', ')} events/s\n`);
@@ -149,6 +154,7 @@ try {
     // is several times faster than maintaining them row by row; ingestion is then measured
     // with every index in place.
     t = performance.now();
+    const loadStart = await serverStats();
     const secondary = (await pool.query<{ name: string; def: string }>(
       `select indexname as name, indexdef as def from pg_indexes where schemaname = current_schema() and tablename = 'events' and indexname <> 'events_pkey'`)).rows;
     for (const ix of secondary) await pool.query(`drop index ${ix.name}`);
@@ -181,14 +187,25 @@ try {
     // What autovacuum does after a load (statistics, and the visibility map that lets the set
     // passes read the covering index alone), done now rather than whenever it gets to it.
     await pool.query('vacuum (analyze) events');
-    process.stdout.write(`setup: ${fmt(EVENTS)} events COPYed in ${fmt(copySeconds, 1)} s (${fmt(EVENTS / copySeconds)} rows/s), VACUUM ANALYZE ${fmt((performance.now() - t) / 1000, 1)} s\n`);
+    const loadEnd = await serverStats();
+    process.stdout.write(`setup: ${fmt(EVENTS)} events COPYed in ${fmt(copySeconds, 1)} s (${fmt(EVENTS / copySeconds)} rows/s), VACUUM ANALYZE ${fmt((performance.now() - t) / 1000, 1)} s; the load wrote ${fmt((loadEnd.walBytes - loadStart.walBytes) / 2 ** 30, 1)} GB of WAL, ${loadEnd.checkpoints - loadStart.checkpoints} checkpoints\n`);
 
     for (let i = 0; i < 2; i++) ingestFull.push(await ingest());
     process.stdout.write(`ingest with ${fmt(await storedEvents())} events stored: ${ingestFull.map((x) => fmt(x)).join(', ')} events/s\n`);
-    if (loadedFile) writeFileSync(loadedFile, JSON.stringify({ workspaceId: ws.id, apiKey: ws.apiKey, users: USERS, events: EVENTS } satisfies Loaded));
-  } else ids = await userIds();
+    if (loadedFile) writeFileSync(loadedFile, JSON.stringify({ workspaceId: ws.id, apiKey: ws.apiKey, users: USERS, events: EVENTS, ingestEmpty } satisfies Loaded));
+  } else {
+    ids = await userIds();
+    if (INGEST_REUSED) {
+      // A fresh process and server: a small warm-up, then the samples, against the empty-table
+      // figures the loading run stored (another process at another time: indicative only).
+      await ingest(0.1);
+      for (let i = 0; i < 2; i++) ingestFull.push(await ingest());
+      ingestEmpty.push(...(reuse.ingestEmpty ?? []));
+      process.stdout.write(`ingest with ${fmt(await storedEvents())} events stored: ${ingestFull.map((x) => fmt(x)).join(', ')} events/s (empty table, loading run: ${ingestEmpty.map((x) => fmt(x)).join(', ') || 'not stored'})\n`);
+    }
+  }
   const stored = await storedEvents();
-  const ingestRatio = reuse ? NaN : median(ingestFull) / median(ingestEmpty);
+  const ingestRatio = ingestEmpty.length && ingestFull.length ? median(ingestFull) / median(ingestEmpty) : NaN;
 
   // 3. The three-condition segment vs hand-written SQL.
   const three: Definition = { all: [

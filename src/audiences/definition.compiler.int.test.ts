@@ -272,6 +272,20 @@ describe('a string attribute that holds an object or an array', () => {
   });
 });
 
+describe('single-user evaluation reads types from a per-process cache', () => {
+  it('sees a type declared through this process at its next evaluation', async () => {
+    const ws = await newWorkspace(h);
+    // `code` is inferred a number from r1's value; r2's "A1" is then no number.
+    expect((await ws.api.post('/v1/users', { users: [{ externalId: 'r1', attributes: { code: 12 } }, { externalId: 'r2', attributes: { code: 'A1' } }] })).statusCode).toBe(200);
+    const r2 = await customers.internalId(h.p.db, ws.id, 'r2');
+    const def: Definition = { attr: 'code', op: 'in', value: ['A1'] };
+    // Cached now: a string list does not fit a number attribute.
+    await expect(segments.userInDefinition(h.p, ws.id, r2, def)).rejects.toMatchObject({ code: 'validation_failed' });
+    expect((await ws.api.put('/v1/attributes/code', { type: 'string' })).statusCode).toBe(200);
+    expect(await segments.userInDefinition(h.p, ws.id, r2, def)).toBe(true);
+  });
+});
+
 describe('behaviour aggregates and first / last', () => {
   let ws: Workspace;
   const users = ['b1', 'b2', 'b3', 'b4'];

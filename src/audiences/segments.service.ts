@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
+import { TtlCache } from '../platform/ttl-cache.ts';
 import { newId } from '../platform/ids.ts';
 import { decodeCursor, page } from '../platform/cursor.ts';
 import { can, type Principal } from '../workspaces/roles.ts';
@@ -44,15 +45,42 @@ function assertMayAuthor(who: Principal, kind: SegmentKind): void {
   }
 }
 
-async function compileContext(tx: Tx, workspaceId: string, now: Date, userId?: string): Promise<CompileContext> {
-  // Started together with the settings read (on the pool they run side by side; a single-user
-  // evaluation then costs two round trips before its query instead of three).
-  const attributeTypes = customers.attributeTypes(tx, workspaceId);
+/** Where the compiler reads the workspace timezone and the types of attributes and event properties. */
+interface TypeSource {
+  timezone(): Promise<string>;
+  attributeTypes(): Promise<Map<string, ValueType>>;
+  propertyTypes(event: string): Promise<Map<string, ValueType>>;
+}
+
+/** Read now, in the caller's transaction (computations, previews, saving a definition). */
+const freshTypes = (tx: Tx, workspaceId: string): TypeSource => ({
+  timezone: async () => (await workspaces.settings(tx, workspaceId)).timezone,
+  attributeTypes: () => customers.attributeTypes(tx, workspaceId),
+  propertyTypes: (event) => customers.eventPropertyTypes(tx, workspaceId, event),
+});
+
+/**
+ * From per-process caches, for the single-user evaluation: triggers and journeys ask once per
+ * event, and two reads before each query were two of its three round trips (a changed type is
+ * seen through this process at once, through another within seconds; the timezone within a
+ * minute, as the reward paths read it).
+ */
+const TIMEZONE_CACHE_MS = 60_000;
+const timezoneCache = new TtlCache<string>(TIMEZONE_CACHE_MS);
+const cachedTypes = (p: Platform, workspaceId: string): TypeSource => ({
+  timezone: () => timezoneCache.get(workspaceId, async () => (await workspaces.settings(p.db, workspaceId)).timezone),
+  attributeTypes: () => customers.cachedAttributeTypes(p, workspaceId),
+  propertyTypes: (event) => customers.cachedEventPropertyTypes(p, workspaceId, event),
+});
+
+async function compileContext(tx: Tx, workspaceId: string, now: Date, types: TypeSource, userId?: string): Promise<CompileContext> {
+  // Started together with the timezone (on the pool they run side by side).
+  const attributeTypes = types.attributeTypes();
   attributeTypes.catch(() => undefined); // awaited below only when an attribute needs it
-  const ws = await workspaces.settings(tx, workspaceId);
+  const timezone = await types.timezone();
   const propertyTypes = new Map<string, Promise<Map<string, ValueType>>>();
   return {
-    workspaceId, timezone: ws.timezone, now, userId,
+    workspaceId, timezone, now, userId,
     segment: async (id): Promise<SegmentTarget | null> => {
       const s = await repo.segmentById(tx, workspaceId, id);
       if (!s) return null;
@@ -61,16 +89,16 @@ async function compileContext(tx: Tx, workspaceId: string, now: Date, userId?: s
     },
     attributeType: async (name) => (await attributeTypes).get(name),
     propertyType: async (event, prop) => {
-      let types = propertyTypes.get(event);
-      if (!types) propertyTypes.set(event, (types = customers.eventPropertyTypes(tx, workspaceId, event)));
-      return (await types).get(prop);
+      let known = propertyTypes.get(event);
+      if (!known) propertyTypes.set(event, (known = types.propertyTypes(event)));
+      return (await known).get(prop);
     },
   };
 }
 
 /** Compiles a definition for this workspace now; throws `validation_failed` naming the bad path. */
-async function predicate(tx: Tx, workspaceId: string, definition: Definition, now: Date, userId?: string) {
-  return compile(definition, await compileContext(tx, workspaceId, now, userId));
+async function predicate(tx: Tx, workspaceId: string, definition: Definition, now: Date, types = freshTypes(tx, workspaceId), userId?: string) {
+  return compile(definition, await compileContext(tx, workspaceId, now, types, userId));
 }
 
 /** Every {"segment": id} of a definition with where it sits. */
@@ -288,7 +316,7 @@ export async function snapshotForRun(p: Platform, workspaceId: string, segmentId
 /** Is this one user in the definition right now? Same compiled SQL as the batch computation (SQL: same sandbox query). */
 export async function userInDefinition(p: Platform, workspaceId: string, userId: string, definition: Definition): Promise<boolean> {
   if (isSqlDefinition(definition)) return (await sqlMemberIds(p, workspaceId, definition, userId)).length > 0;
-  return repo.userMatches(p.db, workspaceId, userId, await predicate(p.db, workspaceId, definition, p.clock.now(), userId));
+  return repo.userMatches(p.db, workspaceId, userId, await predicate(p.db, workspaceId, definition, p.clock.now(), cachedTypes(p, workspaceId), userId));
 }
 
 export async function members(p: Platform, workspaceId: string, id: string, limit: number, cursor?: string) {

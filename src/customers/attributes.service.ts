@@ -7,6 +7,7 @@ import { builtInAttributeTypes, inferType, type ValueType } from './attribute-ty
 import * as repo from './attributes.repo.ts';
 import { KnownNames } from './known-names.ts';
 import type { AttributeView } from './attributes.schema.ts';
+import { TtlCache } from '../platform/ttl-cache.ts';
 
 /**
  * Types of attributes and event properties: inferred from the first value ingested, changed by
@@ -15,6 +16,17 @@ import type { AttributeView } from './attributes.schema.ts';
  */
 const knownAttributes = new KnownNames();
 const knownProperties = new KnownNames();
+
+/**
+ * The types as the segment compiler reads them on every evaluation (a trigger asks "is this
+ * user in the segment?" per event): kept per process for TYPES_CACHE_MS. A type declared or
+ * first inferred through this process is seen by its next evaluation; through another process,
+ * within TYPES_CACHE_MS.
+ */
+const TYPES_CACHE_MS = 5_000;
+const attributeTypesCache = new TtlCache<Map<string, ValueType>>(TYPES_CACHE_MS);
+const propertyTypesCache = new TtlCache<Map<string, ValueType>>(TYPES_CACHE_MS);
+const propertyTypesKey = (workspaceId: string, event: string) => `${workspaceId}\u0000${event}`;
 
 /** Work to do once the caller's transaction has committed. */
 export interface AfterCommit {
@@ -36,7 +48,12 @@ export async function recordAttributeTypes(tx: Tx, workspaceId: string, docs: It
   }
   const todo = knownAttributes.unknown(workspaceId, inferred.keys()).sort();
   await repo.insertAttributeTypes(tx, workspaceId, todo.map((n) => [n, inferred.get(n)!]), now);
-  return { afterCommit: () => knownAttributes.add(workspaceId, todo) };
+  return {
+    afterCommit: () => {
+      knownAttributes.add(workspaceId, todo);
+      if (todo.length > 0) attributeTypesCache.delete(workspaceId);
+    },
+  };
 }
 
 const propKey = (event: string, prop: string): string => `${event}\u0000${prop}`;
@@ -49,7 +66,12 @@ const typeableName = (name: string): boolean => name.length > 0 && name.length <
 export async function recordEventPropertyTypes(tx: Tx, workspaceId: string, events: Iterable<{ name: string; properties: Record<string, unknown> }>, now: Date): Promise<AfterCommit> {
   const { todo, inferred } = pendingPropertyTypes(workspaceId, events);
   await repo.insertEventPropertyTypes(tx, workspaceId, todo.map((k) => inferred.get(k)!), now);
-  return { afterCommit: () => knownProperties.add(workspaceId, todo) };
+  return {
+    afterCommit: () => {
+      knownProperties.add(workspaceId, todo);
+      for (const event of new Set(todo.map((k) => inferred.get(k)![0]))) propertyTypesCache.delete(propertyTypesKey(workspaceId, event));
+    },
+  };
 }
 
 /** True when every typeable property of the batch has a type this process knows is stored. */
@@ -76,6 +98,14 @@ export async function attributeTypes(tx: Tx, workspaceId: string): Promise<Map<s
   for (const r of await repo.attributeTypes(tx, workspaceId)) if (!out.has(r.name)) out.set(r.name, r.type as ValueType);
   return out;
 }
+
+/** attributeTypes from the per-process cache (TYPES_CACHE_MS), read through the pool. */
+export const cachedAttributeTypes = (p: Platform, workspaceId: string): Promise<Map<string, ValueType>> =>
+  attributeTypesCache.get(workspaceId, () => attributeTypes(p.db, workspaceId));
+
+/** eventPropertyTypes from the per-process cache (TYPES_CACHE_MS), read through the pool. */
+export const cachedEventPropertyTypes = (p: Platform, workspaceId: string, eventName: string): Promise<Map<string, ValueType>> =>
+  propertyTypesCache.get(propertyTypesKey(workspaceId, eventName), () => eventPropertyTypes(p.db, workspaceId, eventName));
 
 /** Property types of one event name, as inferred from ingested events. */
 export async function eventPropertyTypes(tx: Tx, workspaceId: string, eventName: string): Promise<Map<string, ValueType>> {
@@ -116,5 +146,6 @@ export async function setAttributeType(p: Platform, who: Principal, name: string
     return repo.upsertDeclaredType(tx, who.workspaceId, name, type, now);
   });
   knownAttributes.add(who.workspaceId, [name]);
+  attributeTypesCache.delete(who.workspaceId);
   return { name: row.name, type: row.type as ValueType, source: 'declared' };
 }

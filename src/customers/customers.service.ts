@@ -13,7 +13,7 @@ import { cachedUserId, rememberUserIds } from './user-ids.cache.ts';
 
 export { invalidateEventHooks, registerEventHook, type EventHook, type IngestedEvent } from './event-hooks.ts';
 
-export { attributeTypes, eventPropertyTypes } from './attributes.service.ts';
+export { attributeTypes, cachedAttributeTypes, cachedEventPropertyTypes, eventPropertyTypes } from './attributes.service.ts';
 export type { ValueType } from './attribute-types.ts';
 
 /** True for the profile of an anonymous id not merged yet (externalId `$anon:<anonymousId>`). */

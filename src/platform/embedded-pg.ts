@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from './logger.ts';
 
@@ -51,7 +52,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     // PostgreSQL refuses to run as root; as root the package runs it as the `postgres` OS user.
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'shared_buffers=256MB', '-c', 'fsync=on', '-c', `unix_socket_directories=${socketDir ?? ''}`],
+    postgresFlags: ['-c', 'max_connections=200', ...writeHeavySettings().flatMap((s) => ['-c', s]), '-c', 'fsync=on', '-c', `unix_socket_directories=${socketDir ?? ''}`],
     onLog: (m) => log.debug({ pg: String(m).trim() }, 'embedded postgres'),
     onError: (m) => log.debug({ pg: String(m).trim() }, 'embedded postgres'),
   });
@@ -87,6 +88,24 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
       await pg.stop();
     },
   };
+}
+
+/**
+ * Settings for a table that takes a stream of random-key index inserts (events: one leaf page of
+ * the per-user index per event) — docs/operations.md, "Embedded PostgreSQL":
+ * - shared_buffers: an eighth of the machine's memory, 256 MB to 1 GB. The per-user index of 10M
+ *   events is ~750 MB; at 256 MB each event read a leaf page from the OS cache and wrote a
+ *   dirty one back (docs/benchmarks.md, Segments).
+ * - max_wal_size 8 GB, checkpoint_timeout 15 min: after a checkpoint, the first change of a page
+ *   writes the whole 8 kB page to the WAL. With the 1 GB default, random inserts made ~7.5 kB of
+ *   WAL per event, which requested a checkpoint every few seconds, which made every page need
+ *   its full image again: 900–1,000 full-page images per 1,000 events, 52–59 instead of 32 µs of
+ *   PostgreSQL CPU per event. Checkpoints now come by time; the WAL in the data dir can grow to
+ *   about max_wal_size between them.
+ */
+export function writeHeavySettings(totalMemory = totalmem()): string[] {
+  const mb = Math.min(1024, Math.max(256, Math.floor(totalMemory / 8 / 2 ** 20)));
+  return [`shared_buffers=${mb}MB`, 'max_wal_size=8GB', 'checkpoint_timeout=15min'];
 }
 
 /** A killed server leaves postmaster.pid behind; PostgreSQL refuses to start until it is gone. */
