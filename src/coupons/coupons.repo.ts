@@ -77,8 +77,8 @@ export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: re
   const r = await sql<{ ids: string[]; eventIds: string[] }>`
     with d as (
       select x->>0 as id, x->>1 as code, x->>2 as template_id, x->>3 as campaign_id, (x->>4)::bigint as user_id, x->>5 as source, x->>6 as source_ref,
-        (x->>7)::bigint as face_value, ${EPOCH} + (x->>8)::bigint * ${MS} as valid_from, ${EPOCH} + (x->>9)::bigint * ${MS} as valid_to,
-        ${EPOCH} + (x->>10)::bigint * ${MS} as now, x->>11 as local_day, (x->>12)::bigint as event_face_value
+        (x->>7)::bigint as face_value, to_timestamp((x->>8)::bigint / 1000.0) as valid_from, to_timestamp((x->>9)::bigint / 1000.0) as valid_to,
+        to_timestamp((x->>10)::bigint / 1000.0) as now, x->>11 as local_day, (x->>12)::bigint as event_face_value
       from jsonb_array_elements(${json}::jsonb) as x
     ), ins as (
       insert into coupons (workspace_id, id, code, template_id, campaign_id, user_id, source, source_ref, status, face_value, valid_from, valid_to, granted_at, local_day, updated_at)
@@ -99,10 +99,6 @@ export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: re
   const out = r.rows[0]!;
   return { ids: new Set(out.ids), eventIds: out.eventIds };
 }
-// Epoch milliseconds to timestamptz exactly (to_timestamp goes through a double).
-const EPOCH = sql`'epoch'::timestamptz`;
-const MS = sql`interval '1 millisecond'`;
-
 export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>
   tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('templateId', '=', templateId)
     .where('source', '=', source).where('sourceRef', '=', sourceRef).executeTakeFirst();
