@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
+import { failOnce } from './support/faults.ts';
 import { moveToNextLocal } from './support/time.ts';
 import { startPeer, json } from '../src/channels/test-peer.ts';
 
@@ -125,14 +125,7 @@ describe('provider failures', () => {
     const w = await webhookWorld(ws.api, 3);
     const before = peer.requests.length;
     // A real fault: the transaction that records the receiver's answers fails, once.
-    const tag = ws.id.replace(/[^a-zA-Z0-9]/g, '_').toLowerCase();
-    await sql.raw(`create sequence rec_${tag};
-      create function rec_${tag}() returns trigger language plpgsql as $f$
-      begin
-        if new.workspace_id = '${ws.id}' and old.status = 'sending' and new.status <> 'failed' and nextval('rec_${tag}') = 1 then raise exception 'injected failure after the send'; end if;
-        return new;
-      end $f$;
-      create trigger rec_${tag} before update on messages for each row execute function rec_${tag}();`).execute(h.p.db);
+    const heal = await failOnce(h.p.db, ws.id, 'messages', 'update', "old.status = 'sending' and new.status <> 'failed'");
     try {
       const { taskId } = await campaignWith(ws.api, { channel: 'webhook', templateId: w.templateId, audience: { segmentId: w.segmentId } });
       expect(peer.requests.length - before).toBe(3);
@@ -148,7 +141,7 @@ describe('provider failures', () => {
       expect(m).toMatchObject({ status: 'failed' });
       expect(m.reason).toMatch(/^interrupted/);
     } finally {
-      await sql.raw(`drop trigger rec_${tag} on messages; drop function rec_${tag}(); drop sequence rec_${tag};`).execute(h.p.db);
+      await heal();
     }
   });
 
@@ -209,16 +202,9 @@ describe('a batch that fails after granting its coupons', () => {
       name: '5 off', type: 'direct', value: 500, totalStock: 100, claimStart: new Date(now.getTime() - 3_600_000).toISOString(), claimEnd: new Date(now.getTime() + 86_400_000).toISOString(), validity: { days: 7 },
     }))).json();
     const tpl = (await expectOk(await ws.api.post('/v1/templates', { name: 's', channel: 'sms', content: { signature: 'B', body: 'Code {{ coupon.code }}' } }))).json();
-    // A real fault in the database: the batch's first outbox write fails once (a sequence is not
-    // rolled back with the transaction), after every coupon of the batch was granted.
-    const tag = ws.id.replace(/[^a-zA-Z0-9]/g, '_').toLowerCase();
-    await sql.raw(`create sequence fault_${tag};
-      create function fault_${tag}() returns trigger language plpgsql as $f$
-      begin
-        if new.workspace_id = '${ws.id}' and nextval('fault_${tag}') = 1 then raise exception 'injected outbox failure'; end if;
-        return new;
-      end $f$;
-      create trigger fault_${tag} before insert on sandbox_outbox for each row execute function fault_${tag}();`).execute(h.p.db);
+    // A real fault in the database: the batch's first outbox write fails once, after every
+    // coupon of the batch was granted.
+    const heal = await failOnce(h.p.db, ws.id, 'sandbox_outbox', 'insert');
     try {
       const { taskId } = await campaignWith(ws.api, { channel: 'sms', templateId: tpl.id, audience: { segmentId }, couponTemplateId: ct.id });
       expect((await report(ws.api, taskId)).sent).toBe(0); // the batch rolled back and waits for its retry
@@ -230,7 +216,7 @@ describe('a batch that fails after granting its coupons', () => {
       const codes = await h.p.db.selectFrom('messages').select('couponCode').where('taskId', '=', taskId).execute();
       expect(new Set(codes.map((c) => c.couponCode)).size).toBe(5);
     } finally {
-      await sql.raw(`drop trigger fault_${tag} on sandbox_outbox; drop function fault_${tag}(); drop sequence fault_${tag};`).execute(h.p.db);
+      await heal();
     }
   });
 });
