@@ -29,7 +29,7 @@ export async function insertOutbox(tx: Tx, rows: OutgoingMessage[], now: Date): 
     await sql`insert into sandbox_outbox (message_id, workspace_id, channel, external_id, to_address, rendered, task_id, sent_at)
       select x.m, ${workspaceId}, ${channel}, x.e, x.a, x.r, ${taskId}, ${now}::timestamptz
       from json_to_recordset(${doc}::json) as x(m bigint, e text, a text, r jsonb)
-      on conflict (message_id) do nothing`.execute(tx);
+      on conflict (workspace_id, message_id) do nothing`.execute(tx);
   }
 }
 
