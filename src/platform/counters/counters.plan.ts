@@ -32,7 +32,8 @@ const WINDOW_ID = /^[A-Za-z0-9:._-]{1,64}$/;
 export function planTake(item: TakeItem, nowMs: number): PlannedTake {
   const limit = count(item.limit, 'limit', 0);
   const amount = count(item.amount ?? 1, 'amount', 1);
-  return { limit, amount, ...planBuckets(item.key, item.window, nowMs) };
+  const b = planBuckets(item.key, item.window, nowMs);
+  return { limit, amount, read: b.read, newExpiry: b.newExpiry };
 }
 
 /** takeMany's items; all on one hash tag (see counters.keys.ts for why). */
@@ -103,24 +104,38 @@ export interface StepResult<R> {
   writes: Map<string, BucketState>;
 }
 
-/** Applies takes in order over the current states; all or nothing. */
+/**
+ * Applies takes in order over the current states; all or nothing. Written with plain loops: a
+ * delivery batch's caps run it once per recipient (closures and reduce per call showed in
+ * bench/delivery.ts's CPU profile).
+ */
 export function applyTakes(plans: readonly PlannedTake[], stored: ReadonlyMap<string, BucketState>, nowMs: number): StepResult<TakeManyResult> {
   const cur = new Map<string, BucketState>();
   for (const p of plans) for (const k of p.read) if (!cur.has(k)) cur.set(k, live(stored.get(k), nowMs));
-  const sum = (p: PlannedTake): number => p.read.reduce((s, k) => s + cur.get(k)!.used, 0);
-  const remainingOf = (p: PlannedTake): number => Math.max(0, p.limit - sum(p));
-  const before = plans.map(remainingOf);
+  const before = remainingOf(plans, cur);
   const writes = new Map<string, BucketState>();
   for (let i = 0; i < plans.length; i++) {
     const p = plans[i]!;
-    if (sum(p) + p.amount > p.limit) return { result: { ok: false, failedIndex: i, remaining: before }, writes: new Map() };
+    if (sumOf(p, cur) + p.amount > p.limit) return { result: { ok: false, failedIndex: i, remaining: before }, writes: new Map() };
     const target = p.read[p.read.length - 1]!;
     const s = cur.get(target)!;
     const next = { used: s.used + p.amount, expiresAt: s.expiresAt ?? p.newExpiry };
     cur.set(target, next);
     writes.set(target, next);
   }
-  return { result: { ok: true, remaining: plans.map(remainingOf) }, writes };
+  return { result: { ok: true, remaining: remainingOf(plans, cur) }, writes };
+}
+
+function sumOf(p: PlannedTake, cur: ReadonlyMap<string, BucketState>): number {
+  let s = 0;
+  for (let j = 0; j < p.read.length; j++) s += cur.get(p.read[j]!)!.used;
+  return s;
+}
+
+function remainingOf(plans: readonly PlannedTake[], cur: ReadonlyMap<string, BucketState>): number[] {
+  const out = new Array<number>(plans.length);
+  for (let i = 0; i < plans.length; i++) out[i] = Math.max(0, plans[i]!.limit - sumOf(plans[i]!, cur));
+  return out;
 }
 
 /** Gives back up to `amount`, newest bucket first, never below 0. `read` is oldest first. */
