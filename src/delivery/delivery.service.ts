@@ -2,13 +2,13 @@ import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { copyTransaction } from '../platform/copy.ts';
-import { AppError, notFound } from '../platform/errors.ts';
+import { AppError } from '../platform/errors.ts';
 import * as campaigns from '../campaigns/campaigns.service.ts';
 import * as segments from '../audiences/segments.service.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as templates from '../templates/templates.service.ts';
 import * as links from '../links/links.service.ts';
-import { addressFor, type OutgoingMessage, type SendOutcome } from '../channels/providers.ts';
+import { addressFor, type OutgoingMessage } from '../channels/providers.ts';
 import * as channels from '../channels/channels.service.ts';
 import * as policies from '../policies/policies.service.ts';
 import type { TakeItem } from '../platform/counters/counters.port.ts';
@@ -18,6 +18,7 @@ import { inControl, variantFor, type Variant } from './assignment.ts';
 import * as repo from './delivery.repo.ts';
 import { matchesWhere } from './trigger-where.ts';
 import { grantTaskCoupon } from './coupon-grant.ts';
+import { assertAllDecided, sendAndRecord, settleOutcomes, SEND_LEASE_MS, type PendingSend, type Second, type Settle } from './delivery.outcomes.ts';
 import { registerEventHook, invalidateEventHooks, type IngestedEvent } from '../customers/event-hooks.ts';
 import type { Definition, PropCondition } from '../audiences/definition.schema.ts';
 
@@ -196,24 +197,6 @@ async function sendBatch(p: Platform, runId: string, batchNo: number): Promise<v
     throw err;
   }
   if (second) await sendAndRecord(p, second);
-}
-
-/** The rest of a step whose provider is outside the database: the send, then its outcomes and `finish` in a second transaction. */
-interface Second {
-  pending: PendingSend;
-  finish?: (tx: Tx) => Promise<void>;
-}
-
-/**
- * The send happens outside any transaction, after the `sending` rows committed; a failure from
- * here on leaves them `sending`, and settleInterrupted marks them failed instead of sending them again.
- */
-async function sendAndRecord(p: Platform, second: Second): Promise<void> {
-  const outcomes = await second.pending.send();
-  await p.db.transaction().execute(async (tx) => {
-    await second.pending.record(tx, outcomes);
-    await second.finish?.(tx);
-  });
 }
 
 /** Closes the run when nothing is pending or deferred: its task completes, lower runs wake. */
@@ -406,83 +389,6 @@ async function deliver(p: Platform, tx: Tx, run: RunRow, campaign: CampaignInfo,
 }
 
 /**
- * How long a message may stay `sending` (its provider call in flight) before it counts as
- * interrupted: longer than a batch of a thousand takes at a slow provider's rate limit.
- */
-export const SEND_LEASE_MS = 60 * 60_000;
-
-/** The second half of a send to a provider outside the database (deliver). */
-export interface PendingSend {
-  send(): Promise<SendOutcome[]>;
-  record(tx: Tx, outcomes: SendOutcome[]): Promise<void>;
-}
-
-interface Settle {
-  p: Platform;
-  run: RunRow;
-  campaign: CampaignInfo;
-  task: TaskInfo;
-  policy: Awaited<ReturnType<typeof policies.policyFor>>;
-  now: Date;
-  outgoing: OutgoingMessage[];
-  userOf: Map<string, string>;
-  attemptsOf: Map<string, number>;
-  variantOf: Map<string, string | null>;
-  couponOf: Map<string, string>;
-  capsOf: Map<string, TakeItem[]>;
-  release(items: TakeItem[]): Promise<void>;
-}
-
-/**
- * What the provider's outcomes mean for each message: sent or delivered (with their events), or
- * a failure — its caps given back, tried again with exponential backoff while it may pass, else
- * failed with the reason. `record` writes the events and the next retry's job.
- */
-async function settleOutcomes(s: Settle, outcomes: SendOutcome[]) {
-  const updates: repo.MessageUpdate[] = [];
-  const byId = new Map(s.outgoing.map((o) => [o.messageId, o]));
-  const events: (Parameters<typeof customers.recordMessageEvents>[3][number] & { messageId: string })[] = [];
-  let nextRetry: Date | null = null;
-  for (const o of outcomes) {
-    const m = byId.get(o.messageId)!;
-    const userId = s.userOf.get(o.messageId)!;
-    const base = { id: o.messageId, to: m.to, variant: s.variantOf.get(o.messageId) ?? null, couponCode: s.couponOf.get(o.messageId) ?? null };
-    const props = { messageId: o.messageId, taskId: s.task.id, campaignId: s.campaign.id, channel: s.task.channel };
-    if (o.status !== 'failed') {
-      updates.push({ ...base, status: o.status, reason: null });
-      events.push({ messageId: o.messageId, userId, name: '$message_sent', properties: props });
-      if (o.status === 'delivered') events.push({ messageId: o.messageId, userId, name: '$message_delivered', properties: props });
-      continue;
-    }
-    const items = s.capsOf.get(o.messageId);
-    if (items) await s.release(items); // nothing went out: the caps are free again (a retry takes them anew)
-    // A failure that may pass later is tried again with exponential backoff, up to maxAttempts in all.
-    const attempt = (s.attemptsOf.get(o.messageId) ?? 0) + 1;
-    if (o.retryable && attempt < s.policy.retries.maxAttempts) {
-      const at = new Date(s.now.getTime() + s.policy.retries.delaySeconds * 1000 * 2 ** (attempt - 1));
-      updates.push({ ...base, status: 'retrying', reason: o.reason, nextAttemptAt: at });
-      if (!nextRetry || at < nextRetry) nextRetry = at;
-      continue;
-    }
-    updates.push({ ...base, status: 'failed', reason: attempt > 1 ? `${o.reason} (attempt ${attempt} of ${s.policy.retries.maxAttempts})` : o.reason });
-    events.push({ messageId: o.messageId, userId, name: '$message_failed', properties: { ...props, reason: o.reason } });
-  }
-  return {
-    updates,
-    /** `written`: the messages whose outcome was written; events only for those (all when absent). */
-    record: async (tx: Tx, written?: Set<string>) => {
-      await customers.recordMessageEvents(tx, s.run.workspaceId, s.now, written ? events.filter((e) => written.has(e.messageId)) : events);
-      if (nextRetry) await s.p.jobs.enqueue(tx, 'delivery.retry', { runId: s.run.id }, { runAt: nextRetry, jobKey: `retry:${s.run.id}:${nextRetry.toISOString()}` });
-    },
-  };
-}
-
-/** A new message without an outcome would never be written: refuse the batch instead (it rolls back and retries). */
-function assertAllDecided(run: RunRow, queued: Claimed[], fresh: Set<string>, rows: repo.MessageUpdate[]): void {
-  if (fresh.size && rows.filter((u) => fresh.has(u.id)).length !== fresh.size) throw new AppError('internal_error', `A batch of run ${run.id} decided ${rows.length} of ${queued.length} messages.`);
-}
-
-/**
  * A message to decide: a new one of a batch (`isNew`: its row is written once, by deliver) or
  * one waiting in the table (deferred, retrying, a trigger's queued message: its row is updated).
  */
@@ -623,95 +529,8 @@ async function sendTriggered(p: Platform, runId: string): Promise<void> {
   if (pending) await sendAndRecord(p, { pending });
 }
 
-/** Receipt reasons meaning "this device token is dead" (ours, APNs, FCM/GCM): the token is removed from the profile. */
-const INVALID_TOKEN = /invalid_token|unregistered|baddevicetoken|invalidregistration|notregistered|devicetokennotfortopic/i;
-export const isInvalidTokenReason = (reason: string | undefined | null): boolean => !!reason && INVALID_TOKEN.test(reason);
-
-/**
- * Removes a dead push token from the profile — only if the profile still holds the token the
- * message went to (the app may have registered a new one since). The user then counts as
- * `noAddress` for push until the app sends a new token (POST /v1/users `pushToken`).
- */
-async function forgetPushToken(tx: Tx, workspaceId: string, userId: string, token: string | null, now: Date): Promise<void> {
-  const u = (await customers.profilesByIds(tx, workspaceId, [userId])).get(userId);
-  if (!u || !token || u.pushToken !== token) return;
-  await customers.upsertUsersIn(tx, workspaceId, [{ externalId: u.externalId, pushToken: null }], now);
-}
-
-/** A provider's delivery receipt for one message. Throws `not_found`. */
-export async function recordReceipt(p: Platform, workspaceId: string, messageId: string, status: 'delivered' | 'failed', reason?: string): Promise<void> {
-  await p.db.transaction().execute(async (tx) => {
-    const m = await repo.messageById(tx, workspaceId, messageId);
-    if (!m) throw notFound('Message');
-    if (m.status === 'queued' || m.status === 'suppressed') throw new AppError('invalid_state', `Message ${messageId} was not sent.`);
-    const now = p.clock.now();
-    if (!(await repo.setReceipt(tx, workspaceId, messageId, status, now, reason ?? null))) return;
-    const props = { messageId, taskId: m.taskId, campaignId: m.campaignId, channel: m.channel };
-    if (status === 'failed' && m.channel === 'push' && isInvalidTokenReason(reason)) await forgetPushToken(tx, workspaceId, m.userId, m.toAddress, now);
-    await customers.recordPlatformEvents(tx, workspaceId, [
-      status === 'delivered'
-        ? { userId: m.userId, name: '$message_delivered', ts: now, properties: props, messageId: `dlv:${messageId}` }
-        : { userId: m.userId, name: '$message_failed', ts: now, properties: { ...props, reason: reason ?? 'provider receipt' }, messageId: `fail:${messageId}` },
-    ]);
-  });
-}
-
-/** Totals over all runs of a task; every targeted user is in exactly one bucket. Throws `not_found`. */
-export async function taskReport(p: Platform, workspaceId: string, taskId: string) {
-  const task = await campaigns.taskInfo(p.db, workspaceId, taskId);
-  const campaign = await campaigns.campaignInfo(p.db, workspaceId, task.campaignId);
-  const rows = await repo.taskCounts(p.db, workspaceId, taskId);
-  const suppressed: { frequency: number; unsubscribed: number; blacklisted: number; noAddress: number; control: number; [reason: string]: number } = { frequency: 0, unsubscribed: 0, blacklisted: 0, noAddress: 0, control: 0 };
-  let targeted = 0, deferred = 0, sent = 0, delivered = 0, failed = 0, failedBeforeSend = 0, clicked = 0, queued = 0, retrying = 0;
-  for (const r of rows) {
-    const n = Number(r.n);
-    targeted += n;
-    delivered += Number(r.delivered);
-    clicked += Number(r.clicked);
-    if (r.status === 'suppressed') suppressed[r.reason ?? 'other'] = (suppressed[r.reason ?? 'other'] ?? 0) + n;
-    else if (r.status === 'deferred') deferred += n;
-    else if (r.status === 'queued') queued += n;
-    else if (r.status === 'retrying') { retrying += n; queued += n; } // waiting to be sent again: in `queued`, and told apart in `retrying`
-    else if (r.status === 'sending') queued += n; // handed to the provider, its outcome not back yet
-    else if (r.status === 'sent' || r.status === 'delivered') sent += n;
-    else if (r.status === 'failed') failed += n;
-  }
-  const failedSent = await repo.failedAfterSend(p.db, workspaceId, taskId);
-  failedBeforeSend = failed - failedSent;
-  sent += failedSent; // a message that was sent and later failed its receipt still went out
-  const conv = await repo.taskConversions(p.db, workspaceId, taskId, campaign.conversion.event, campaign.conversion.windowDays);
-  const runs = await repo.runsOfTask(p.db, workspaceId, taskId);
-  return {
-    taskId, campaignId: campaign.id, targeted, suppressed, deferred, queued, retrying, sent, delivered, failed, failedBeforeSend, clicked,
-    converted: conv.converted, orders: conv.orders, revenue: conv.revenue, byVariant: await byVariant(p, workspaceId, task, campaign.conversion),
-    runs: runs.map((r) => ({ id: r.id, status: r.status, scheduledFor: r.scheduledFor.toISOString(), startedAt: r.startedAt?.toISOString() ?? null, finishedAt: r.finishedAt?.toISOString() ?? null, targeted: r.targeted, batches: r.batchesTotal })),
-  };
-}
-
-/**
- * Per variant and for the control group: targeted, sent, delivered, clicked, converted. A
- * control user counts as touched when the send was decided (created_at), so its conversion
- * rate is the baseline for lift.
- */
-async function byVariant(p: Platform, workspaceId: string, task: Awaited<ReturnType<typeof campaigns.taskInfo>>, conversion: { event: string; windowDays: number }) {
-  const variants = (task.variants ?? []) as Variant[];
-  if (variants.length === 0 && task.controlPercent === 0) return [];
-  const rows = new Map((await repo.variantCounts(p.db, workspaceId, task.id, conversion.event, conversion.windowDays)).map((r) => [r.variant ?? '', r]));
-  const line = (name: string, templateId: string | null, weight: number | null) => {
-    const r = rows.get(name);
-    return { name, templateId, weight, targeted: Number(r?.n ?? 0), sent: Number(r?.sent ?? 0), delivered: Number(r?.delivered ?? 0), clicked: Number(r?.clicked ?? 0), converted: Number(r?.converted ?? 0) };
-  };
-  const out = variants.length ? variants.map((v) => line(v.name, v.templateId, v.weight)) : [line('', task.templateId, null)];
-  if (task.controlPercent > 0) out.push(line('control', null, null));
-  return out;
-}
-
-export async function userMessages(p: Platform, workspaceId: string, externalId: string, limit: number, cursor?: string) {
-  const userId = await customers.internalId(p.db, workspaceId, externalId);
-  const rows = await repo.messagesOfUser(p.db, workspaceId, userId, limit, cursor);
-  const items = rows.slice(0, limit);
-  return { nextCursor: rows.length > limit ? items[items.length - 1]!.id : null, items: items.map(({ toAddress, ...m }) => ({ ...m, to: toAddress, createdAt: m.createdAt.toISOString(), sentAt: m.sentAt?.toISOString() ?? null, deliveredAt: m.deliveredAt?.toISOString() ?? null, firstClickedAt: m.firstClickedAt?.toISOString() ?? null })) };
-}
+export { recordReceipt, isInvalidTokenReason } from './delivery.receipts.ts';
+export { taskReport, userMessages } from './delivery.reports.ts';
 
 const runPayload = z.object({ runId: z.string() });
 const batchPayload = z.object({ runId: z.string(), batchNo: z.number().int().min(0) });
