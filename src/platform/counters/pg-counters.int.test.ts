@@ -133,6 +133,25 @@ describe('PostgreSQL counters adapter', () => {
     expect(rows.rows.filter((r) => r.live)).toEqual([{ key: `{ws:${w}:user:1}:cap:sms@d2026-11-22`, used: '1', live: true }]);
   });
 
+  it("a sliding window's older days are read as one key range, and only its own days count", async () => {
+    const w = `ws_pgrange_${Date.now().toString(36)}`;
+    hh.clock.set('2026-11-23T03:00:00Z');
+    const k = counterKey(w, 'tpl:x', 'cap');
+    // A bucket of another window shape of the same key, inside the range's bounds ('d2026-11-22x').
+    await hh.p.counters.take(k, { limit: 9, amount: 5, window: { kind: 'fixed', id: 'd2026-11-22x', expiresAt: new Date('2026-12-01T00:00:00Z') } });
+    const three = () => lastDaysWindow(hh.clock.now(), 'Asia/Shanghai', 3);
+    hh.clock.set('2026-11-22T03:00:00Z');
+    expect(await hh.p.counters.takeMany([{ key: k, limit: 3, window: three() }])).toEqual({ ok: true, remaining: [2] });
+    hh.clock.set('2026-11-23T03:00:00Z');
+    expect(await hh.p.counters.takeMany([{ key: k, limit: 3, window: three() }])).toEqual({ ok: true, remaining: [1] });
+    // On the 24th the window's older days, the 22nd and the 23rd, are one range that also holds 'd2026-11-22x'.
+    hh.clock.set('2026-11-24T03:00:00Z');
+    expect(await hh.p.counters.takeEach([[{ key: k, limit: 3, window: three() }], [{ key: k, limit: 3, window: three() }]])).toEqual([
+      { ok: true, remaining: [0] }, { ok: false, failedIndex: 0, remaining: [0] },
+    ]);
+    expect(await hh.p.counters.get(k, { window: three() })).toBe(3);
+  });
+
   it('purgeExpired reclaims only buckets whose window ended', async () => {
     const w = `ws_pgpurge_${Date.now().toString(36)}`;
     const counters = new PgCounters(hh.p.db, hh.clock);

@@ -101,32 +101,38 @@ const lockedOf = (rows: (MsRow & { tid: string })[]): Locked => ({
  */
 export async function readBuckets(tx: Tx, workspaceId: string, keys: readonly string[]): Promise<Map<string, BucketState>> {
   const singles: string[] = [];
-  const ranges = new Map<string, { f: string; t: string; n: number }>();
+  const spans: { f: string; t: string }[] = [];
+  // A window's buckets come one after another (a plan reads its key's days in order): a run of
+  // keys with one base is one span, found without a map of every key.
+  let run: { base: string; f: string; t: string; n: number } | null = null;
+  const close = () => {
+    if (!run) return;
+    if (run.n === 1) singles.push(run.f);
+    else spans.push({ f: run.f, t: run.t });
+    run = null;
+  };
   for (const k of keys) {
     const at = k.lastIndexOf('@');
-    if (at < 0) { singles.push(k); continue; }
-    const base = k.slice(0, at);
-    const r = ranges.get(base);
-    if (!r) ranges.set(base, { f: k, t: k, n: 1 });
-    else {
-      if (k < r.f) r.f = k;
-      if (k > r.t) r.t = k;
-      r.n++;
+    if (at < 0) { close(); singles.push(k); continue; }
+    if (run && at === run.base.length && k.startsWith(run.base)) {
+      if (k < run.f) run.f = k;
+      if (k > run.t) run.t = k;
+      run.n++;
+      continue;
     }
+    close();
+    run = { base: k.slice(0, at), f: k, t: k, n: 1 };
   }
-  const spans: { f: string; t: string }[] = [];
-  for (const r of ranges.values()) {
-    if (r.n === 1) singles.push(r.f);
-    else spans.push({ f: r.f, t: r.t });
-  }
+  close();
   const parts = [];
   if (singles.length > 0) parts.push(sql`select key, used::text, ${EXPIRY_MS} as ms from counters
     where workspace_id = ${workspaceId} and key = any(array(select json_array_elements_text(${JSON.stringify(singles)}::json)))`);
   if (spans.length > 0) parts.push(sql`select c.key, c.used::text, c.ms from json_to_recordset(${JSON.stringify(spans)}::json) as r(f text, t text)
     cross join lateral (select key, used, ${EXPIRY_MS} as ms from counters where workspace_id = ${workspaceId} and key between r.f and r.t offset 0) c`);
   const r = await sql<MsRow>`${sql.join(parts, sql` union all `)}`.execute(tx);
-  const wanted = new Set(keys);
   const out = new Map<string, BucketState>();
+  if (r.rows.length === 0) return out;
+  const wanted = new Set(keys);
   for (const row of r.rows) if (wanted.has(row.key)) out.set(row.key, msState(row));
   return out;
 }
