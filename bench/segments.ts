@@ -50,7 +50,7 @@ const EVENTS = option('events', 10_000_000);
 const ROUNDS = option('rounds', 3);
 const INGEST_BATCHES = option('ingest-batches', 100);
 const SINGLE = option('single', 2000);
-/** Size of a lookalike of a ~2,000-member seed to time at the end; 0 (default) skips it (minutes at 10M events). */
+/** Size of a lookalike of a ~2,000-member seed to time at the end; 0 (default) skips it (13 s at 10M events, docs/benchmarks.md Run 4). */
 const LOOKALIKE = process.argv.includes('--lookalike') ? option('lookalike', 10_000) : 0;
 const CONCURRENCY = 4;
 const DAY = 86_400_000;
