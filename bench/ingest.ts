@@ -6,7 +6,7 @@ import { api, fmt, header, median, option, startBench, verdicts } from './lib/se
 import { benchEvents, benchExternalId, copyField, MIX, type BenchEvent } from './lib/events.ts';
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
 import { cpuPer, cpuSample, postmasterOf } from './lib/cpu.ts';
-import { EVENT_PARTITIONS } from '../src/platform/migrations/0015-events-by-user.ts';
+import { EVENT_PARTITION_OPTIONS, EVENT_PARTITIONS } from '../src/platform/migrations/0015-events-by-user.ts';
 
 /**
  * Event ingestion: events/s through `POST /v1/events` (batches of 1,000 events, the full path:
@@ -60,7 +60,7 @@ try {
     // unique index must contain.
     await b.p.pool.query(`create table ${table} (like events including all) partition by hash (user_id)`);
     for (let i = 0; i < EVENT_PARTITIONS; i++) {
-      await b.p.pool.query(`create table ${table}_p${i} partition of ${table} for values with (modulus ${EVENT_PARTITIONS}, remainder ${i})`);
+      await b.p.pool.query(`create table ${table}_p${i} partition of ${table} for values with (modulus ${EVENT_PARTITIONS}, remainder ${i}) with (${EVENT_PARTITION_OPTIONS})`);
     }
     await b.p.pool.query(`create unique index on ${table} (workspace_id, message_id, user_id) where message_id is not null`);
   }

@@ -11,6 +11,7 @@ import { benchEvents, benchExternalId, copyField } from './lib/events.ts';
 import { postLoad } from './lib/workers.ts';
 import { cpuSample, postmasterOf } from './lib/cpu.ts';
 import { mulberry32 } from '../src/demo/random.ts';
+import { parseIdArray } from '../src/audiences/snapshot-sets.ts';
 
 /**
  * Audiences at a million users (DESIGN.md "Performance budgets", issue 3 "Speed"):
@@ -27,13 +28,16 @@ import { mulberry32 } from '../src/demo/random.ts';
  * another process, another time).
  *
  * 1. Users are COPYed (attributes city, tier, bucket = i % 10), then event ingestion over HTTP
- *    (POST /v1/events, batches of 1,000, 4 in flight) is measured on the EMPTY events table.
- * 2. `--events` events (a shop mix over 90 days) are COPYed in, then VACUUM ANALYZE (what
- *    autovacuum does after a load); ingestion is measured again: ≤ 20 % slower at 10M rows.
+ *    (POST /v1/events, batches of 1,000, 4 in flight) is measured on the EMPTY events table:
+ *    a warm-up sample, then two (each prints PostgreSQL CPU, WAL and full-page images per event).
+ * 2. `--events` events (a shop mix over 90 days) are COPYed in (secondary indexes dropped and
+ *    rebuilt), then VACUUM ANALYZE (what autovacuum does after a load); ingestion is measured
+ *    again the same way, warm-up sample first: ≤ 20 % slower at 10M rows.
  * 3. The three-condition segment (attribute + behaviour count in a window + "did not" in a
  *    window) is computed by the service (snapshot written) and, alternately, the same members
  *    by a hand-written SQL statement inserted into a table of segment_members' layout; both
- *    must find the same members. Budget: ≤ 2 s and ≤ 1.5 × the hand-written SQL.
+ *    must find the same members. Budget: ≤ 2 s and ≤ 1.5 × the hand-written SQL. Each
+ *    computation prints its wall time and the CPU of this benchmark's PostgreSQL server.
  * 4. Typical definitions, one computation each (timed, no budget of their own).
  * 5. Set operations: union / intersection / difference of two saved 500,000-member segments
  *    through POST /v1/segments/preview (count + sample): first call with the process cache
@@ -46,7 +50,7 @@ const EVENTS = option('events', 10_000_000);
 const ROUNDS = option('rounds', 3);
 const INGEST_BATCHES = option('ingest-batches', 100);
 const SINGLE = option('single', 2000);
-/** Size of a lookalike of a ~2,000-member seed to time at the end; 0 (default) skips it (minutes at 10M events). */
+/** Size of a lookalike of a ~2,000-member seed to time at the end; 0 (default) skips it (13 s at 10M events, docs/benchmarks.md Run 4). */
 const LOOKALIKE = process.argv.includes('--lookalike') ? option('lookalike', 10_000) : 0;
 const CONCURRENCY = 4;
 const DAY = 86_400_000;
@@ -102,12 +106,14 @@ try {
     const w = (await pool.query<{ b: string; f: string; c: string }>(`select wal_bytes::text as b, wal_fpi::text as f, (${checkpoints})::text as c from pg_stat_wal`)).rows[0]!;
     return { walBytes: Number(w.b), fpi: Number(w.f), checkpoints: Number(w.c), pgCpuMs: cpuSample(postmaster)?.postgresMs ?? NaN };
   };
-  const userIds = async () => (await pool.query<{ id: string }>('select id from users where workspace_id = $1 order by id', [ws.id])).rows.map((r) => r.id);
+  // The user ids as one typed array: a million id strings kept alive in this process (which is
+  // also the server measured) made every full garbage collection mark them.
+  const userIds = async () => parseIdArray((await pool.query<{ ids: string }>(`select coalesce(array_agg(id order by id), '{}')::text as ids from users where workspace_id = $1`, [ws.id])).rows[0]!.ids);
   const storedEvents = async () => Number((await pool.query<{ n: string }>('select count(*) as n from events where workspace_id = $1', [ws.id])).rows[0]!.n);
   const ingestEmpty: number[] = [];
   const ingestFull: number[] = [];
   let copySeconds = 0;
-  let ids: string[] = [];
+  let ids: Float64Array = new Float64Array(0);
   const runTag = Date.now().toString(36); // messageIds unique across runs on a kept data dir
   // Ingestion over HTTP, the same way bench/ingest.ts does it.
   let ingestTag = 0;
@@ -190,8 +196,11 @@ try {
     const loadEnd = await serverStats();
     process.stdout.write(`setup: ${fmt(EVENTS)} events COPYed in ${fmt(copySeconds, 1)} s (${fmt(EVENTS / copySeconds)} rows/s), VACUUM ANALYZE ${fmt((performance.now() - t) / 1000, 1)} s; the load wrote ${fmt((loadEnd.walBytes - loadStart.walBytes) / 2 ** 30, 1)} GB of WAL, ${loadEnd.checkpoints - loadStart.checkpoints} checkpoints\n`);
 
+    // A warm-up sample, as on the empty table: the rebuilt indexes were written past the
+    // buffer cache, so the first events after the load read their pages in (printed, not counted).
+    await ingest();
     for (let i = 0; i < 2; i++) ingestFull.push(await ingest());
-    process.stdout.write(`ingest with ${fmt(await storedEvents())} events stored: ${ingestFull.map((x) => fmt(x)).join(', ')} events/s\n`);
+    process.stdout.write(`ingest with ${fmt(await storedEvents())} events stored: ${ingestFull.map((x) => fmt(x)).join(', ')} events/s (after a warm-up sample, as on the empty table)\n`);
     if (loadedFile) writeFileSync(loadedFile, JSON.stringify({ workspaceId: ws.id, apiKey: ws.apiKey, users: USERS, events: EVENTS, ingestEmpty } satisfies Loaded));
   } else {
     ids = await userIds();
@@ -326,9 +335,9 @@ try {
   const r = rng(3);
   const lat: number[] = [];
   let inThree = 0;
-  for (let i = 0; i < Math.min(200, SINGLE); i++) await segments.userInDefinition(b.p, ws.id, ids[Math.floor(r() * ids.length)]!, three); // warm-up
+  for (let i = 0; i < Math.min(200, SINGLE); i++) await segments.userInDefinition(b.p, ws.id, String(ids[Math.floor(r() * ids.length)]!), three); // warm-up
   for (let i = 0; i < SINGLE; i++) {
-    const id = ids[Math.floor(r() * ids.length)]!;
+    const id = String(ids[Math.floor(r() * ids.length)]!);
     const start = performance.now();
     if (await segments.userInDefinition(b.p, ws.id, id, three)) inThree++;
     lat.push(performance.now() - start);
