@@ -78,6 +78,14 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
       expect(await f.counters.take(k, { limit, amount: 1_234_567_890_123_456 })).toEqual({ ok: true, remaining: limit - 1_234_567_890_123_456 });
       expect(await f.counters.take(k, { limit, amount: 3 })).toEqual({ ok: true, remaining: limit - 1_234_567_890_123_459 });
       expect(await f.counters.get(k)).toBe(1_234_567_890_123_459);
+      // takeMany calls made at once go in one combined step: the same exact arithmetic.
+      const rs = await Promise.all([5, 7, limit].map((amount) => f.counters.takeMany([{ key: k, limit, amount }])));
+      expect(rs).toEqual([
+        { ok: true, remaining: [limit - 1_234_567_890_123_464] },
+        { ok: true, remaining: [limit - 1_234_567_890_123_471] },
+        { ok: false, failedIndex: 0, remaining: [limit - 1_234_567_890_123_471] },
+      ]);
+      expect(await f.counters.get(k)).toBe(1_234_567_890_123_471);
     });
 
     it('200 concurrent takes at the last unit of stock, from two instances: exactly one wins', async () => {

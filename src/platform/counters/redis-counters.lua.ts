@@ -97,24 +97,27 @@ return { 1, unpack(remaining()) }`,
 /**
  * take-each: several independent takes (each all or nothing, as `take`) in one call, applied
  * in order, each seeing what the earlier ones took; a refused one leaves no trace. KEYS =
- * distinct buckets of all of them. ARGV = now, number of takes, then per take: its number of
- * requests and the requests (see PARSE_REQUEST). Returns per take: ok (1/0), failed index (-1
- * when ok), number of requests, remaining per request (after the take, or as it stood).
+ * distinct buckets of all of them. ARGV = now, then the takes as one JSON array: per take, its
+ * requests as [limit, amount, new expiry (-1: none), [KEYS indexes read, oldest first]] — one
+ * argument instead of four or five per request, which the client encoded one by one (the
+ * largest allocation of a batched grant) and the script parsed with tonumber one by one.
+ * cjson reads integers up to 2^53 exactly. Returns per take: ok (1/0), failed index (-1 when
+ * ok), number of requests, remaining per request (after the take, or as it stood).
  */
 export const TAKE_EACH = script(
   'take-each',
   `local now = tonumber(ARGV[1])
-local g = tonumber(ARGV[2])
+local takes = cjson.decode(ARGV[2])
 ${READ}
-${PARSE_REQUEST}
+local function sum(q)
+  local s = 0
+  for _, i in ipairs(q[4]) do s = s + used[i] end
+  return s
+end
 local dirty, fresh = {}, {}
 local out = {}
-local a = 3
-for _ = 1, g do
-  local n = tonumber(ARGV[a])
-  a = a + 1
-  local reqs = {}
-  for r = 1, n do reqs[r], a = request(a) end
+for _, reqs in ipairs(takes) do
+  local n = #reqs
   local before = {}
   for r = 1, n do before[r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
   local saved = {}
