@@ -46,7 +46,7 @@ export async function userForGrant(tx: Tx, workspaceId: string, userId: string):
 
 /** The same for many externalIds of one workspace (the API path, batched by coupons.user-lookup.ts). */
 export async function usersByExternalIdsForGrant(tx: Tx, workspaceId: string, externalIds: string[]): Promise<Map<string, { id: string; blacklisted: boolean }>> {
-  const r = await sql<{ id: string; externalId: string; blacklisted: boolean }>`
+  const r = await sql<{ id: string; externalId: string; blacklisted: boolean }>`/* prepared:coupons.users-for-grant */
     select u.id, u.external_id, exists (select 1 from blacklist b where b.workspace_id = u.workspace_id and b.external_id = u.external_id) as blacklisted
     from users u where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])`.execute(tx);
   return new Map(r.rows.map((u) => [u.externalId, { id: u.id, blacklisted: u.blacklisted }]));
@@ -74,7 +74,7 @@ export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: re
     c.id, c.code, c.templateId, c.campaignId, c.userId, c.source, c.sourceRef, c.faceValue,
     c.validFrom.getTime(), c.validTo.getTime(), c.now.getTime(), c.localDay, c.eventFaceValue,
   ]));
-  const r = await sql<{ ids: string[]; eventIds: string[] }>`
+  const r = await sql<{ ids: string[]; eventIds: string[] }>`/* prepared:coupons.insert-granted */
     with d as (
       select x->>0 as id, x->>1 as code, x->>2 as template_id, x->>3 as campaign_id, (x->>4)::bigint as user_id, x->>5 as source, x->>6 as source_ref,
         (x->>7)::bigint as face_value, to_timestamp((x->>8)::bigint / 1000.0) as valid_from, to_timestamp((x->>9)::bigint / 1000.0) as valid_to,

@@ -59,7 +59,7 @@ export async function lockChances(tx: Tx, workspaceId: string, lotteryId: string
 
 /** Users by externalId with their chances in one lottery (0 without a balance row): the draw path's batched read. */
 export async function usersWithChances(tx: Tx, workspaceId: string, lotteryId: string, externalIds: readonly string[]): Promise<Map<string, { id: string; chances: number }>> {
-  const r = await sql<{ externalId: string; id: string; chances: number }>`
+  const r = await sql<{ externalId: string; id: string; chances: number }>`/* prepared:lotteries.users-with-chances */
     select u.external_id, u.id,
       coalesce((select b.chances from lottery_chance_balances b where b.workspace_id = u.workspace_id and b.lottery_id = ${lotteryId} and b.user_id = u.id), 0) as chances
     from users u where u.workspace_id = ${workspaceId} and u.external_id = any(${externalIds}::text[])`.execute(tx);
@@ -167,7 +167,7 @@ export async function recordDraws(tx: Tx, workspaceId: string, draws: readonly D
   // Both statements take their batch as JSON arrays, times in epoch ms (objects with ISO dates
   // were twice the bytes and most of the writer's client CPU).
   const keys = JSON.stringify(draws.map((d) => [d.lotteryId, d.userId]));
-  const locked = await sql<{ lotteryId: string; userId: string; tid: string }>`
+  const locked = await sql<{ lotteryId: string; userId: string; tid: string }>`/* prepared:lotteries.lock-balances */
     select d.lottery_id, d.user_id::text, l.tid::text as tid
     from (select x->>0 as lottery_id, (x->>1)::bigint as user_id from jsonb_array_elements(${keys}::jsonb) as x order by 1, 2) d
     cross join lateral (

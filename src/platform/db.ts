@@ -9,8 +9,43 @@ export type Tx = Transaction<Database> | Kysely<Database>;
 // int8 (bigint ids, money sums) arrives as string so no precision is lost; numeric likewise.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
+/**
+ * Hot statements may ask to be prepared: SQL that starts with a `/* prepared:<name> *\/` comment
+ * runs as a named statement, which node-postgres parses once per connection and PostgreSQL
+ * plans once (then reuses a generic plan). Planning the grant path's user lookup cost more
+ * than running it (pg_stat_statements: 0.12 ms against 0.05 ms per batch). The text under a
+ * marker must be constant: only the parameters change. Nothing else changes for unmarked SQL.
+ */
+const PREPARED = /^\/\* prepared:([\w.-]{1,40}) \*\//;
+const MAX_PREPARED = 200;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    const m = PREPARED.exec(text);
+    if (!m) return undefined;
+    name = `${m[1]}#${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+class PreparingClient extends pg.Client {
+  // One signature for pg's overloads (`never` is assignable to each of their results); the
+  // arguments pass through as they came.
+  override query(...args: unknown[]): never {
+    const [text, values] = args;
+    if (typeof text === 'string' && text.startsWith('/* prepared:') && (values === undefined || Array.isArray(values))) {
+      const name = statementName(text);
+      if (name) return super.query({ name, text, values: values as unknown[] | undefined }) as never;
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 export function createDb(url: string, max = 20): { db: Db; pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: `marketloop-${process.pid}` });
+  const pool = new pg.Pool({ connectionString: url, max, application_name: `marketloop-${process.pid}`, Client: PreparingClient });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));

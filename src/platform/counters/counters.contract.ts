@@ -78,6 +78,14 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
       expect(await f.counters.take(k, { limit, amount: 1_234_567_890_123_456 })).toEqual({ ok: true, remaining: limit - 1_234_567_890_123_456 });
       expect(await f.counters.take(k, { limit, amount: 3 })).toEqual({ ok: true, remaining: limit - 1_234_567_890_123_459 });
       expect(await f.counters.get(k)).toBe(1_234_567_890_123_459);
+      // takeMany calls made at once go in one combined step: the same exact arithmetic.
+      const rs = await Promise.all([5, 7, limit].map((amount) => f.counters.takeMany([{ key: k, limit, amount }])));
+      expect(rs).toEqual([
+        { ok: true, remaining: [limit - 1_234_567_890_123_464] },
+        { ok: true, remaining: [limit - 1_234_567_890_123_471] },
+        { ok: false, failedIndex: 0, remaining: [limit - 1_234_567_890_123_471] },
+      ]);
+      expect(await f.counters.get(k)).toBe(1_234_567_890_123_471);
     });
 
     it('200 concurrent takes at the last unit of stock, from two instances: exactly one wins', async () => {
@@ -155,6 +163,8 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
         [{ key: key('stock'), limit: 3 }], // refused: the stock is gone
         [{ key: key('mixed'), limit: 5, window: rollingWindow(1000) }, { key: key('stock'), limit: 3 }], // refused: its window is not kept
         [{ key: key('mixed'), limit: 5 }], // no window: counts forever
+        [{ key: key('pair'), limit: 9, amount: 2 }, { key: key('pair'), limit: 9, amount: 3 }, { key: key('stock'), limit: 3 }], // refused: both writes to pair undone
+        [{ key: key('pair'), limit: 9 }],
       ].map((items) => f.counters.takeMany(items)));
       expect(rs).toEqual([
         { ok: true, remaining: [2, 0] },
@@ -164,6 +174,8 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
         { ok: false, failedIndex: 0, remaining: [0] },
         { ok: false, failedIndex: 1, remaining: [5, 0] },
         { ok: true, remaining: [4] },
+        { ok: false, failedIndex: 2, remaining: [9, 9, 0] },
+        { ok: true, remaining: [8] },
       ]);
       expect([await f.counters.get(key('stock')), await f.counters.get(key('uday:1'), { window: day }), await f.counters.get(key('uday:2'), { window: day })]).toEqual([3, 1, 1]);
       f.clock.advance(1000);

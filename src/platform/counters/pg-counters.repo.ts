@@ -77,7 +77,7 @@ export interface Locked {
  * only reads (the older days of a sliding window) then leave nothing that purgeExpired keeps.
  */
 export async function lockBuckets(tx: Tx, workspaceId: string, sortedKeys: readonly string[], now: Date): Promise<Locked> {
-  const r = await sql<MsRow & { tid: string }>`
+  const r = await sql<MsRow & { tid: string }>`/* prepared:counters.lock-buckets */
     insert into counters as c (workspace_id, key, used, expires_at)
     select ${workspaceId}, k, 0, ${now}::timestamptz from json_array_elements_text(${JSON.stringify(sortedKeys)}::json) with ordinality as t(k, i) order by i
     on conflict (workspace_id, key) do update set used = c.used
@@ -143,7 +143,8 @@ export async function readBuckets(tx: Tx, workspaceId: string, keys: readonly st
  * (a lateral subquery with its own row lock is never turned into a join over the table).
  */
 export async function lockExisting(tx: Tx, workspaceId: string, sortedKeys: readonly string[]): Promise<Locked> {
-  const r = await sql<MsRow & { tid: string }>`
+  // Prepared (platform/db.ts): its plan — an index probe per key — does not depend on the batch.
+  const r = await sql<MsRow & { tid: string }>`/* prepared:counters.lock-existing */
     select l.key, l.used, l.ms, l.tid from json_array_elements_text(${JSON.stringify(sortedKeys)}::json) with ordinality as t(k, i)
     cross join lateral (
       select c.key, c.used::text as used, ${EXPIRY_MS} as ms, c.ctid::text as tid from counters c

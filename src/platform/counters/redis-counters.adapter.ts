@@ -216,15 +216,11 @@ export function encodeTakes(plans: readonly PlannedTake[], prefix: string, nowMs
   return { keys: keys.keys, args: args.map(String) };
 }
 
-/** The KEYS and ARGV of the take-each script: per take, its number of requests, then the requests as encodeTakes writes them. */
+/** The KEYS and ARGV of the take-each script: now, and the takes as one JSON array (see TAKE_EACH). */
 export function encodeTakeEach(groups: readonly (readonly PlannedTake[])[], prefix: string, nowMs: number): { keys: string[]; args: string[] } {
   const keys = new KeyIndex(prefix);
-  const args: number[] = [nowMs, groups.length];
-  for (const g of groups) {
-    args.push(g.length);
-    pushRequests(args, g, keys);
-  }
-  return { keys: keys.keys, args: args.map(String) };
+  const takes = groups.map((g) => g.map((p) => [p.limit, p.amount, p.newExpiry ?? -1, p.read.map((b) => keys.of(b))]));
+  return { keys: keys.keys, args: [String(nowMs), JSON.stringify(takes)] };
 }
 
 /** Connects (failing fast when Redis is not there), loads the scripts once, and returns the adapter. */

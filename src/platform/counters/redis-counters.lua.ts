@@ -97,46 +97,53 @@ return { 1, unpack(remaining()) }`,
 /**
  * take-each: several independent takes (each all or nothing, as `take`) in one call, applied
  * in order, each seeing what the earlier ones took; a refused one leaves no trace. KEYS =
- * distinct buckets of all of them. ARGV = now, number of takes, then per take: its number of
- * requests and the requests (see PARSE_REQUEST). Returns per take: ok (1/0), failed index (-1
- * when ok), number of requests, remaining per request (after the take, or as it stood).
+ * distinct buckets of all of them. ARGV = now, then the takes as one JSON array: per take, its
+ * requests as [limit, amount, new expiry (-1: none), [KEYS indexes read, oldest first]] — one
+ * argument instead of four or five per request, which the client encoded one by one (the
+ * largest allocation of a batched grant) and the script parsed with tonumber one by one.
+ * cjson reads integers up to 2^53 exactly. Returns per take: ok (1/0), failed index (-1 when
+ * ok), number of requests, remaining per request (after the take, or as it stood).
  */
 export const TAKE_EACH = script(
   'take-each',
   `local now = tonumber(ARGV[1])
-local g = tonumber(ARGV[2])
+local takes = cjson.decode(ARGV[2])
 ${READ}
-${PARSE_REQUEST}
+local function sum(read)
+  local s = 0
+  for j = 1, #read do s = s + used[read[j]] end
+  return s
+end
 local dirty, fresh = {}, {}
-local out = {}
-local a = 3
-for _ = 1, g do
-  local n = tonumber(ARGV[a])
-  a = a + 1
-  local reqs = {}
-  for r = 1, n do reqs[r], a = request(a) end
-  local before = {}
-  for r = 1, n do before[r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
-  local saved = {}
+local out, o = {}, 0
+-- A take's written buckets as they were before it (to undo a refused one): a list, not a table per bucket.
+local touched, wasUsed, wasExp, wasFresh = {}, {}, {}, {}
+for _, reqs in ipairs(takes) do
+  local n = #reqs
+  local nt = 0
   local failed = -1
   for r = 1, n do
     local q = reqs[r]
-    if sum(q) + q[2] > q[1] then failed = r - 1; break end
-    local t = q[4][#q[4]]
-    if saved[t] == nil then saved[t] = { used[t], exp[t], fresh[t] or false } end
+    local read = q[4]
+    if sum(read) + q[2] > q[1] then failed = r - 1; break end
+    local t = read[#read]
+    nt = nt + 1
+    touched[nt] = t; wasUsed[nt] = used[t]; wasExp[nt] = exp[t]; wasFresh[nt] = fresh[t]
     used[t] = used[t] + q[2]
     if exp[t] == false and q[3] >= 0 then exp[t] = q[3]; fresh[t] = true end
   end
-  local o = #out
   if failed >= 0 then
-    for t, s in pairs(saved) do used[t] = s[1]; exp[t] = s[2]; fresh[t] = s[3] or nil end
-    out[o + 1] = 0; out[o + 2] = failed; out[o + 3] = n
-    for r = 1, n do out[o + 3 + r] = before[r] end
+    -- Undone newest first, so a bucket written twice ends as it was before the first write.
+    for k = nt, 1, -1 do local t = touched[k]; used[t] = wasUsed[k]; exp[t] = wasExp[k]; fresh[t] = wasFresh[k] end
+    out[o + 1] = 0; out[o + 2] = failed
   else
-    for t in pairs(saved) do dirty[t] = true end
-    out[o + 1] = 1; out[o + 2] = -1; out[o + 3] = n
-    for r = 1, n do out[o + 3 + r] = math.max(0, reqs[r][1] - sum(reqs[r])) end
+    for k = 1, nt do dirty[touched[k]] = true end
+    out[o + 1] = 1; out[o + 2] = -1
   end
+  -- Remaining after the take, or as it stood (the refused take undone).
+  out[o + 3] = n
+  for r = 1, n do local q = reqs[r]; out[o + 3 + r] = math.max(0, q[1] - sum(q[4])) end
+  o = o + 3 + n
 end
 ${WRITE}
 return out`,
