@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { api, fmt, freePort, header, median, option, startBench, verdicts, type Verdict } from './lib/setup.ts';
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
 import { cpuPer, cpuSample } from './lib/cpu.ts';
+import { startProfile } from './lib/profile.ts';
 
 /**
  * Coupon grants (and lottery draws, when the lotteries domain is present) over HTTP with 200
@@ -10,7 +11,7 @@ import { cpuPer, cpuSample } from './lib/cpu.ts';
  * configuration picks: Redis when REDIS_URL is set (target ≥ 0.5 × bare), else PostgreSQL
  * (target ≥ 0.3 × bare).
  *
- *   npm run bench -- rewards [--requests 20000] [--connections 200] [--rounds 3] [--no-draws]
+ *   npm run bench -- rewards [--requests 20000] [--connections 200] [--rounds 3] [--no-draws] [--cpu-prof=<file prefix>]
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench -- rewards
  *
  * Each round grants a fresh template (stock = requests − 200, one coupon per user, paid by a
@@ -19,11 +20,14 @@ import { cpuPer, cpuSample } from './lib/cpu.ts';
  * is then checked from the database (coupons of the template = stock exactly, 201s = stock) and
  * the budget ledger (= stock × face value). Draws: a lottery with a stock-limited prize and
  * "no prize", one chance per user; the prize's winners in the database never exceed its stock.
+ * --cpu-prof=<prefix> writes a CPU profile of the main thread over the app's load in the last
+ * grant round (<prefix>-grants.cpuprofile) and the last draw round (<prefix>-draws.cpuprofile).
  */
 const requests = option('requests', 20_000);
 const connections = option('connections', 200);
 const rounds = option('rounds', 3);
 const withDraws = !process.argv.includes('--no-draws');
+const profileTo = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const SHORT = 200;
 const FACE = 500;
 
@@ -64,10 +68,12 @@ try {
   await bare.listen({ port: barePort, host: '127.0.0.1' });
 
   // Each load also records the CPU it cost per request: this process (server + load generator), PostgreSQL, Redis.
-  const load = async (port: number, path: string): Promise<PostLoadResult & { cpu: string }> => {
+  const load = async (port: number, path: string, profile?: string): Promise<PostLoadResult & { cpu: string }> => {
+    const stopProfile = profile ? await startProfile() : null;
     const before = cpuSample();
     const r = await postLoad({ host: '127.0.0.1', port, path, headers, bodies, concurrency: connections });
     const per = cpuPer(before, cpuSample(), requests);
+    if (stopProfile) await stopProfile(profile!);
     return { ...r, cpu: per ? `CPU µs/req node ${fmt(per.node, 0)} + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '' };
   };
   const rate = (r: PostLoadResult) => requests / (r.elapsedMs / 1000);
@@ -85,7 +91,8 @@ try {
     const tpl = await client.post<{ id: string }>('/v1/coupon-templates', { name: `round ${round}`, type: 'direct', value: FACE, totalStock: stock, perUserLimit: 1, perUserDailyLimit: 1, campaignId: campaign.id, ...window, validity: { days: 7 } });
     const path = `/v1/coupon-templates/${tpl.id}/grant`;
     const r = { round } as { round: number; bare: PostLoadResult; app: PostLoadResult; oversold: number };
-    for (const which of round % 2 === 1 ? ['bare', 'app'] as const : ['app', 'bare'] as const) r[which] = await load(which === 'bare' ? barePort : b.port, path);
+    const profile = profileTo && round === rounds ? `${profileTo}-grants.cpuprofile` : undefined;
+    for (const which of round % 2 === 1 ? ['bare', 'app'] as const : ['app', 'bare'] as const) r[which] = await load(which === 'bare' ? barePort : b.port, path, which === 'app' ? profile : undefined);
     const ok = r.app.statuses['201'] ?? 0;
     const refused = r.app.statuses['409'] ?? 0;
     const inDb = Number((await b.p.pool.query('select count(*) as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, tpl.id])).rows[0].n);
@@ -113,7 +120,8 @@ try {
       const path = `/v1/lotteries/${lot.id}/draw`;
       if (round === 1) sampleDraw = await client.post(path, { externalId: `b${requests - 1}` }).catch(() => sampleDraw);
       const r = { round } as { round: number; bare: PostLoadResult; app: PostLoadResult };
-      for (const which of round % 2 === 1 ? ['bare', 'app'] as const : ['app', 'bare'] as const) r[which] = await load(which === 'bare' ? barePort : b.port, path);
+      const profile = profileTo && round === rounds ? `${profileTo}-draws.cpuprofile` : undefined;
+      for (const which of round % 2 === 1 ? ['bare', 'app'] as const : ['app', 'bare'] as const) r[which] = await load(which === 'bare' ? barePort : b.port, path, which === 'app' ? profile : undefined);
       const stats = await client.get<{ prizes: { key: string; won: number; stock: number | null }[] }>(`/v1/lotteries/${lot.id}/stats`);
       for (const pz of stats.prizes) drawOversold += Math.max(0, pz.won - (pz.stock ?? Infinity));
       drawRounds.push(r);
