@@ -118,7 +118,11 @@ try {
       });
       await postLoad({ host: '127.0.0.1', port: b.port, path: `/v1/lotteries/${lot.id}/chances`, headers, bodies: bodies.map((x) => x.replace('}', ',"amount":1,"reason":"bench"}')), concurrency: 50 });
       const path = `/v1/lotteries/${lot.id}/draw`;
-      if (round === 1) sampleDraw = await client.post(path, { externalId: `b${requests - 1}` }).catch(() => sampleDraw);
+      if (round === 1) {
+        // The bare route's answer is a real draw's; its user gets the chance it spent back, so the measured load has one chance per user.
+        sampleDraw = await client.post(path, { externalId: `b${requests - 1}` }).catch(() => sampleDraw);
+        await client.post(`/v1/lotteries/${lot.id}/chances`, { externalId: `b${requests - 1}`, amount: 1, reason: 'bench' });
+      }
       const r = { round } as { round: number; bare: PostLoadResult; app: PostLoadResult };
       const profile = profileTo && round === rounds ? `${profileTo}-draws.cpuprofile` : undefined;
       for (const which of round % 2 === 1 ? ['bare', 'app'] as const : ['app', 'bare'] as const) r[which] = await load(which === 'bare' ? barePort : b.port, path, which === 'app' ? profile : undefined);
