@@ -55,6 +55,7 @@ export function freePort(): Promise<number> {
  */
 export async function startBench(name: string, opts: { poolSize?: number; dataDir?: string } = {}): Promise<Bench> {
   const external = process.env.DATABASE_URL;
+  const startedAt = new Date();
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `ml-bench-${name}-`));
   const rootKey = `mlroot_bench_${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
@@ -80,11 +81,34 @@ export async function startBench(name: string, opts: { poolSize?: number; dataDi
     rt, p, app, url: `http://127.0.0.1:${port}`, port, rootKey, machine,
     close: async () => {
       await app.close();
+      await dropRedisCounters(p, startedAt);
       if (jobsSchema) await p.pool.query(`drop schema if exists ${jobsSchema} cascade`);
       await rt.close();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Redis keeps no database of ours: the counters of the workspaces a bench created (every
+ * workspace of an embedded database; on DATABASE_URL, those created since the bench started)
+ * would stay on a shared server after the run, the keys without a window forever. SCAN by
+ * each workspace's hash tag, never KEYS.
+ */
+async function dropRedisCounters(p: Platform, since: Date): Promise<void> {
+  if (p.counters.kind !== 'redis') return;
+  const counters = p.counters as unknown as { redis: { scan(c: string, o: { MATCH: string; COUNT: number }): Promise<{ cursor: string; keys: string[] }>; unlink(k: string[]): Promise<number> }; prefix: string };
+  const ws = await p.pool.query<{ id: string }>('select id from workspaces where created_at >= $1', [since]);
+  let dropped = 0;
+  for (const { id } of ws.rows) {
+    let cursor = '0';
+    do {
+      const r = await counters.redis.scan(cursor, { MATCH: `${counters.prefix}{ws:${id}:*`, COUNT: 10_000 });
+      if (r.keys.length) dropped += await counters.redis.unlink(r.keys);
+      cursor = r.cursor;
+    } while (cursor !== '0');
+  }
+  if (dropped) process.stdout.write(`dropped ${fmt(dropped)} Redis counter keys of this run's ${ws.rows.length} workspace(s)\n`);
 }
 
 /** A small JSON client for setup calls (not measured). Throws on an unexpected status. */
