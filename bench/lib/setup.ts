@@ -32,7 +32,8 @@ export interface Machine {
   memoryGb: number;
   node: string;
   postgres: string;
-  database: 'embedded' | 'DATABASE_URL';
+  /** 'none (in memory)': a benchmark without a database (bench/rules.ts). */
+  database: 'embedded' | 'DATABASE_URL' | 'none (in memory)';
   fsync: string;
   synchronousCommit: string;
 }
