@@ -61,12 +61,13 @@ export async function copyRows(tx: Tx, statement: string, text: string): Promise
   return true;
 }
 
-const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL = /[\\\t\n\r]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 /** One field in COPY's text format: null is `\N`; backslash, tab, newline and carriage return escaped. */
 export function copyField(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   const s = typeof v === 'string' ? v : String(v);
-  return SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : s;
+  // replace() scans once and returns the string itself when nothing matches.
+  return s.replace(SPECIAL, (c) => ESCAPES[c]!);
 }

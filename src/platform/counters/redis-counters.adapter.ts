@@ -18,6 +18,13 @@ export interface RedisCountersOptions {
   log?: Logger;
 }
 
+/** A takeMany's plans, its keys checked as a workspace's (planTakeMany checks the rest). */
+function planChecked(items: readonly TakeItem[], nowMs: number): PlannedTake[] {
+  const plans = planTakeMany(items, nowMs);
+  for (const it of items) keyWorkspace(it.key);
+  return plans;
+}
+
 /**
  * Counters in Redis (when REDIS_URL is set). Every operation is one Lua script over the
  * buckets it touches, so a step is atomic on the server; all of a step's keys share one hash
@@ -86,8 +93,7 @@ export class RedisCounters implements Counters {
   async takeMany(items: readonly TakeItem[]): Promise<TakeManyResult> {
     // Planned (and so validated) here, so a broken call fails alone instead of failing the batch it would join.
     const nowMs = this.clock.now().getTime();
-    const plans = planTakeMany(items, nowMs);
-    for (const it of items) keyWorkspace(it.key);
+    const plans = planChecked(items, nowMs); // before items[0] is read: an empty call is a validation error
     return this.combiner.add(hashTag(items[0]!.key), { plans, nowMs });
   }
 
@@ -110,11 +116,7 @@ export class RedisCounters implements Counters {
     // Cluster: the calls of one tag (the only ones that can share a bucket) stay in order in the combiner's queue.
     if (this.cluster) return Promise.all(groups.map((g) => this.takeMany(g)));
     const nowMs = this.clock.now().getTime();
-    const plans = groups.map((g) => {
-      const p = planTakeMany(g, nowMs);
-      for (const it of g) keyWorkspace(it.key);
-      return p;
-    });
+    const plans = groups.map((g) => planChecked(g, nowMs));
     const redis = this.next();
     const calls: Promise<TakeManyResult[]>[] = [];
     for (let i = 0; i < plans.length; i += EACH_CHUNK) calls.push(this.runTakeEach(plans.slice(i, i + EACH_CHUNK), nowMs, redis));
