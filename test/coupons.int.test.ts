@@ -3,6 +3,7 @@ import { createHarness, newWorkspace, type Client, type Harness } from './suppor
 import { expectOk } from './support/fixtures.ts';
 import { moveToNextLocal } from './support/time.ts';
 import { expireDue, grantCoupon, keys } from '../src/coupons/coupons.service.ts';
+import * as customers from '../src/customers/customers.service.ts';
 
 /**
  * Coupons and budgets (issue 5): grants at the last unit, per-user and per-day limits across the
@@ -147,6 +148,36 @@ describe('grant', () => {
     await h.drain();
     expect((await ws.api.get(`/v1/lotteries/${lottery.id}/chances/${ids[0]}`)).json().chances).toBe(2);
     expect((await ws.api.get(`/v1/lotteries/${lottery.id}/chances/${ids[1]}`)).json().chances).toBe(1);
+  });
+
+  it('once the event is typed and no hook wants it, a batch commits as one statement: coupons, reservations, events and catalog counts stay exact', async () => {
+    const ws = await newWorkspace(h);
+    const ids = await users(ws.api, 20, 'one');
+    const cmp = await campaign(ws.api, 100_000);
+    const paid = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ campaignId: cmp, value: 700 })))).json();
+    const free = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 10, maxDiscount: 300 })))).json();
+    const sample = { couponId: '', templateId: '', campaignId: '', source: '', faceValue: 0 };
+    // The first batch of a workspace types the event's properties (a transaction); after it, the one-statement path applies.
+    expect(await customers.inlineEventCounts(h.p, ws.id, '$coupon_granted', sample, 'ev', h.clock.now())).toBeNull();
+    expect((await ws.api.post(`/v1/coupon-templates/${paid.id}/grant`, { externalId: ids[0] })).statusCode).toBe(201);
+    expect(await customers.inlineEventCounts(h.p, ws.id, '$coupon_granted', sample, 'ev', h.clock.now())).not.toBeNull();
+    const granted = await Promise.all(ids.slice(1).map((externalId, i) => ws.api.post(`/v1/coupon-templates/${(i % 2 ? free : paid).id}/grant`, { externalId })));
+    expect(granted.map((r) => r.statusCode)).toEqual(Array(19).fill(201));
+    // Grants with one (source, sourceRef) in one batch (a lottery prize delivered twice at once): one coupon, one event.
+    const [userId] = (await rows('select id from users where workspace_id = $1 and external_id = $2', [ws.id, ids[0]])).map((u) => String(u.id));
+    const again = await Promise.all([0, 1, 2].map(() => grantCoupon(h.p, { workspaceId: ws.id, templateId: free.id, userId: userId!, source: 'lottery', sourceRef: 'drw_once' })));
+    expect(new Set(again.map((r) => r.couponId)).size).toBe(1);
+    expect(again.filter((r) => !r.repeated)).toHaveLength(1);
+    const coupons = await rows('select id, template_id, face_value::int as face from coupons where workspace_id = $1', [ws.id]);
+    expect(coupons).toHaveLength(21);
+    const events = await rows(`select properties from events where workspace_id = $1 and name = '$coupon_granted'`, [ws.id]);
+    expect(events.map((e) => e.properties.couponId).sort()).toEqual(coupons.map((c) => c.id).sort());
+    const [count] = await rows(`select sum(count)::int as n from event_counts where workspace_id = $1 and name = '$coupon_granted'`, [ws.id]);
+    expect(count.n).toBe(21);
+    const paidCount = coupons.filter((c) => c.template_id === paid.id).length;
+    const [reserved] = await rows(`select count(*)::int as n, sum(delta)::int as total from budget_ledger where workspace_id = $1 and kind = 'reserve'`, [ws.id]);
+    expect(reserved).toEqual({ n: paidCount, total: 700 * paidCount });
+    expect((await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json()).toMatchObject({ reserved: 700 * paidCount });
   });
 
   it('claim window, blacklist, eligibility, kill switch — in that order, nothing taken when refused', async () => {

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Tx } from '../platform/db.ts';
 import type { TimeCursor } from '../platform/cursor.ts';
 
@@ -66,10 +66,11 @@ export interface GrantedCouponRow {
  * customers service: platformEventsStored). The batch goes as one JSON document of arrays with
  * times in epoch ms: objects with ISO dates were twice the bytes and ~3 × the client CPU, and
  * a multi-row VALUES of 7,000 parameters before that. A row whose (template, source,
- * sourceRef) exists is skipped, and gets no event. Returns the coupon ids inserted and the
- * event ids.
+ * sourceRef) exists is skipped, and gets no event. `countEvents`, the body of a CTE that may
+ * read `ev` (the events inserted), counts them in the catalog in the same statement
+ * (customers.service inlineEventCounts). Returns the coupon ids inserted and the event ids.
  */
-export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: readonly GrantedCouponRow[]): Promise<{ ids: Set<string>; eventIds: string[] }> {
+export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: readonly GrantedCouponRow[], countEvents?: RawBuilder<unknown>): Promise<{ ids: Set<string>; eventIds: string[] }> {
   const json = JSON.stringify(rows.map((c) => [
     c.id, c.code, c.templateId, c.campaignId, c.userId, c.source, c.sourceRef, c.faceValue,
     c.validFrom.getTime(), c.validTo.getTime(), c.now.getTime(), c.localDay, c.eventFaceValue,
@@ -94,7 +95,7 @@ export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: re
         'couponId', d.id, 'templateId', d.template_id, 'campaignId', d.campaign_id, 'source', d.source, 'faceValue', d.event_face_value))
       from ins join d on d.id = ins.id
       returning id
-    )
+    )${countEvents ? sql`, counted as (${countEvents})` : sql``}
     select (select coalesce(json_agg(id), '[]') from ins) as ids, (select coalesce(json_agg(id::text), '[]') from ev) as event_ids`.execute(tx);
   const out = r.rows[0]!;
   return { ids: new Set(out.ids), eventIds: out.eventIds };

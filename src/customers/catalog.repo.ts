@@ -13,6 +13,16 @@ export const mergeEventCounts = sql`on conflict (workspace_id, name, shard) do u
 export const eventCountShard = (): number => Math.floor(Math.random() * SHARDS);
 
 /**
+ * The body of a CTE that adds the rows of another CTE of the same statement (`storedCte`: the
+ * events it inserted, one row each) to one random shard of event_counts under `name`: for a
+ * statement that stores events and commits alone (see customers.service inlineEventCounts).
+ */
+export const eventCountsOf = (workspaceId: string, name: string, storedCte: string, now: Date) => sql`
+    insert into event_counts (workspace_id, name, shard, count, last_seen_at)
+    select ${workspaceId}, ${name}, ${eventCountShard()}::smallint, count(*), ${now}::timestamptz from ${sql.table(storedCte)} having count(*) > 0
+    ${mergeEventCounts}`;
+
+/**
  * Adds a batch's stored events per name to one random shard of event_counts. The row locks
  * last until the caller commits, so call this last in the transaction; names are sorted so
  * two batches lock rows in the same order.

@@ -167,6 +167,19 @@ export async function recordMessageEvents(tx: Tx, workspaceId: string, ts: Date,
 }
 
 /**
+ * For platform events another domain stores set-based in one statement that commits alone (no
+ * transaction around it: the grant writer's batches, one round trip each): when that statement
+ * only has to count them too — this process knows their property types are stored and no event
+ * hook wants `name` — the body of a CTE that counts the rows of its CTE `storedCte` into the
+ * catalog. Null otherwise: the caller then writes in a transaction and calls platformEventsStored.
+ */
+export async function inlineEventCounts(p: Platform, workspaceId: string, name: `$${string}`, sample: Record<string, unknown>, storedCte: string, now: Date) {
+  if (!eventPropertyTypesKnown(workspaceId, [{ name, properties: sample }])) return null;
+  if ((await wantedNames(p, workspaceId)).all.has(name)) return null;
+  return catalog.eventCountsOf(workspaceId, name, storedCte, now);
+}
+
+/**
  * For platform events another domain stored set-based itself (the click folder writes thousands
  * of `$link_clicked` rows in one statement): their property types, catalog counts and event
  * hooks, as recordPlatformEvents would have kept them.
