@@ -5,6 +5,7 @@ import { seededRng } from '../src/lotteries/alias-table.ts';
 import { getLotteryPublic, setDrawRng } from '../src/lotteries/lotteries.service.ts';
 import { chiSquare, CHI2_999 } from '../src/lotteries/chi-square.ts';
 import { drawForUser } from '../src/lotteries/lottery-draw.ts';
+import { recordDraws } from '../src/lotteries/lotteries.repo.ts';
 import * as customers from '../src/customers/customers.service.ts';
 
 let h: Harness;
@@ -114,6 +115,37 @@ describe('lotteries', () => {
     expect((await api.get(`/v1/lotteries/${l.id}/chances/g1`)).json().chances).toBe(1);
     expect((await api.get(`/v1/lotteries/${l.id}/chances/g2`)).json().chances).toBe(0);
     expect((await api.get(`/v1/lotteries/${l.id}/stats`)).json()).toMatchObject({ draws: 3 + 4 + 2 });
+  });
+
+  it('a draw written while a chance grant holds the balance spends the chances that grant committed (one call: lock, then spend with a fresh snapshot)', async () => {
+    const { api, id: workspaceId } = await newWorkspace(h);
+    await users(api, ['w0']);
+    const l = await lottery(api, { prizes: [{ key: 'a', name: 'A', weight: 1, stock: null }] });
+    await give(api, l.id, 'w0', 1);
+    const userId = await customers.internalId(h.p.db, workspaceId, 'w0');
+    const record = (id: string) => ({ id, lotteryId: l.id, userId, cost: 2, pool: null, prizeKey: 'a', day: '2026-12-06', requestRef: null, deliveryStatus: 'none', points: null, now: h.clock.now() });
+    // Another transaction adds a chance and holds the row; the draw (cost 2, one chance before) waits for it.
+    const granter = await h.p.pool.connect();
+    try {
+      await granter.query('begin');
+      await granter.query('update lottery_chance_balances set chances = chances + 1 where workspace_id = $1 and lottery_id = $2 and user_id = $3', [workspaceId, l.id, userId]);
+      const drawn = recordDraws(h.p.db, workspaceId, [record('drw_waited')]);
+      for (let i = 0; ; i++) {
+        const { rows } = await h.p.pool.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%ml_record_draws%'`);
+        if (rows[0]!.n > 0) break;
+        if (i > 500) throw new Error('the draw never waited on the balance lock');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await granter.query('commit');
+      expect([...await drawn]).toEqual(['drw_waited']);
+    } finally {
+      granter.release();
+    }
+    expect((await api.get(`/v1/lotteries/${l.id}/chances/w0`)).json().chances).toBe(0);
+    // Too few chances now: nothing is written.
+    expect((await recordDraws(h.p.db, workspaceId, [record('drw_none')])).size).toBe(0);
+    const [n] = (await h.p.pool.query('select count(*)::int as n from lottery_draws where workspace_id = $1', [workspaceId])).rows;
+    expect(n.n).toBe(1);
   });
 
   it('stock added while draws run: never more winners than the stock, and the added units are won', async () => {

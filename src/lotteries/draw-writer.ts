@@ -6,9 +6,10 @@ import * as repo from './lotteries.repo.ts';
  * Group commit of draws, as coupons.writer.ts does for grants. A draw's answer waits for its
  * record to be durable (a prize the user was shown must exist), but each draw committing alone
  * made the commit (one WAL flush each) the limit of the draw rate. Draws queue their records;
- * one transaction at a time per workspace writes everything queued — one statement for all the
- * draws (chances spent, ledger rows, draw rows: repo.recordDraws) and, for a prize to deliver,
- * its delivery job — and resolves each draw after COMMIT (the batching: platform/batcher.ts).
+ * one write at a time per workspace stores everything queued — one call for all the draws
+ * (chances spent, ledger rows, draw rows: repo.recordDraws) and, for a prize to deliver, its
+ * delivery job in the same transaction — and resolves each draw after COMMIT (the batching:
+ * platform/batcher.ts).
  *
  * A draw whose user has too few chances writes nothing and answers `false` without disturbing
  * the others. A draw that fails as a statement (a repeated requestRef racing its twin: a unique
@@ -47,7 +48,7 @@ export class DrawWriter {
     }
   }
 
-  /** One transaction: the draws in rounds of one per balance (repo.recordDraws), then the delivery jobs of those recorded. */
+  /** The draws in rounds of one per balance (repo.recordDraws), then the delivery jobs of those recorded: one transaction, or one call alone when that is all. */
   private async writeBatch(draws: PendingDraw[]): Promise<Set<string>> {
     const ws = draws[0]!.workspaceId;
     const rounds: repo.DrawRecord[][] = [];
@@ -58,6 +59,9 @@ export class DrawWriter {
       seen.set(k, n + 1);
       (rounds[n] ??= []).push(d.record);
     }
+    // Nothing else to commit with the draws (one draw per user, no prize to deliver): the call
+    // commits alone, one round trip (repo.recordDraws).
+    if (rounds.length === 1 && !draws.some((d) => d.job)) return repo.recordDraws(this.p.db, ws, rounds[0]!);
     return this.p.db.transaction().execute(async (tx) => {
       const recorded = new Set<string>();
       for (const round of rounds) for (const id of await repo.recordDraws(tx, ws, round)) recorded.add(id);

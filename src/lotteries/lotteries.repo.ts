@@ -151,57 +151,21 @@ export interface DrawRecord {
 }
 
 /**
- * Records draws in one statement: for each, spend the chances (a conditional update, never
- * below zero), the ledger row and the draw row — only where the chances were there. Returns
- * the ids of the draws recorded. At most one draw per (lottery, user) per call: one UPDATE
- * cannot change a row twice, so the writer sends a user's second draw of a batch in a second
- * call of the same transaction, which sees the first one's balance. The balance rows are locked
- * first, in (lottery, user) order, so concurrent writers (other processes) queue on them in
- * one order and cannot deadlock. Two statements, each with one possible plan (comments below).
+ * Records draws: for each, spend the chances (a conditional update, never below zero), the
+ * ledger row and the draw row — only where the chances were there. Returns the ids of the draws
+ * recorded. One call of ml_record_draws (migration 0018: it locks the balances in (lottery,
+ * user) order, then spends them in a second statement that sees them as locked), so `tx` may
+ * be the pool: the call then commits alone, one round trip. At most one draw per (lottery,
+ * user) per call: one UPDATE cannot change a row twice, so the writer sends a user's second
+ * draw of a batch in a second call of one transaction, which sees the first one's balance.
+ * The batch goes as one JSON array, times in epoch ms (objects with ISO dates were twice the
+ * bytes and most of the writer's client CPU).
  */
 export async function recordDraws(tx: Tx, workspaceId: string, draws: readonly DrawRecord[]): Promise<Set<string>> {
   if (draws.length === 0) return new Set();
-  const keyOf = (lotteryId: string, userId: string) => `${lotteryId}\u0000${userId}`;
-  // Lock the balances one by one in (lottery, user) order: the lateral probe is an index lookup
-  // per draw whatever the statistics say (a hash join scanned the workspace's every balance).
-  // Both statements take their batch as JSON arrays, times in epoch ms (objects with ISO dates
-  // were twice the bytes and most of the writer's client CPU).
-  const keys = JSON.stringify(draws.map((d) => [d.lotteryId, d.userId]));
-  const locked = await sql<{ lotteryId: string; userId: string; tid: string }>`/* prepared:lotteries.lock-balances */
-    select d.lottery_id, d.user_id::text, l.tid::text as tid
-    from (select x->>0 as lottery_id, (x->>1)::bigint as user_id from jsonb_array_elements(${keys}::jsonb) as x order by 1, 2) d
-    cross join lateral (
-      select b.ctid as tid from lottery_chance_balances b
-      where b.workspace_id = ${workspaceId} and b.lottery_id = d.lottery_id and b.user_id = d.user_id for update
-    ) l`.execute(tx);
-  const tids = new Map(locked.rows.map((r) => [keyOf(r.lotteryId, r.userId), r.tid]));
-  const withBalance = draws.filter((d) => tids.has(keyOf(d.lotteryId, d.userId)));
-  if (withBalance.length === 0) return new Set();
-  const json = JSON.stringify(withBalance.map((d) => [
-    d.id, d.lotteryId, d.userId, d.cost, d.pool, d.prizeKey, d.day, d.requestRef, d.deliveryStatus, d.points, d.now.getTime(), tids.get(keyOf(d.lotteryId, d.userId)),
+  const json = JSON.stringify(draws.map((d) => [
+    d.id, d.lotteryId, d.userId, d.cost, d.pool, d.prizeKey, d.day, d.requestRef, d.deliveryStatus, d.points, d.now.getTime(),
   ]));
-  // The rows just locked, by their tuple ids (stable while we hold their locks): a TID scan
-  // hashed against the batch. No workspace condition here: the tids are the rows the lock
-  // statement found in this workspace, and a filter on a workspace newer than the table's
-  // statistics was estimated at one row, which made the planner rescan the whole batch per
-  // balance (a nested loop, O(batch²): 113 µs of PostgreSQL time per draw in bench rewards).
-  const r = await sql<{ id: string }>`
-    with d as (
-      select x->>0 as id, x->>1 as lottery_id, (x->>2)::bigint as user_id, (x->>3)::int as cost, (x->>4)::int as pool, x->>5 as prize_key, x->>6 as day,
-        x->>7 as request_ref, x->>8 as delivery_status, (x->>9)::bigint as points, to_timestamp((x->>10)::bigint / 1000.0) as now, (x->>11)::tid as tid
-      from jsonb_array_elements(${json}::jsonb) as x
-    ), spent as (
-      update lottery_chance_balances b set chances = b.chances - d.cost, updated_at = d.now
-      from d where b.ctid = any(${[...tids.values()]}::tid[]) and b.ctid = d.tid
-        and b.lottery_id = d.lottery_id and b.user_id = d.user_id and b.chances >= d.cost
-      returning d.*
-    ), ledger as (
-      insert into lottery_chance_ledger (workspace_id, lottery_id, user_id, delta, reason, ref, created_at)
-      select ${workspaceId}, lottery_id, user_id, -cost, 'draw', 'draw:' || id, now from spent
-    ), draw as (
-      insert into lottery_draws (workspace_id, id, lottery_id, user_id, pool, prize_key, day, request_ref, delivery_status, points, created_at)
-      select ${workspaceId}, id, lottery_id, user_id, pool, prize_key, day, request_ref, delivery_status, points, now from spent
-    )
-    select id from spent`.execute(tx);
+  const r = await sql<{ id: string }>`/* prepared:lotteries.record-draws */ select id from ml_record_draws(${workspaceId}, ${json}::jsonb) as id`.execute(tx);
   return new Set(r.rows.map((x) => x.id));
 }

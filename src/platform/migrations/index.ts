@@ -16,6 +16,7 @@ import * as m0014 from './0014-budget-top-ups.ts';
 import * as m0015 from './0015-events-by-user.ts';
 import * as m0016 from './0016-counters-keys-expiry.ts';
 import * as m0017 from './0017-sandbox-outbox-key.ts';
+import * as m0018 from './0018-record-draws-function.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0015-events-by-user': m0015,
   '0016-counters-keys-expiry': m0016,
   '0017-sandbox-outbox-key': m0017,
+  '0018-record-draws-function': m0018,
 };
