@@ -13,8 +13,8 @@ import * as repo from './lotteries.repo.ts';
  *
  * A draw whose user has too few chances writes nothing and answers `false` without disturbing
  * the others. A draw that fails as a statement (a repeated requestRef racing its twin: a unique
- * violation) aborts the batch's transaction, so a failed batch is written again one draw per
- * transaction: only the draw that fails on its own fails.
+ * violation) aborts the batch's write (its call or its transaction), so a failed batch is
+ * written again one draw at a time: only the draw that fails on its own fails.
  */
 export interface PendingDraw {
   workspaceId: string;

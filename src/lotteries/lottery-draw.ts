@@ -47,7 +47,7 @@ const PG_UNIQUE = '23505';
  *    + the prize's stock + the user's wins of that prize. If the prize part refuses, the
  *    outcome becomes "no prize" — the prize's weight stays, so no other odds rise — and only
  *    the daily draw is taken;
- * 4. one statement (repo.recordDraws): spend the chances (conditional update: never below
+ * 4. one call (repo.recordDraws): spend the chances (conditional update: never below
  *    zero), the chance ledger row, the draw — with the delivery job when the prize has
  *    something to deliver, group-committed with concurrent draws (draw-writer.ts). When it
  *    fails the counters are given back;
