@@ -7,24 +7,34 @@ import { migrations } from './index.ts';
 import { EVENT_PARTITIONS } from './0015-events-by-user.ts';
 
 /**
- * Migration 0015 on a database an older version left: a schema of its own, migrated to 0014,
+ * Migration 0015 on a database an older version left: a database of its own, migrated to 0014,
  * with events (some with messageIds) written the old way, then migrated on. The rows, their
  * ids and the dedup must survive, and the table must be partitioned by user.
+ *
+ * A database, not a schema of the shared one: the other test files' harnesses migrate the
+ * shared database as they start, and Kysely's migrator lists the tables of every schema there
+ * (its introspection resolves each table by name); a schema dropped by this file's cleanup in
+ * the middle of that listing failed another file's start ("schema mig0015_… does not exist").
  */
+const withDatabase = (url: string, name: string) => {
+  const q = url.indexOf('?');
+  const [path, query] = q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
+  return `${path.slice(0, path.lastIndexOf('/'))}/${name}${query}`;
+};
 describe('migration 0015: events partitioned by user', () => {
-  const schema = `mig0015_${randomBytes(4).toString('hex')}`;
+  const database = `mig0015_${randomBytes(4).toString('hex')}`;
   let pool: pg.Pool;
   let db: Kysely<unknown>;
   const q = async <T = Record<string, unknown>>(text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as T[];
   const migrator = () => new Migrator({
-    db, provider: { getMigrations: async () => migrations }, migrationTableName: 'marketloop_migrations', migrationLockTableName: 'marketloop_migrations_lock', migrationTableSchema: schema,
+    db, provider: { getMigrations: async () => migrations }, migrationTableName: 'marketloop_migrations', migrationLockTableName: 'marketloop_migrations_lock',
   });
 
   beforeAll(async () => {
     const admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
-    await admin.query(`create schema ${schema}`);
+    await admin.query(`create database ${database}`);
     await admin.end();
-    pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2, options: `-c search_path=${schema}` });
+    pool = new pg.Pool({ connectionString: withDatabase(inject('databaseUrl'), database), max: 2 });
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
     const before = await migrator().migrateTo('0014-budget-top-ups');
     expect(before.error).toBeUndefined();
@@ -32,7 +42,7 @@ describe('migration 0015: events partitioned by user', () => {
   afterAll(async () => {
     await db.destroy();
     const admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
-    await admin.query(`drop schema ${schema} cascade`);
+    await admin.query(`drop database ${database}`);
     await admin.end();
   });
 
