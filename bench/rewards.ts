@@ -67,14 +67,15 @@ try {
   const barePort = await freePort();
   await bare.listen({ port: barePort, host: '127.0.0.1' });
 
-  // Each load also records the CPU it cost per request: this process (server + load generator), PostgreSQL, Redis.
+  // Each load also records the CPU it cost per request: this process (server + load generator;
+  // the main thread, the server's event loop, also alone), PostgreSQL, Redis.
   const load = async (port: number, path: string, profile?: string): Promise<PostLoadResult & { cpu: string }> => {
     const stopProfile = profile ? await startProfile() : null;
     const before = cpuSample();
     const r = await postLoad({ host: '127.0.0.1', port, path, headers, bodies, concurrency: connections });
     const per = cpuPer(before, cpuSample(), requests);
     if (stopProfile) await stopProfile(profile!);
-    return { ...r, cpu: per ? `CPU µs/req node ${fmt(per.node, 0)} + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '' };
+    return { ...r, cpu: per ? `CPU µs/req node ${fmt(per.node, 0)} (main thread ${fmt(per.main, 0)}) + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '' };
   };
   const rate = (r: PostLoadResult) => requests / (r.elapsedMs / 1000);
   const line = (r: PostLoadResult & { cpu?: string }) => `${fmt(rate(r))} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms, statuses ${JSON.stringify(r.statuses)}${r.cpu ? `, ${r.cpu}` : ''}`;

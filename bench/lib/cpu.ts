@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  * throughput ratio comes down to. This process's figure includes the load generator's worker
  * thread. Returns null where /proc is not there.
  */
-export interface CpuSample { nodeMs: number; postgresMs: number; redisMs: number }
+export interface CpuSample { nodeMs: number; mainMs: number; postgresMs: number; redisMs: number }
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -45,14 +45,29 @@ export function cpuSample(postmasterPid?: number, redisPid?: number): CpuSample 
     }
   }
   const u = process.cpuUsage();
-  return { nodeMs: (u.user + u.system) / 1000, postgresMs: postgres, redisMs: redis };
+  return { nodeMs: (u.user + u.system) / 1000, mainMs: mainThreadMs(), postgresMs: postgres, redisMs: redis };
+}
+
+/**
+ * This process's main thread alone (the server's event loop): the rest of `nodeMs` is the load
+ * generator's worker thread, V8's helper threads (garbage collection, compilation) and libuv's
+ * pool. 0 where /proc is not there.
+ */
+function mainThreadMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
 }
 
 /** CPU between two samples, in microseconds per unit of work. */
-export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; postgres: number; redis: number } | null {
+export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; main: number; postgres: number; redis: number } | null {
   if (!before || !after || units <= 0) return null;
   const per = (k: keyof CpuSample) => ((after[k] - before[k]) * 1000) / units;
-  return { node: per('nodeMs'), postgres: per('postgresMs'), redis: per('redisMs') };
+  return { node: per('nodeMs'), main: per('mainMs'), postgres: per('postgresMs'), redis: per('redisMs') };
 }
 
 /** The postmaster of the server a backend belongs to: that backend's parent process (Linux only). */
