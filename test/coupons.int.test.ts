@@ -4,6 +4,8 @@ import { expectOk } from './support/fixtures.ts';
 import { moveToNextLocal } from './support/time.ts';
 import { expireDue, grantCoupon, keys } from '../src/coupons/coupons.service.ts';
 import * as customers from '../src/customers/customers.service.ts';
+import * as policies from '../src/policies/policies.service.ts';
+import { couponWriter } from '../src/coupons/coupons.writer.ts';
 
 /**
  * Coupons and budgets (issue 5): grants at the last unit, per-user and per-day limits across the
@@ -178,6 +180,36 @@ describe('grant', () => {
     const [reserved] = await rows(`select count(*)::int as n, sum(delta)::int as total from budget_ledger where workspace_id = $1 and kind = 'reserve'`, [ws.id]);
     expect(reserved).toEqual({ n: paidCount, total: 700 * paidCount });
     expect((await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json()).toMatchObject({ reserved: 700 * paidCount });
+  });
+
+  it('a known user is checked against a blacklist snapshot; blacklisted through this process it applies at once, through another the write refuses it and gives the counters back', async () => {
+    const ws = await newWorkspace(h);
+    const [a, b] = await users(ws.api, 2, 'snap');
+    const tpl = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ totalStock: 10 })))).json();
+    const grant = (externalId: string) => ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId });
+    // First grants read the users (and remember their ids); the next ones use the snapshot.
+    expect((await grant(a!)).statusCode).toBe(201);
+    expect((await grant(b!)).statusCode).toBe(201);
+    expect(customers.knownUserId(ws.id, a!)).toBeDefined();
+    expect(await policies.blacklistSnapshot(h.p, ws.id)).toEqual(new Set());
+    // Through this process: the snapshot is dropped, the next grant sees it.
+    await expectOk(await ws.api.post('/v1/blacklist', { externalIds: [a] }));
+    expect((await grant(a!)).json().error.code).toBe('blacklisted');
+    // Through another process (a row written behind this one's back): this process's snapshot still says no,
+    // and the grant's write refuses it. Nothing is granted and the stock unit is given back.
+    await h.p.pool.query(`insert into blacklist (workspace_id, external_id, created_by, created_at) values ($1, $2, 'other process', now())`, [ws.id, b]);
+    const userB = (await rows('select id from users where workspace_id = $1 and external_id = $2', [ws.id, b]))[0].id;
+    const written = await couponWriter(h.p).write({
+      workspaceId: ws.id, id: 'cpn_behind_back', code: 'BEHINDBACK01', templateId: tpl.id, campaignId: null, userId: String(userB), externalId: b!, source: 'api', sourceRef: 'req_behind',
+      faceValue: 0, validFrom: h.clock.now(), validTo: new Date(h.clock.now().getTime() + DAY), now: h.clock.now(), localDay: '2026-01-01', eventFaceValue: 1000,
+    });
+    expect(written).toBe('blacklisted');
+    const stockBefore = await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }));
+    const refused = await grant(b!);
+    expect(refused.json().error.code).toBe('blacklisted');
+    expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(stockBefore);
+    const [n] = await rows('select count(*)::int as n from coupons where workspace_id = $1', [ws.id]);
+    expect(n.n).toBe(2);
   });
 
   it('claim window, blacklist, eligibility, kill switch — in that order, nothing taken when refused', async () => {

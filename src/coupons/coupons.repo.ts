@@ -53,7 +53,10 @@ export async function usersByExternalIdsForGrant(tx: Tx, workspaceId: string, ex
 }
 
 export interface GrantedCouponRow {
-  id: string; code: string; templateId: string; campaignId: string | null; userId: string; source: string; sourceRef: string;
+  id: string; code: string; templateId: string; campaignId: string | null; userId: string;
+  /** The user's externalId: the blacklist (keyed by it) is checked again as the row is written. */
+  externalId: string;
+  source: string; sourceRef: string;
   faceValue: number; validFrom: Date; validTo: Date; now: Date; localDay: string;
   /** The face value the `$coupon_granted` event reports (also when no budget pays and faceValue is 0). */
   eventFaceValue: number;
@@ -66,24 +69,29 @@ export interface GrantedCouponRow {
  * customers service: platformEventsStored). The batch goes as one JSON document of arrays with
  * times in epoch ms: objects with ISO dates were twice the bytes and ~3 × the client CPU, and
  * a multi-row VALUES of 7,000 parameters before that. A row whose (template, source,
- * sourceRef) exists is skipped, and gets no event. `countEvents`, the body of a CTE that may
- * read `ev` (the events inserted), counts them in the catalog in the same statement
- * (customers.service inlineEventCounts). Returns the coupon ids inserted and the event ids.
+ * sourceRef) exists is skipped, and gets no event. A row whose user is on the blacklist now
+ * (the policies domain's table: the grant checked a snapshot of it, which may be a second old)
+ * is skipped too and named in `blacklisted`. `countEvents`, the body of a CTE that may read
+ * `ev` (the events inserted), counts them in the catalog in the same statement
+ * (customers.service inlineEventCounts). Returns the coupon ids inserted, those refused as
+ * blacklisted, and the event ids.
  */
-export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: readonly GrantedCouponRow[], countEvents?: RawBuilder<unknown>): Promise<{ ids: Set<string>; eventIds: string[] }> {
+export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: readonly GrantedCouponRow[], countEvents?: RawBuilder<unknown>): Promise<{ ids: Set<string>; blacklisted: Set<string>; eventIds: string[] }> {
   const json = JSON.stringify(rows.map((c) => [
     c.id, c.code, c.templateId, c.campaignId, c.userId, c.source, c.sourceRef, c.faceValue,
-    c.validFrom.getTime(), c.validTo.getTime(), c.now.getTime(), c.localDay, c.eventFaceValue,
+    c.validFrom.getTime(), c.validTo.getTime(), c.now.getTime(), c.localDay, c.eventFaceValue, c.externalId,
   ]));
-  const r = await sql<{ ids: string[]; eventIds: string[] }>`/* prepared:coupons.insert-granted */
+  const r = await sql<{ ids: string[]; blacklisted: string[]; eventIds: string[] }>`/* prepared:coupons.insert-granted */
     with d as (
       select x->>0 as id, x->>1 as code, x->>2 as template_id, x->>3 as campaign_id, (x->>4)::bigint as user_id, x->>5 as source, x->>6 as source_ref,
         (x->>7)::bigint as face_value, to_timestamp((x->>8)::bigint / 1000.0) as valid_from, to_timestamp((x->>9)::bigint / 1000.0) as valid_to,
-        to_timestamp((x->>10)::bigint / 1000.0) as now, x->>11 as local_day, (x->>12)::bigint as event_face_value
+        to_timestamp((x->>10)::bigint / 1000.0) as now, x->>11 as local_day, (x->>12)::bigint as event_face_value,
+        exists (select 1 from blacklist b where b.workspace_id = ${workspaceId} and b.external_id = x->>13) as blacklisted
       from jsonb_array_elements(${json}::jsonb) as x
     ), ins as (
       insert into coupons (workspace_id, id, code, template_id, campaign_id, user_id, source, source_ref, status, face_value, valid_from, valid_to, granted_at, local_day, updated_at)
       select ${workspaceId}, id, code, template_id, campaign_id, user_id, source, source_ref, 'granted', face_value, valid_from, valid_to, now, local_day, now from d
+      where not d.blacklisted
       on conflict (workspace_id, template_id, source, source_ref) do nothing
       returning id, campaign_id, face_value, granted_at
     ), reserve as (
@@ -96,9 +104,10 @@ export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: re
       from ins join d on d.id = ins.id
       returning id
     )${countEvents ? sql`, counted as (${countEvents})` : sql``}
-    select (select coalesce(json_agg(id), '[]') from ins) as ids, (select coalesce(json_agg(id::text), '[]') from ev) as event_ids`.execute(tx);
+    select (select coalesce(json_agg(id), '[]') from ins) as ids, (select coalesce(json_agg(id), '[]') from d where d.blacklisted) as blacklisted,
+      (select coalesce(json_agg(id::text), '[]') from ev) as event_ids`.execute(tx);
   const out = r.rows[0]!;
-  return { ids: new Set(out.ids), eventIds: out.eventIds };
+  return { ids: new Set(out.ids), blacklisted: new Set(out.blacklisted), eventIds: out.eventIds };
 }
 export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>
   tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('templateId', '=', templateId)

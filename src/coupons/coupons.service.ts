@@ -13,11 +13,12 @@ import type { Definition } from '../audiences/definition.schema.ts';
 import * as segments from '../audiences/segments.service.ts';
 import * as campaigns from '../campaigns/campaigns.service.ts';
 import * as customers from '../customers/customers.service.ts';
+import * as policies from '../policies/policies.service.ts';
 import * as alerts from '../alerts/alerts.service.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './coupons.repo.ts';
-import { couponWriter } from './coupons.writer.ts';
+import { couponWriter, type WriteOutcome } from './coupons.writer.ts';
 import { userLookup } from './coupons.user-lookup.ts';
 import { templateIssues, type CouponSource, type CouponType, type CreateTemplateInput, type PatchTemplateInput, type TemplateView, type Validity } from './coupons.schema.ts';
 
@@ -231,7 +232,7 @@ async function giveBack(p: Platform, items: readonly TakeItem[]): Promise<void> 
  * API path); `known.fresh`: the sourceRef was just generated, so no earlier grant can have it.
  * The hot path of the API grant: no closures or object copies per call (bench rewards).
  */
-async function grant(p: Platform, input: GrantInput, known: { user?: { blacklisted: boolean }; fresh?: boolean }): Promise<GrantResult> {
+async function grant(p: Platform, input: GrantInput, known: { user?: { externalId: string; blacklisted: boolean }; fresh?: boolean }): Promise<GrantResult> {
   const ws = input.workspaceId;
   const t = await cachedTemplate(p, ws, input.templateId);
   if (!known.fresh) {
@@ -267,17 +268,22 @@ async function grant(p: Platform, input: GrantInput, known: { user?: { blacklist
   const { validFrom, validTo } = validityWindow(t.validity as Validity, now);
   const id = newId('cpn');
   const code = newCouponCode();
-  let inserted: boolean;
+  let written: WriteOutcome;
   try {
-    inserted = await couponWriter(p).write({
-      workspaceId: ws, id, code, templateId: t.id, campaignId: t.campaignId, userId: input.userId, source: input.source, sourceRef: input.sourceRef,
+    written = await couponWriter(p).write({
+      workspaceId: ws, id, code, templateId: t.id, campaignId: t.campaignId, userId: input.userId, externalId: user.externalId, source: input.source, sourceRef: input.sourceRef,
       faceValue: t.campaignId ? plan.face : 0, validFrom, validTo, now, localDay: day.id, eventFaceValue: plan.face,
     });
   } catch (err) {
     await giveBack(p, items);
     throw err;
   }
-  if (!inserted) {
+  if (written === 'blacklisted') {
+    // Blacklisted since the snapshot this grant was checked against (grantByExternalId).
+    await giveBack(p, items);
+    throw new AppError('blacklisted', 'This user is blacklisted.');
+  }
+  if (written === 'exists') {
     // A concurrent grant with the same (template, source, sourceRef) won: one coupon, ours is given back.
     await giveBack(p, items);
     const winner = await repo.couponBySource(p.db, ws, t.id, input.source, input.sourceRef);
@@ -287,11 +293,26 @@ async function grant(p: Platform, input: GrantInput, known: { user?: { blacklist
   return { couponId: id, code, validFrom, validTo, repeated: false };
 }
 
-/** The API's grant by externalId; sourceRef is the Idempotency-Key when given (so a retry finds its coupon even after the key's stored answer expired). */
+/**
+ * The API's grant by externalId; sourceRef is the Idempotency-Key when given (so a retry finds
+ * its coupon even after the key's stored answer expired). A user this process knows the id of
+ * is checked against the workspace's blacklist snapshot (policies.service: at most a second old,
+ * and the write checks the blacklist again), so the grant reads no row before its counters;
+ * another is read with its blacklist entry, batched with concurrent grants.
+ */
 export async function grantByExternalId(p: Platform, who: Principal, templateId: string, externalId: string, idempotencyKey?: string) {
-  const user = await userLookup(p).get(who.workspaceId, externalId);
-  if (!user) throw notFound('User');
-  const r = await grant(p, { workspaceId: who.workspaceId, templateId, userId: user.id, source: 'api', sourceRef: idempotencyKey ? `key:${idempotencyKey}` : newId('req') },
+  const ws = who.workspaceId;
+  const knownId = customers.knownUserId(ws, externalId);
+  const blacklist = knownId ? await policies.blacklistSnapshot(p, ws) : null;
+  let user: { id: string; externalId: string; blacklisted: boolean };
+  if (knownId && blacklist) user = { id: knownId, externalId, blacklisted: blacklist.has(externalId) };
+  else {
+    const found = await userLookup(p).get(ws, externalId);
+    if (!found) throw notFound('User');
+    customers.rememberUserId(ws, externalId, found.id);
+    user = { id: found.id, externalId, blacklisted: found.blacklisted };
+  }
+  const r = await grant(p, { workspaceId: ws, templateId, userId: user.id, source: 'api', sourceRef: idempotencyKey ? `key:${idempotencyKey}` : newId('req') },
     { user, fresh: !idempotencyKey });
   return { couponId: r.couponId, code: r.code, validFrom: r.validFrom.toISOString(), validTo: r.validTo.toISOString(), repeated: r.repeated };
 }

@@ -14,12 +14,14 @@ import * as repo from './coupons.repo.ts';
  * about as many grants as are in flight, and alone a grant waits for no timer.
  *
  * A failed batch rejects every grant in it (each gives its counters back and fails); a row whose
- * (template, source, sourceRef) already exists is reported as not inserted (the caller answers
- * the existing coupon).
+ * (template, source, sourceRef) already exists is reported as `exists` (the caller answers the
+ * existing coupon), one whose user is on the blacklist now as `blacklisted`.
  */
 export interface PendingCoupon extends repo.GrantedCouponRow {
   workspaceId: string;
 }
+/** A written grant: its coupon inserted, refused (its user is blacklisted now), or an earlier one with its (template, source, sourceRef) exists. */
+export type WriteOutcome = 'inserted' | 'blacklisted' | 'exists';
 /** What a `$coupon_granted` event carries (campaignId only when a campaign pays). */
 const GRANTED_EVENT_SAMPLE = { couponId: '', templateId: '', campaignId: '', source: '', faceValue: 0 };
 
@@ -29,30 +31,31 @@ const GRANTED_EVENT_SAMPLE = { couponId: '', templateId: '', campaignId: '', sou
  * then the events' bookkeeping (the property types of a first batch, event hooks' jobs).
  */
 export class CouponWriter {
-  private readonly batcher = new KeyedBatcher<PendingCoupon, boolean>((ws, rows) => this.writeBatch(ws, rows));
+  private readonly batcher = new KeyedBatcher<PendingCoupon, WriteOutcome>((ws, rows) => this.writeBatch(ws, rows));
 
   constructor(private readonly p: Platform) {}
 
-  /** Resolves after COMMIT: true when inserted, false when the (template, source, sourceRef) existed. */
-  write(c: PendingCoupon): Promise<boolean> {
+  /** Resolves after COMMIT. */
+  write(c: PendingCoupon): Promise<WriteOutcome> {
     return this.batcher.add(c.workspaceId, c);
   }
 
-  private async writeBatch(ws: string, rows: PendingCoupon[]): Promise<boolean[]> {
+  private async writeBatch(ws: string, rows: PendingCoupon[]): Promise<WriteOutcome[]> {
+    const outcomes = (r: { ids: Set<string>; blacklisted: Set<string> }) =>
+      rows.map((c): WriteOutcome => (r.ids.has(c.id) ? 'inserted' : r.blacklisted.has(c.id) ? 'blacklisted' : 'exists'));
     const now = rows[rows.length - 1]!.now;
     const counted = await customers.inlineEventCounts(this.p, ws, '$coupon_granted', GRANTED_EVENT_SAMPLE, 'ev', now);
     if (counted) {
       // One statement that commits alone: one round trip per batch instead of four (BEGIN, the
       // insert, the counts, COMMIT), each of which waited a turn of the busy event loop — with
       // the writer one batch at a time, those waits were most of a batch's time (bench rewards).
-      const { ids } = await repo.insertGrantedCoupons(this.p.db, ws, rows, counted);
-      return rows.map((c) => ids.has(c.id));
+      return outcomes(await repo.insertGrantedCoupons(this.p.db, ws, rows, counted));
     }
     return this.p.db.transaction().execute(async (tx) => {
-      const { ids, eventIds } = await repo.insertGrantedCoupons(tx, ws, rows);
+      const written = await repo.insertGrantedCoupons(tx, ws, rows);
       // The events' property types, catalog counts and event hooks (delivery triggers, chance rules).
-      await customers.platformEventsStored(this.p, tx, ws, '$coupon_granted', GRANTED_EVENT_SAMPLE, eventIds, now);
-      return rows.map((c) => ids.has(c.id));
+      await customers.platformEventsStored(this.p, tx, ws, '$coupon_granted', GRANTED_EVENT_SAMPLE, written.eventIds, now);
+      return outcomes(written);
     });
   }
 }

@@ -167,6 +167,16 @@ export async function recordMessageEvents(tx: Tx, workspaceId: string, ts: Date,
 }
 
 /**
+ * The internal id of a known externalId when this process has seen it (user-ids.cache.ts: an id
+ * never changes and a known user is never deleted), else undefined: a hot path that can use it
+ * skips its lookup.
+ */
+export const knownUserId = (workspaceId: string, externalId: string): string | undefined => cachedUserId(workspaceId, externalId);
+
+/** Remembers ids a hot path read itself, by an autocommitted statement (user-ids.cache.ts says why that matters). */
+export const rememberUserId = (workspaceId: string, externalId: string, id: string): void => rememberUserIds(workspaceId, [[externalId, id]]);
+
+/**
  * For platform events another domain stores set-based in one statement that commits alone (no
  * transaction around it: the grant writer's batches, one round trip each): when that statement
  * only has to count them too — this process knows their property types are stored and no event

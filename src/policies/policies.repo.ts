@@ -32,6 +32,10 @@ export const blacklisted = (tx: Tx, workspaceId: string, externalIds: string[]) 
   externalIds.length === 0 ? Promise.resolve([]) :
     tx.selectFrom('blacklist').select(['externalId']).where('workspaceId', '=', workspaceId).where('externalId', '=', sql<string>`any(${externalIds}::text[])`).execute();
 
+/** Up to `limit` blacklisted externalIds of a workspace (the grant path's snapshot: policies.service). */
+export const blacklistUpTo = async (tx: Tx, workspaceId: string, limit: number) =>
+  (await tx.selectFrom('blacklist').select('externalId').where('workspaceId', '=', workspaceId).limit(limit).execute()).map((r) => r.externalId);
+
 export const listBlacklist = (tx: Tx, workspaceId: string, limit: number, after?: string) =>
   tx.selectFrom('blacklist').select(['externalId', 'createdAt']).where('workspaceId', '=', workspaceId)
     .$if(after !== undefined, (q) => q.where('externalId', '>', after!))

@@ -5,6 +5,7 @@ import * as customers from '../customers/customers.service.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './policies.repo.ts';
+import { TtlCache } from '../platform/ttl-cache.ts';
 import { DEFAULT_RETRIES, DEFAULT_SMS_OPT_OUT, storedPolicy, type DeliveryPolicy, type DeliveryPolicyInput } from './policies.schema.ts';
 
 /**
@@ -77,6 +78,7 @@ export async function addToBlacklist(p: Platform, who: Principal, externalIds: s
     await repo.addToBlacklist(tx, who.workspaceId, ids, who.actor, now);
     await workspaces.audit(tx, who, 'blacklist.add', 'blacklist', who.workspaceId, { count: ids.length, sample: ids.slice(0, 20) }, now);
   });
+  blacklistSnapshots.delete(who.workspaceId);
   return { added: ids.length };
 }
 
@@ -87,7 +89,28 @@ export async function removeFromBlacklist(p: Platform, who: Principal, externalI
     await workspaces.audit(tx, who, 'blacklist.remove', 'blacklist', who.workspaceId, { count: ids.length, sample: ids.slice(0, 20) }, p.clock.now());
     return Number(r[0]?.numDeletedRows ?? 0);
   });
+  blacklistSnapshots.delete(who.workspaceId);
   return { removed };
+}
+
+// The API grant of a user whose internal id this process knows reads no row for the blacklist:
+// it checks this snapshot of the workspace's blacklist, at most BLACKLIST_SNAPSHOT_MS old (a
+// change through this process drops it at once). The grant's write checks the blacklist row
+// again in its own statement (coupons.repo.ts insertGrantedCoupons), so a user blacklisted
+// through another process since the snapshot is refused there, counters given back. A
+// workspace with more than BLACKLIST_SNAPSHOT_MAX entries has no snapshot (null): its grants
+// read the blacklist with the user, as before.
+const BLACKLIST_SNAPSHOT_MS = 1000;
+const BLACKLIST_SNAPSHOT_MAX = 10_000;
+const blacklistSnapshots = new TtlCache<ReadonlySet<string> | null>(BLACKLIST_SNAPSHOT_MS);
+
+/** The workspace's blacklisted externalIds, at most a second old; null when it holds more than BLACKLIST_SNAPSHOT_MAX. */
+export function blacklistSnapshot(p: Platform, workspaceId: string): Promise<ReadonlySet<string> | null> {
+  // cache freshness is process wall time, not domain time
+  return blacklistSnapshots.get(workspaceId, async () => {
+    const ids = await repo.blacklistUpTo(p.db, workspaceId, BLACKLIST_SNAPSHOT_MAX + 1);
+    return ids.length > BLACKLIST_SNAPSHOT_MAX ? null : new Set(ids);
+  });
 }
 
 export async function listBlacklist(p: Platform, workspaceId: string, limit: number, cursor?: string) {
