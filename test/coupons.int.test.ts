@@ -191,6 +191,10 @@ describe('grant', () => {
     expect((await grant(a!)).statusCode).toBe(201);
     expect((await grant(b!)).statusCode).toBe(201);
     expect(customers.knownUserId(ws.id, a!)).toBeDefined();
+    // An anonymous profile can be granted to, but its id is never remembered: an alias deletes that profile when it merges it.
+    await expectOk(await ws.api.post('/v1/events', { events: [{ anonymousId: 'snap-device', name: 'page_view' }] }));
+    expect((await grant('$anon:snap-device')).statusCode).toBe(201);
+    expect(customers.knownUserId(ws.id, '$anon:snap-device')).toBeUndefined();
     expect(await policies.blacklistSnapshot(h.p, ws.id)).toEqual(new Set());
     // Through this process: the snapshot is dropped, the next grant sees it.
     await expectOk(await ws.api.post('/v1/blacklist', { externalIds: [a] }));
@@ -209,7 +213,7 @@ describe('grant', () => {
     expect(refused.json().error.code).toBe('blacklisted');
     expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(stockBefore);
     const [n] = await rows('select count(*)::int as n from coupons where workspace_id = $1', [ws.id]);
-    expect(n.n).toBe(2);
+    expect(n.n).toBe(3);
   });
 
   it('claim window, blacklist, eligibility, kill switch — in that order, nothing taken when refused', async () => {

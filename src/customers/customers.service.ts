@@ -169,12 +169,16 @@ export async function recordMessageEvents(tx: Tx, workspaceId: string, ts: Date,
 /**
  * The internal id of a known externalId when this process has seen it (user-ids.cache.ts: an id
  * never changes and a known user is never deleted), else undefined: a hot path that can use it
- * skips its lookup.
+ * skips its lookup. Never for an anonymous profile's `$anon:` externalId, which a route may name
+ * (a coupon grant's body does) but whose profile an alias deletes when it merges it.
  */
-export const knownUserId = (workspaceId: string, externalId: string): string | undefined => cachedUserId(workspaceId, externalId);
+export const knownUserId = (workspaceId: string, externalId: string): string | undefined =>
+  externalId.startsWith(ANONYMOUS_PREFIX) ? undefined : cachedUserId(workspaceId, externalId);
 
-/** Remembers ids a hot path read itself, by an autocommitted statement (user-ids.cache.ts says why that matters). */
-export const rememberUserId = (workspaceId: string, externalId: string, id: string): void => rememberUserIds(workspaceId, [[externalId, id]]);
+/** Remembers an id a hot path read itself, by an autocommitted statement (user-ids.cache.ts says why); an anonymous profile's is not kept. */
+export function rememberUserId(workspaceId: string, externalId: string, id: string): void {
+  if (!externalId.startsWith(ANONYMOUS_PREFIX)) rememberUserIds(workspaceId, [[externalId, id]]);
+}
 
 /**
  * For platform events another domain stores set-based in one statement that commits alone (no
