@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createRuntime, type Runtime } from '../../src/bootstrap.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { loadConfig } from '../../src/platform/config.ts';
+import { RedisCounters } from '../../src/platform/counters/redis-counters.adapter.ts';
 import type { Platform } from '../../src/platform/context.ts';
 
 /**
@@ -97,8 +98,8 @@ export async function startBench(name: string, opts: { poolSize?: number; dataDi
  * each workspace's hash tag, never KEYS.
  */
 async function dropRedisCounters(p: Platform, since: Date): Promise<void> {
-  if (p.counters.kind !== 'redis') return;
-  const counters = p.counters as unknown as { redis: { scan(c: string, o: { MATCH: string; COUNT: number }): Promise<{ cursor: string; keys: string[] }>; unlink(k: string[]): Promise<number> }; prefix: string };
+  const counters = p.counters;
+  if (!(counters instanceof RedisCounters)) return;
   const ws = await p.pool.query<{ id: string }>('select id from workspaces where created_at >= $1', [since]);
   let dropped = 0;
   for (const { id } of ws.rows) {

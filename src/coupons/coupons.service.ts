@@ -228,8 +228,9 @@ async function giveBack(p: Platform, items: readonly TakeItem[]): Promise<void> 
 }
 
 /**
- * `known.user`: the caller already read the user and the blacklist (one round trip fewer on the
- * API path); `known.fresh`: the sourceRef was just generated, so no earlier grant can have it.
+ * `known.user`: the caller already has the user and their blacklist entry (the API path: read
+ * with the user, or from the blacklist snapshot — the write checks the row again either way);
+ * `known.fresh`: the sourceRef was just generated, so no earlier grant can have it.
  * The hot path of the API grant: no closures or object copies per call (bench rewards).
  */
 async function grant(p: Platform, input: GrantInput, known: { user?: { externalId: string; blacklisted: boolean }; fresh?: boolean }): Promise<GrantResult> {
