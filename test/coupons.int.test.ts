@@ -40,6 +40,16 @@ async function campaign(api: Client, budget?: number) {
 }
 const rows = async (sql: string, params: unknown[]) => (await h.p.pool.query(sql, params)).rows;
 
+/** A workspace with `n` users and two templates: `paid` (700 off, reserved from a campaign budget of 100,000) and `free` (10 %, at most 300, no budget). */
+async function paidAndFree(n: number, prefix: string) {
+  const ws = await newWorkspace(h);
+  const ids = await users(ws.api, n, prefix);
+  const cmp = await campaign(ws.api, 100_000);
+  const paid = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ campaignId: cmp, value: 700 })))).json();
+  const free = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 10, maxDiscount: 300 })))).json();
+  return { ws, ids, cmp, paid, free };
+}
+
 describe('grant', () => {
   it('N concurrent grants at the last unit of stock: exactly one wins, and the DB agrees', async () => {
     const ws = await newWorkspace(h);
@@ -118,11 +128,7 @@ describe('grant', () => {
   });
 
   it('each grant of a batch writes its $coupon_granted event (exact properties, catalog count), and event hooks see it (a chance rule on it)', async () => {
-    const ws = await newWorkspace(h);
-    const ids = await users(ws.api, 12, 'ev');
-    const cmp = await campaign(ws.api, 100_000);
-    const paid = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ campaignId: cmp, value: 700 })))).json();
-    const free = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 10, maxDiscount: 300 })))).json();
+    const { ws, ids, cmp, paid, free } = await paidAndFree(12, 'ev');
     const now = h.clock.now().getTime();
     const lottery = (await expectOk(await ws.api.post('/v1/lotteries', {
       name: 'per grant', startAt: new Date(now - DAY).toISOString(), endAt: new Date(now + 30 * DAY).toISOString(),
@@ -153,11 +159,7 @@ describe('grant', () => {
   });
 
   it('once the event is typed and no hook wants it, a batch commits as one statement: coupons, reservations, events and catalog counts stay exact', async () => {
-    const ws = await newWorkspace(h);
-    const ids = await users(ws.api, 20, 'one');
-    const cmp = await campaign(ws.api, 100_000);
-    const paid = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ campaignId: cmp, value: 700 })))).json();
-    const free = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ type: 'percent', value: 10, maxDiscount: 300 })))).json();
+    const { ws, ids, cmp, paid, free } = await paidAndFree(20, 'one');
     const sample = { couponId: '', templateId: '', campaignId: '', source: '', faceValue: 0 };
     // The first batch of a workspace types the event's properties (a transaction); after it, the one-statement path applies.
     expect(await customers.inlineEventCounts(h.p, ws.id, '$coupon_granted', sample, 'ev', h.clock.now())).toBeNull();
