@@ -3,6 +3,7 @@ import { api, fmt, freePort, header, median, option, startBench, verdicts, type 
 import { postLoad, type PostLoadResult } from './lib/workers.ts';
 import { cpuPer, cpuSample } from './lib/cpu.ts';
 import { startProfile } from './lib/profile.ts';
+import * as coupons from '../src/coupons/coupons.service.ts';
 
 /**
  * Coupon grants (and lottery draws, when the lotteries domain is present) over HTTP with 200
@@ -11,7 +12,7 @@ import { startProfile } from './lib/profile.ts';
  * configuration picks: Redis when REDIS_URL is set (target ≥ 0.5 × bare), else PostgreSQL
  * (target ≥ 0.3 × bare).
  *
- *   npm run bench -- rewards [--requests 20000] [--connections 200] [--rounds 3] [--no-draws] [--cpu-prof=<file prefix>]
+ *   npm run bench -- rewards [--requests 20000] [--connections 200] [--rounds 3] [--no-draws] [--service] [--cpu-prof=<file prefix>]
  *   REDIS_URL=redis://127.0.0.1:6379 npm run bench -- rewards
  *
  * Each round grants a fresh template (stock = requests − 200, one coupon per user, paid by a
@@ -20,6 +21,9 @@ import { startProfile } from './lib/profile.ts';
  * is then checked from the database (coupons of the template = stock exactly, 201s = stock) and
  * the budget ledger (= stock × face value). Draws: a lottery with a stock-limited prize and
  * "no prize", one chance per user; the prize's winners in the database never exceed its stock.
+ * --service also grants without HTTP, after the HTTP rounds: the coupons service called in this
+ * process by `connections` concurrent callers, `rounds` fresh templates like the ones above — what
+ * the grant path (counters, writer, PostgreSQL) does alone, printed beside, not a verdict.
  * --cpu-prof=<prefix> writes a CPU profile of the main thread over the app's load in the last
  * grant round (<prefix>-grants.cpuprofile) and the last draw round (<prefix>-draws.cpuprofile).
  */
@@ -27,6 +31,7 @@ const requests = option('requests', 20_000);
 const connections = option('connections', 200);
 const rounds = option('rounds', 3);
 const withDraws = !process.argv.includes('--no-draws');
+const withService = process.argv.includes('--service');
 const profileTo = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const SHORT = 200;
 const FACE = 500;
@@ -51,7 +56,7 @@ try {
   const window = { claimStart: new Date(now - 3_600_000).toISOString(), claimEnd: new Date(now + 30 * 86_400_000).toISOString() };
   const campaign = await client.post<{ id: string }>('/v1/campaigns', {
     name: 'Bench', goal: 'repurchase', startAt: new Date(now - 60_000).toISOString(), endAt: new Date(now + 30 * 86_400_000).toISOString(),
-    budget: { amount: (rounds + 1) * requests * FACE },
+    budget: { amount: (withService ? 2 * rounds + 1 : rounds + 1) * requests * FACE },
   });
   process.stdout.write(`setup: ${fmt(requests)} users, a campaign with a budget in ${fmt((performance.now() - t0) / 1000, 1)} s\n`);
   const bodies = Array.from({ length: requests }, (_, i) => JSON.stringify({ externalId: `b${i}` }));
@@ -106,6 +111,33 @@ try {
   const ledger = Number((await b.p.pool.query(`select coalesce(sum(delta), 0) as n from budget_ledger where workspace_id = $1 and campaign_id = $2`, [ws.id, campaign.id])).rows[0].n);
   const budgetOk = ledger === rounds * (requests - SHORT) * FACE;
 
+  // The grant path without HTTP (--service): the service in this process, as many callers as clients.
+  const serviceRounds: { round: number; rps: number; cpu: string }[] = [];
+  for (let round = 1; withService && round <= rounds; round++) {
+    const stock = requests - SHORT;
+    const tpl = await client.post<{ id: string }>('/v1/coupon-templates', { name: `service ${round}`, type: 'direct', value: FACE, totalStock: stock, perUserLimit: 1, perUserDailyLimit: 1, campaignId: campaign.id, ...window, validity: { days: 7 } });
+    const who = { workspaceId: ws.id, role: 'admin' as const, actor: 'bench' };
+    let next = 0;
+    let granted = 0;
+    const before = cpuSample();
+    const t1 = performance.now();
+    await Promise.all(Array.from({ length: connections }, async () => {
+      while (next < requests) {
+        const externalId = `b${next++}`;
+        await coupons.grantByExternalId(b.p, who, tpl.id, externalId).then(() => granted++, (err: { code?: string }) => {
+          if (err.code !== 'out_of_stock') throw err;
+        });
+      }
+    }));
+    const rps = requests / ((performance.now() - t1) / 1000);
+    const per = cpuPer(before, cpuSample(), requests);
+    const inDb = Number((await b.p.pool.query('select count(*) as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, tpl.id])).rows[0].n);
+    if (granted !== stock || inDb !== stock) throw new Error(`service round ${round}: ${granted} granted, ${inDb} in the DB for a stock of ${stock}`);
+    const cpu = per ? `CPU µs/grant node ${fmt(per.node, 0)} (main thread ${fmt(per.main, 0)}) + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '';
+    serviceRounds.push({ round, rps: Math.round(rps), cpu });
+    process.stdout.write(`service round ${round} (no HTTP): ${fmt(rps)} grants/s, ${cpu}; DB: ${fmt(inDb)} coupons for a stock of ${fmt(stock)}\n`);
+  }
+
   // Draws, when the lotteries domain answers.
   const drawRounds: { round: number; bare: PostLoadResult; app: PostLoadResult }[] = [];
   let drawNote = '';
@@ -141,6 +173,7 @@ try {
   const ratio = (rs: { bare: PostLoadResult; app: PostLoadResult }[]) => median(rs.map((r) => rate(r.app) / rate(r.bare)));
   const grantRatio = ratio(grantRounds);
   const grantP99 = median(grantRounds.map((r) => r.app.latency.p99));
+  if (serviceRounds.length) process.stdout.write(`\nservice (no HTTP): median ${fmt(median(serviceRounds.map((r) => r.rps)))} grants/s`);
   process.stdout.write(`\ngrants: median app ${fmt(median(grantRounds.map((r) => rate(r.app))))} req/s vs bare ${fmt(median(grantRounds.map((r) => rate(r.bare))))} req/s; ratio ${fmt(grantRatio, 2)}; app p99 ${fmt(grantP99, 1)} ms\n`);
   process.stdout.write(`budget ledger: ${fmt(ledger)} committed = ${rounds} × ${fmt(requests - SHORT)} × ${FACE}: ${budgetOk ? 'yes' : 'NO'}\n`);
   const items: Verdict[] = [
@@ -159,6 +192,7 @@ try {
     machine: b.machine, counters: kind, requests, connections, rounds, drawNote: drawNote || null,
     grants: grantRounds.map((r) => ({ round: r.round, bareRps: Math.round(rate(r.bare)), appRps: Math.round(rate(r.app)), appP99Ms: r.app.latency.p99, bareP99Ms: r.bare.latency.p99 })),
     draws: drawRounds.map((r) => ({ round: r.round, bareRps: Math.round(rate(r.bare)), appRps: Math.round(rate(r.app)), appP99Ms: r.app.latency.p99, statuses: r.app.statuses })),
+    service: serviceRounds.map((r) => ({ round: r.round, rps: r.rps })),
     grantRatio: Number(grantRatio.toFixed(3)), drawRatio: drawRatio === null ? null : Number(drawRatio.toFixed(3)), oversold, drawOversold,
   });
 } finally {
