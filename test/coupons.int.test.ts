@@ -165,6 +165,8 @@ describe('grant', () => {
     expect(await customers.inlineEventCounts(h.p, ws.id, '$coupon_granted', sample, 'ev', h.clock.now())).toBeNull();
     expect((await ws.api.post(`/v1/coupon-templates/${paid.id}/grant`, { externalId: ids[0] })).statusCode).toBe(201);
     expect(await customers.inlineEventCounts(h.p, ws.id, '$coupon_granted', sample, 'ev', h.clock.now())).not.toBeNull();
+    // ...and without waiting: the writer compiles these batches inside the last one's reply (PipelinedBatcher).
+    expect(customers.inlineEventCountsNow(ws.id, '$coupon_granted', sample, 'ev', h.clock.now())).toBeTruthy();
     const granted = await Promise.all(ids.slice(1).map((externalId, i) => ws.api.post(`/v1/coupon-templates/${(i % 2 ? free : paid).id}/grant`, { externalId })));
     expect(granted.map((r) => r.statusCode)).toEqual(Array(19).fill(201));
     // Grants with one (source, sourceRef) in one batch (a lottery prize delivered twice at once): one coupon, one event.

@@ -1,6 +1,6 @@
 import type { Platform } from '../platform/context.ts';
 import * as customers from '../customers/customers.service.ts';
-import { KeyedBatcher } from '../platform/batcher.ts';
+import { PipelinedBatcher } from '../platform/pipelined-batcher.ts';
 import * as repo from './coupons.repo.ts';
 
 /**
@@ -10,8 +10,10 @@ import * as repo from './coupons.repo.ts';
  * write at a time per workspace stores everything queued — coupon rows, budget `reserve` rows,
  * `$coupon_granted` events and their catalog counts, multi-row, in one statement that commits
  * alone whenever nothing else has to commit with it — and resolves each grant after COMMIT. While a
- * batch is being written the next one gathers (platform/batcher.ts), so under load a batch holds
- * about as many grants as are in flight, and alone a grant waits for no timer.
+ * batch is being written the next one gathers, so under load a batch holds about as many grants
+ * as are in flight, and alone a grant waits for no timer. The next batch's statement leaves from
+ * inside the reply of the last one (platform/pipelined-batcher.ts), so PostgreSQL does not wait
+ * for this process to answer the last batch's callers first.
  *
  * A failed batch rejects every grant in it (each gives its counters back and fails); a row whose
  * (template, source, sourceRef) already exists is reported as `exists` (the caller answers the
@@ -27,13 +29,24 @@ const GRANTED_EVENT_SAMPLE = { couponId: '', templateId: '', campaignId: '', sou
 
 /**
  * One statement per batch of a workspace's grants — the coupons, reservations, events and their
- * catalog counts — when nothing else must commit with them; else one transaction: that statement,
- * then the events' bookkeeping (the property types of a first batch, event hooks' jobs).
+ * catalog counts — when nothing else must commit with them (pipelined: compile); else one
+ * transaction: that statement, then the events' bookkeeping (the property types of a first
+ * batch, event hooks' jobs) (writeBatch, also for a batch whose hook lookup is not cached).
  */
 export class CouponWriter {
-  private readonly batcher = new KeyedBatcher<PendingCoupon, WriteOutcome>((ws, rows) => this.writeBatch(ws, rows));
+  private readonly batcher: PipelinedBatcher<PendingCoupon, WriteOutcome>;
 
-  constructor(private readonly p: Platform) {}
+  constructor(private readonly p: Platform) {
+    this.batcher = new PipelinedBatcher(p.pool, {
+      compile: (ws, rows) => {
+        // Synchronous, so it can run inside the last batch's reply; undefined/null: writeBatch decides.
+        const counted = customers.inlineEventCountsNow(ws, '$coupon_granted', GRANTED_EVENT_SAMPLE, 'ev', rows[rows.length - 1]!.now);
+        return counted ? repo.grantedCouponsStatement(ws, rows, counted).compile(p.db) : null;
+      },
+      parse: (rows, inputs) => outcomesOf(inputs, repo.grantedOf(rows[0] as repo.GrantedRow)),
+      fallback: (ws, rows) => this.writeBatch(ws, rows),
+    });
+  }
 
   /** Resolves after COMMIT. */
   write(c: PendingCoupon): Promise<WriteOutcome> {
@@ -41,8 +54,7 @@ export class CouponWriter {
   }
 
   private async writeBatch(ws: string, rows: PendingCoupon[]): Promise<WriteOutcome[]> {
-    const outcomes = (r: { ids: Set<string>; blacklisted: Set<string> }) =>
-      rows.map((c): WriteOutcome => (r.ids.has(c.id) ? 'inserted' : r.blacklisted.has(c.id) ? 'blacklisted' : 'exists'));
+    const outcomes = (r: { ids: Set<string>; blacklisted: Set<string> }) => outcomesOf(rows, r);
     const now = rows[rows.length - 1]!.now;
     const counted = await customers.inlineEventCounts(this.p, ws, '$coupon_granted', GRANTED_EVENT_SAMPLE, 'ev', now);
     if (counted) {
@@ -59,6 +71,9 @@ export class CouponWriter {
     });
   }
 }
+
+const outcomesOf = (rows: readonly PendingCoupon[], r: { ids: Set<string>; blacklisted: Set<string> }) =>
+  rows.map((c): WriteOutcome => (r.ids.has(c.id) ? 'inserted' : r.blacklisted.has(c.id) ? 'blacklisted' : 'exists'));
 
 const writers = new WeakMap<Platform, CouponWriter>();
 /** One writer per platform (process), so concurrent grants share batches. */

@@ -8,7 +8,7 @@ import { ANONYMOUS_PREFIX, type EventInput, type UserInput, type UserView } from
 import { eventPropertyTypesKnown, recordAttributeTypes, recordEventPropertyTypes, type AfterCommit } from './attributes.service.ts';
 import * as catalog from './catalog.repo.ts';
 import * as identities from './identities.repo.ts';
-import { enqueueEventHooks, wantedNames } from './event-hooks.ts';
+import { cachedWantedNames, enqueueEventHooks, wantedNames } from './event-hooks.ts';
 import { cachedUserId, rememberUserIds } from './user-ids.cache.ts';
 
 export { invalidateEventHooks, registerEventHook, type EventHook, type IngestedEvent } from './event-hooks.ts';
@@ -189,8 +189,19 @@ export function rememberUserId(workspaceId: string, externalId: string, id: stri
  */
 export async function inlineEventCounts(p: Platform, workspaceId: string, name: `$${string}`, sample: Record<string, unknown>, storedCte: string, now: Date) {
   if (!eventPropertyTypesKnown(workspaceId, [{ name, properties: sample }])) return null;
-  if ((await wantedNames(p, workspaceId)).all.has(name)) return null;
-  return catalog.eventCountsOf(workspaceId, name, storedCte, now);
+  return (await wantedNames(p, workspaceId)).all.has(name) ? null : catalog.eventCountsOf(workspaceId, name, storedCte, now);
+}
+
+/**
+ * inlineEventCounts without waiting, for a caller that must not yield (PipelinedBatcher's
+ * compile): undefined when what the event hooks want in the workspace is not cached — the
+ * caller then takes its asynchronous path, which loads it.
+ */
+export function inlineEventCountsNow(workspaceId: string, name: `$${string}`, sample: Record<string, unknown>, storedCte: string, now: Date) {
+  if (!eventPropertyTypesKnown(workspaceId, [{ name, properties: sample }])) return null;
+  const wanted = cachedWantedNames(workspaceId);
+  if (!wanted) return undefined;
+  return wanted.all.has(name) ? null : catalog.eventCountsOf(workspaceId, name, storedCte, now);
 }
 
 /**

@@ -59,10 +59,16 @@ export function invalidateEventHooks(workspaceId: string): void {
   wantedCache.delete(workspaceId);
 }
 
+/** wantedNames when it is cached and fresh, else undefined (a synchronous caller then takes its asynchronous path). */
+export function cachedWantedNames(workspaceId: string): Wanted | undefined {
+  const hit = wantedCache.get(workspaceId);
+  return hit && Date.now() - hit.at < WANTS_TTL_MS ? hit : undefined;
+}
+
 /** Per hook, the event names it wants in the workspace (cached; process time, not the business clock). */
 export async function wantedNames(p: Platform, workspaceId: string): Promise<Wanted> {
-  const hit = wantedCache.get(workspaceId);
-  if (hit && Date.now() - hit.at < WANTS_TTL_MS) return hit;
+  const hit = cachedWantedNames(workspaceId);
+  if (hit) return hit;
   const byHook = new Map<string, ReadonlySet<string>>();
   const all = new Set<string>();
   for (const hook of hooks.values()) {

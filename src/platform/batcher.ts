@@ -3,8 +3,9 @@
  * calls that arrive while a batch runs leave together as the next one. Under load a batch holds
  * about as many calls as are in flight; alone, a call waits for no timer, only for the end of
  * the current tick (so the calls of one tick share a batch). The hot paths use it to turn a
- * round trip (or a transaction) per request into one per batch: grant and draw writes, user
- * lookups, counter takes.
+ * round trip (or a transaction) per request into one per batch: draw writes, user lookups,
+ * counter takes. Grant writes use PipelinedBatcher, which also sends the next statement
+ * without waiting for this process.
  *
  * `run` answers one result per input, in order. When it throws, every call of that batch is
  * rejected with the error; the batcher goes on with the next batch.

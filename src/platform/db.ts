@@ -35,10 +35,11 @@ class PreparingClient extends pg.Client {
   // One signature for pg's overloads (`never` is assignable to each of their results); the
   // arguments pass through as they came.
   override query(...args: unknown[]): never {
-    const [text, values] = args;
+    const [text, values, callback] = args;
     if (typeof text === 'string' && text.startsWith('/* prepared:') && (values === undefined || Array.isArray(values))) {
       const name = statementName(text);
-      if (name) return super.query({ name, text, values: values as unknown[] | undefined }) as never;
+      // A callback (PipelinedBatcher) goes with the statement: pg then answers through it, not a promise.
+      if (name) return (super.query as (...a: unknown[]) => never)({ name, text, values: values as unknown[] | undefined }, ...(typeof callback === 'function' ? [callback] : []));
     }
     return (super.query as (...a: unknown[]) => never)(...args);
   }
