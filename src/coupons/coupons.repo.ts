@@ -80,15 +80,16 @@ export async function insertGrantedCoupons(tx: Tx, workspaceId: string, rows: re
   const r = await grantedCouponsStatement(workspaceId, rows, countEvents).execute(tx);
   return grantedOf(r.rows[0]!);
 }
-/** The statement's row, as kysely (camelCase) or node-postgres (as named) returns it. */
-export interface GrantedRow { ids: string[]; blacklisted: string[]; eventIds?: string[]; event_ids?: string[] }
-export const grantedOf = (row: GrantedRow) => ({ ids: new Set(row.ids), blacklisted: new Set(row.blacklisted), eventIds: row.eventIds ?? row.event_ids ?? [] });
+/** The row grantedCouponsStatement answers (its names need no camel-casing, so kysely and node-postgres read it alike). */
+export interface GrantedRow { ids: string[]; blacklisted: string[]; eventIds: string[] }
+export const grantedOf = (row: GrantedRow) => ({ ids: new Set(row.ids), blacklisted: new Set(row.blacklisted), eventIds: row.eventIds });
+/** insertGrantedCoupons' statement, built without running it (the grant writer sends it itself: coupons.writer.ts). */
 export function grantedCouponsStatement(workspaceId: string, rows: readonly GrantedCouponRow[], countEvents?: RawBuilder<unknown>) {
   const json = JSON.stringify(rows.map((c) => [
     c.id, c.code, c.templateId, c.campaignId, c.userId, c.source, c.sourceRef, c.faceValue,
     c.validFrom.getTime(), c.validTo.getTime(), c.now.getTime(), c.localDay, c.eventFaceValue, c.externalId,
   ]));
-  return sql<{ ids: string[]; blacklisted: string[]; eventIds: string[] }>`/* prepared:coupons.insert-granted */
+  return sql<GrantedRow>`/* prepared:coupons.insert-granted */
     with d as (
       select x->>0 as id, x->>1 as code, x->>2 as template_id, x->>3 as campaign_id, (x->>4)::bigint as user_id, x->>5 as source, x->>6 as source_ref,
         (x->>7)::bigint as face_value, to_timestamp((x->>8)::bigint / 1000.0) as valid_from, to_timestamp((x->>9)::bigint / 1000.0) as valid_to,
@@ -112,7 +113,7 @@ export function grantedCouponsStatement(workspaceId: string, rows: readonly Gran
       returning id
     )${countEvents ? sql`, counted as (${countEvents})` : sql``}
     select (select coalesce(json_agg(id), '[]') from ins) as ids, (select coalesce(json_agg(id), '[]') from d where d.blacklisted) as blacklisted,
-      (select coalesce(json_agg(id::text), '[]') from ev) as event_ids`;
+      (select coalesce(json_agg(id::text), '[]') from ev) as "eventIds"`;
 }
 export const couponBySource = (tx: Tx, workspaceId: string, templateId: string, source: string, sourceRef: string) =>
   tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('templateId', '=', templateId)

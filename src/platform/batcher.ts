@@ -11,13 +11,44 @@
  * rejected with the error; the batcher goes on with the next batch.
  */
 export class KeyedBatcher<In, Out> {
-  private readonly queues = new Map<string, { input: In; resolve: (o: Out) => void; reject: (e: unknown) => void }[]>();
-  private readonly running = new Set<string>();
+  private readonly queues = new KeyedQueues<In, Out>((key) => this.drain(key));
 
   constructor(
     private readonly run: (key: string, inputs: In[]) => Promise<Out[]>,
     private readonly maxBatch = 500,
   ) {}
+
+  add(key: string, input: In): Promise<Out> {
+    return this.queues.add(key, input);
+  }
+
+  private async drain(key: string): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.queues.take(key, this.maxBatch);
+        if (batch.length === 0) break;
+        await settle(batch, () => this.run(key, batch.map((b) => b.input)));
+      }
+    } finally {
+      this.queues.finish(key);
+    }
+  }
+}
+
+/** A call waiting in a batcher's queue. */
+export interface Pending<In, Out> { input: In; resolve: (o: Out) => void; reject: (e: unknown) => void }
+
+/**
+ * The queues of a keyed batcher (KeyedBatcher, PipelinedBatcher): the calls waiting per key,
+ * and one drain per key while its queue has calls. `add` starts the key's drain after the
+ * current tick unless one runs. A drain takes batches until `take` answers none, then calls
+ * `finish` with no await in between, so a call added after that starts a new drain.
+ */
+export class KeyedQueues<In, Out> {
+  private readonly queues = new Map<string, Pending<In, Out>[]>();
+  private readonly running = new Set<string>();
+
+  constructor(private readonly drain: (key: string) => Promise<void>) {}
 
   add(key: string, input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
@@ -31,22 +62,22 @@ export class KeyedBatcher<In, Out> {
     });
   }
 
-  private async drain(key: string): Promise<void> {
-    try {
-      for (;;) {
-        const q = this.queues.get(key);
-        if (!q || q.length === 0) break;
-        const batch = q.splice(0, this.maxBatch);
-        try {
-          const out = await this.run(key, batch.map((b) => b.input));
-          batch.forEach((b, i) => b.resolve(out[i]!));
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.running.delete(key);
-      if (this.queues.get(key)?.length === 0) this.queues.delete(key);
-    }
+  take(key: string, max: number): Pending<In, Out>[] {
+    return this.queues.get(key)?.splice(0, max) ?? [];
+  }
+
+  finish(key: string): void {
+    this.running.delete(key);
+    if (this.queues.get(key)?.length === 0) this.queues.delete(key);
+  }
+}
+
+/** Answers a batch's calls with `run`'s results, in order, or rejects them all with its error. */
+export async function settle<In, Out>(batch: Pending<In, Out>[], run: () => Promise<Out[]>): Promise<void> {
+  try {
+    const out = await run();
+    batch.forEach((b, i) => b.resolve(out[i]!));
+  } catch (err) {
+    for (const b of batch) b.reject(err);
   }
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { KeyedQueues, settle, type Pending } from './batcher.ts';
 
 /** A statement ready to send: its SQL text and parameters (kysely's CompiledQuery is one). */
 export interface CompiledStatement {
@@ -19,8 +20,6 @@ export interface PipelinedWrites<In, Out> {
   fallback(key: string, inputs: In[]): Promise<Out[]>;
 }
 
-interface Entry<In, Out> { input: In; resolve: (o: Out) => void; reject: (e: unknown) => void }
-
 /**
  * Batches like KeyedBatcher — one batch in flight per key, the calls that arrive meanwhile
  * leave together as the next one, alone a call waits for no timer — for writes that are one
@@ -38,8 +37,7 @@ interface Entry<In, Out> { input: In; resolve: (o: Out) => void; reject: (e: unk
  * batch goes on a fresh one.
  */
 export class PipelinedBatcher<In, Out> {
-  private readonly queues = new Map<string, Entry<In, Out>[]>();
-  private readonly running = new Set<string>();
+  private readonly queues = new KeyedQueues<In, Out>((key) => this.drain(key));
 
   constructor(
     private readonly pool: pg.Pool,
@@ -48,27 +46,19 @@ export class PipelinedBatcher<In, Out> {
   ) {}
 
   add(key: string, input: In): Promise<Out> {
-    return new Promise<Out>((resolve, reject) => {
-      let q = this.queues.get(key);
-      if (!q) this.queues.set(key, (q = []));
-      q.push({ input, resolve, reject });
-      if (!this.running.has(key)) {
-        this.running.add(key);
-        setImmediate(() => void this.drain(key));
-      }
-    });
+    return this.queues.add(key, input);
   }
 
-  private take(key: string): Entry<In, Out>[] {
-    return this.queues.get(key)?.splice(0, this.maxBatch) ?? [];
+  private take(key: string): Pending<In, Out>[] {
+    return this.queues.take(key, this.maxBatch);
   }
 
   private async drain(key: string): Promise<void> {
     let client: pg.PoolClient | undefined;
-    let carried: Entry<In, Out>[] = [];
+    let carried: Pending<In, Out>[] = [];
     try {
       for (;;) {
-        // No await between an empty take and `running.delete` below: a call added after it starts a new drain.
+        // No await between an empty take and `finish` below: a call added after it starts a new drain.
         const batch = carried.length ? carried : this.take(key);
         carried = [];
         if (batch.length === 0) break;
@@ -99,8 +89,7 @@ export class PipelinedBatcher<In, Out> {
       }
     } finally {
       client?.release();
-      this.running.delete(key);
-      if (this.queues.get(key)?.length === 0) this.queues.delete(key);
+      this.queues.finish(key);
     }
   }
 
@@ -110,10 +99,10 @@ export class PipelinedBatcher<In, Out> {
    * nothing was queued, and with the error of a statement that failed (after which nothing
    * more is sent on this connection).
    */
-  private pipeline(key: string, client: pg.PoolClient, first: Entry<In, Out>[], firstInputs: In[], firstCompiled: CompiledStatement):
-  Promise<{ carried: Entry<In, Out>[]; failed?: Error }> {
+  private pipeline(key: string, client: pg.PoolClient, first: Pending<In, Out>[], firstInputs: In[], firstCompiled: CompiledStatement):
+  Promise<{ carried: Pending<In, Out>[]; failed?: Error }> {
     return new Promise((done) => {
-      const send = (batch: Entry<In, Out>[], inputs: In[], compiled: CompiledStatement): void => {
+      const send = (batch: Pending<In, Out>[], inputs: In[], compiled: CompiledStatement): void => {
         client.query(compiled.sql, compiled.parameters as unknown[], (err: Error | null, res: pg.QueryResult) => {
           const next = err ? [] : this.take(key);
           let following: CompiledStatement | null = null;
@@ -136,7 +125,7 @@ export class PipelinedBatcher<In, Out> {
   }
 }
 
-function resolveAll<In, Out>(batch: Entry<In, Out>[], results: () => Out[]): void {
+function resolveAll<In, Out>(batch: Pending<In, Out>[], results: () => Out[]): void {
   let out: Out[];
   try {
     out = results();
@@ -145,13 +134,4 @@ function resolveAll<In, Out>(batch: Entry<In, Out>[], results: () => Out[]): voi
     return;
   }
   batch.forEach((b, i) => b.resolve(out[i]!));
-}
-
-async function settle<In, Out>(batch: Entry<In, Out>[], run: () => Promise<Out[]>): Promise<void> {
-  try {
-    const out = await run();
-    batch.forEach((b, i) => b.resolve(out[i]!));
-  } catch (err) {
-    for (const b of batch) b.reject(err);
-  }
 }
