@@ -10,13 +10,17 @@ let pool: ReturnType<typeof createDb>['pool'];
 beforeAll(() => { pool = createDb(inject('databaseUrl'), 4).pool; });
 afterAll(async () => { await pool.end(); });
 
-/** Each input doubled, by one statement per batch; "boom" makes the statement fail, "async" takes the fallback, "bad" makes compile throw. */
+/**
+ * Each input doubled, by one statement per batch; "boom" makes the statement fail, "kill" ends
+ * its connection, "async" takes the fallback, "bad" makes compile throw.
+ */
 function doubler(log: string[], onCompile: (inputs: string[]) => void = () => undefined): PipelinedWrites<string, number> {
   return {
     compile: (_key, inputs) => {
       log.push(`compile ${inputs.join(',')}`);
       onCompile(inputs);
       if (inputs.includes('bad')) throw new Error('cannot compile');
+      if (inputs.includes('kill')) return { sql: 'select pg_terminate_backend(pg_backend_pid())', parameters: [] };
       if (inputs.includes('async')) return null;
       const values = inputs.map((s) => (s === 'boom' ? 0 : Number(s.replace(/\D/g, '')) || 0));
       return {
@@ -59,7 +63,7 @@ it("sends the next batch's statement before the answered batch's callers resume"
   expect(log).toEqual(['compile a1,a2', 'compile b1,b2', 'resolved 2', 'resolved 4']);
 });
 
-it('a failing statement rejects its own batch only; the next batch runs on a fresh connection', async () => {
+it('a failing statement rejects its own batch only; the batches queued behind it are written', async () => {
   const log: string[] = [];
   let second: Promise<number[]> | undefined;
   const batcher: PipelinedBatcher<string, number> = new PipelinedBatcher(pool, doubler(log, (inputs) => {
@@ -70,6 +74,20 @@ it('a failing statement rejects its own batch only; the next batch runs on a fre
   expect(String((failed[0] as PromiseRejectedResult).reason)).toMatch(/division by zero/);
   expect(await second).toEqual([6, 8]);
   expect(log).toEqual(['compile boom,c1', 'compile c3,c4']);
+  expect(pool.totalCount - pool.idleCount).toBe(0);
+});
+
+it('a batch whose connection dies is rejected; the batches queued behind it are written on a new connection', async () => {
+  const log: string[] = [];
+  let second: Promise<number[]> | undefined;
+  const batcher: PipelinedBatcher<string, number> = new PipelinedBatcher(pool, doubler(log, (inputs) => {
+    if (inputs[0] === 'kill') second = Promise.all(['d5', 'd6'].map((s) => batcher.add('ws1', s)));
+  }));
+  const killed = await Promise.allSettled(['kill', 'd1'].map((s) => batcher.add('ws1', s)));
+  expect(killed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  expect(String((killed[0] as PromiseRejectedResult).reason)).toMatch(/terminat/i);
+  expect(await second).toEqual([10, 12]);
+  expect(log).toEqual(['compile kill,d1', 'compile d5,d6']);
   expect(pool.totalCount - pool.idleCount).toBe(0);
 });
 
