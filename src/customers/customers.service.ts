@@ -189,7 +189,7 @@ export function rememberUserId(workspaceId: string, externalId: string, id: stri
  */
 export async function inlineEventCounts(p: Platform, workspaceId: string, name: `$${string}`, sample: Record<string, unknown>, storedCte: string, now: Date) {
   if (!eventPropertyTypesKnown(workspaceId, [{ name, properties: sample }])) return null;
-  return (await wantedNames(p, workspaceId)).all.has(name) ? null : catalog.eventCountsOf(workspaceId, name, storedCte, now);
+  return countsUnlessHooked(await wantedNames(p, workspaceId), workspaceId, name, storedCte, now);
 }
 
 /**
@@ -200,9 +200,12 @@ export async function inlineEventCounts(p: Platform, workspaceId: string, name: 
 export function inlineEventCountsNow(workspaceId: string, name: `$${string}`, sample: Record<string, unknown>, storedCte: string, now: Date) {
   if (!eventPropertyTypesKnown(workspaceId, [{ name, properties: sample }])) return null;
   const wanted = cachedWantedNames(workspaceId);
-  if (!wanted) return undefined;
-  return wanted.all.has(name) ? null : catalog.eventCountsOf(workspaceId, name, storedCte, now);
+  return wanted ? countsUnlessHooked(wanted, workspaceId, name, storedCte, now) : undefined;
 }
+
+/** The counting CTE, or null when an event hook wants `name` (its job must commit with the events, in a transaction). */
+const countsUnlessHooked = (wanted: { all: ReadonlySet<string> }, workspaceId: string, name: string, storedCte: string, now: Date) =>
+  wanted.all.has(name) ? null : catalog.eventCountsOf(workspaceId, name, storedCte, now);
 
 /**
  * For platform events another domain stored set-based itself (the click folder writes thousands

@@ -49,45 +49,40 @@ it('concurrent calls share statements and each gets its own answer, in order', a
   expect(pool.totalCount - pool.idleCount).toBe(0);
 });
 
-it("sends the next batch's statement before the answered batch's callers resume", async () => {
-  const log: string[] = [];
+/**
+ * A batcher on key ws1 whose batch starting with `first`, when compiled, gets `next` queued
+ * behind it: a second wave that arrives while the first statement is out. `second()` is that
+ * wave's answers.
+ */
+function withSecondWave(log: string[], first: string, next: string[]) {
   let second: Promise<number[]> | undefined;
   const batcher: PipelinedBatcher<string, number> = new PipelinedBatcher(pool, doubler(log, (inputs) => {
-    // While the first statement is out, a second wave arrives.
-    if (inputs[0] === 'a1') second = Promise.all(['b1', 'b2'].map((s) => batcher.add('ws1', s)));
+    if (inputs[0] === first) second = Promise.all(next.map((s) => batcher.add('ws1', s)));
   }));
+  return { batcher, second: () => second };
+}
+
+it("sends the next batch's statement before the answered batch's callers resume", async () => {
+  const log: string[] = [];
+  const { batcher, second } = withSecondWave(log, 'a1', ['b1', 'b2']);
   const first = Promise.all(['a1', 'a2'].map((s) => batcher.add('ws1', s).then((n) => { log.push(`resolved ${n}`); return n; })));
   expect(await first).toEqual([2, 4]);
-  expect(await second).toEqual([2, 4]);
+  expect(await second()).toEqual([2, 4]);
   // KeyedBatcher's order would be: compile a, resolved 2, resolved 4, compile b.
   expect(log).toEqual(['compile a1,a2', 'compile b1,b2', 'resolved 2', 'resolved 4']);
 });
 
-it('a failing statement rejects its own batch only; the batches queued behind it are written', async () => {
+it.each([
+  { what: 'a failing statement rejects its own batch only; the batches queued behind it are written', first: 'boom', reason: /division by zero/, next: ['c3', 'c4'], answers: [6, 8] },
+  { what: 'a batch whose connection dies is rejected; the batches queued behind it are written on a new connection', first: 'kill', reason: /terminat/i, next: ['d5', 'd6'], answers: [10, 12] },
+])('$what', async ({ first, reason, next, answers }) => {
   const log: string[] = [];
-  let second: Promise<number[]> | undefined;
-  const batcher: PipelinedBatcher<string, number> = new PipelinedBatcher(pool, doubler(log, (inputs) => {
-    if (inputs[0] === 'boom') second = Promise.all(['c3', 'c4'].map((s) => batcher.add('ws1', s)));
-  }));
-  const failed = await Promise.allSettled(['boom', 'c1'].map((s) => batcher.add('ws1', s)));
+  const { batcher, second } = withSecondWave(log, first, next);
+  const failed = await Promise.allSettled([first, 'c1'].map((s) => batcher.add('ws1', s)));
   expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-  expect(String((failed[0] as PromiseRejectedResult).reason)).toMatch(/division by zero/);
-  expect(await second).toEqual([6, 8]);
-  expect(log).toEqual(['compile boom,c1', 'compile c3,c4']);
-  expect(pool.totalCount - pool.idleCount).toBe(0);
-});
-
-it('a batch whose connection dies is rejected; the batches queued behind it are written on a new connection', async () => {
-  const log: string[] = [];
-  let second: Promise<number[]> | undefined;
-  const batcher: PipelinedBatcher<string, number> = new PipelinedBatcher(pool, doubler(log, (inputs) => {
-    if (inputs[0] === 'kill') second = Promise.all(['d5', 'd6'].map((s) => batcher.add('ws1', s)));
-  }));
-  const killed = await Promise.allSettled(['kill', 'd1'].map((s) => batcher.add('ws1', s)));
-  expect(killed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-  expect(String((killed[0] as PromiseRejectedResult).reason)).toMatch(/terminat/i);
-  expect(await second).toEqual([10, 12]);
-  expect(log).toEqual(['compile kill,d1', 'compile d5,d6']);
+  expect(String((failed[0] as PromiseRejectedResult).reason)).toMatch(reason);
+  expect(await second()).toEqual(answers);
+  expect(log).toEqual([`compile ${first},c1`, `compile ${next.join(',')}`]);
   expect(pool.totalCount - pool.idleCount).toBe(0);
 });
 
