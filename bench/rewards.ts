@@ -36,6 +36,11 @@ const profileTo = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('
 const SHORT = 200;
 const FACE = 500;
 
+/** A load's CPU per unit (this process, its main thread, PostgreSQL, Redis) and the machine's idle share, or '' without /proc. */
+const cpuText = (per: ReturnType<typeof cpuPer>, unit: string): string => per
+  ? `CPU µs/${unit} node ${fmt(per.node, 0)} (main thread ${fmt(per.main, 0)}) + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}, machine idle ${fmt(per.idleShare * 100, 0)} %`
+  : '';
+
 const b = await startBench('rewards', { poolSize: 40 });
 try {
   const kind = b.p.counters.kind;
@@ -80,7 +85,7 @@ try {
     const r = await postLoad({ host: '127.0.0.1', port, path, headers, bodies, concurrency: connections });
     const per = cpuPer(before, cpuSample(), requests);
     if (stopProfile) await stopProfile(profile!);
-    return { ...r, cpu: per ? `CPU µs/req node ${fmt(per.node, 0)} (main thread ${fmt(per.main, 0)}) + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '' };
+    return { ...r, cpu: cpuText(per, 'req') };
   };
   const rate = (r: PostLoadResult) => requests / (r.elapsedMs / 1000);
   const line = (r: PostLoadResult & { cpu?: string }) => `${fmt(rate(r))} req/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${fmt(r.latency.p99, 2)} ms, statuses ${JSON.stringify(r.statuses)}${r.cpu ? `, ${r.cpu}` : ''}`;
@@ -133,7 +138,7 @@ try {
     const per = cpuPer(before, cpuSample(), requests);
     const inDb = Number((await b.p.pool.query('select count(*) as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, tpl.id])).rows[0].n);
     if (granted !== stock || inDb !== stock) throw new Error(`service round ${round}: ${granted} granted, ${inDb} in the DB for a stock of ${stock}`);
-    const cpu = per ? `CPU µs/grant node ${fmt(per.node, 0)} (main thread ${fmt(per.main, 0)}) + pg ${fmt(per.postgres, 0)} + redis ${fmt(per.redis, 0)}` : '';
+    const cpu = cpuText(per, 'grant');
     serviceRounds.push({ round, rps: Math.round(rps), cpu });
     process.stdout.write(`service round ${round} (no HTTP): ${fmt(rps)} grants/s, ${cpu}; DB: ${fmt(inDb)} coupons for a stock of ${fmt(stock)}\n`);
   }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 /**
  * CPU time spent by this process, by every PostgreSQL process and by redis-server on the machine (read from
@@ -7,7 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
  * throughput ratio comes down to. This process's figure includes the load generator's worker
  * thread. Returns null where /proc is not there.
  */
-export interface CpuSample { nodeMs: number; mainMs: number; postgresMs: number; redisMs: number }
+export interface CpuSample {
+  nodeMs: number; mainMs: number; postgresMs: number; redisMs: number;
+  /** The machine's idle CPU (idle + iowait, all cores) and the wall clock, for idleShare. */
+  idleMs: number; wallMs: number;
+}
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -45,7 +50,7 @@ export function cpuSample(postmasterPid?: number, redisPid?: number): CpuSample 
     }
   }
   const u = process.cpuUsage();
-  return { nodeMs: (u.user + u.system) / 1000, mainMs: mainThreadMs(), postgresMs: postgres, redisMs: redis };
+  return { nodeMs: (u.user + u.system) / 1000, mainMs: mainThreadMs(), postgresMs: postgres, redisMs: redis, idleMs: machineIdleMs(), wallMs: performance.now() };
 }
 
 /**
@@ -63,11 +68,31 @@ function mainThreadMs(): number {
   }
 }
 
-/** CPU between two samples, in microseconds per unit of work. */
-export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; main: number; postgres: number; redis: number } | null {
+/**
+ * The idle CPU of the whole machine (every core's idle and iowait time, from /proc/stat): with
+ * the CPU per unit, it tells a path bound by CPU (little idle) from one whose stages wait on each
+ * other (bench rewards: the grants' batches leave cores idle while one stage works). 0 where
+ * /proc is not there.
+ */
+function machineIdleMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    return (Number(f[4]) + Number(f[5])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU between two samples, in microseconds per unit of work, and `idleShare`: the part of the
+ * machine's CPU (all cores over the wall time between the samples) that was idle.
+ */
+export function cpuPer(before: CpuSample | null, after: CpuSample | null, units: number): { node: number; main: number; postgres: number; redis: number; idleShare: number } | null {
   if (!before || !after || units <= 0) return null;
   const per = (k: keyof CpuSample) => ((after[k] - before[k]) * 1000) / units;
-  return { node: per('nodeMs'), main: per('mainMs'), postgres: per('postgresMs'), redis: per('redisMs') };
+  const capacityMs = (after.wallMs - before.wallMs) * cpus().length;
+  const idleShare = capacityMs > 0 ? Math.min(1, Math.max(0, (after.idleMs - before.idleMs) / capacityMs)) : 0;
+  return { node: per('nodeMs'), main: per('mainMs'), postgres: per('postgresMs'), redis: per('redisMs'), idleShare };
 }
 
 /** The postmaster of the server a backend belongs to: that backend's parent process (Linux only). */
