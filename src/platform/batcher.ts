@@ -74,10 +74,29 @@ export class KeyedQueues<In, Out> {
 
 /** Answers a batch's calls with `run`'s results, in order, or rejects them all with its error. */
 export async function settle<In, Out>(batch: Pending<In, Out>[], run: () => Promise<Out[]>): Promise<void> {
+  let out: Out[];
   try {
-    const out = await run();
-    batch.forEach((b, i) => b.resolve(out[i]!));
+    out = await run();
   } catch (err) {
-    for (const b of batch) b.reject(err);
+    rejectAll(batch, err);
+    return;
   }
+  resolveAll(batch, () => out);
+}
+
+/** settle for results at hand: answers the calls in order, or rejects them all when `results` throws. */
+export function resolveAll<In, Out>(batch: Pending<In, Out>[], results: () => Out[]): void {
+  let out: Out[];
+  try {
+    out = results();
+  } catch (err) {
+    rejectAll(batch, err);
+    return;
+  }
+  batch.forEach((b, i) => b.resolve(out[i]!));
+}
+
+/** Rejects every call of a batch with one error. */
+export function rejectAll<In, Out>(batch: Pending<In, Out>[], err: unknown): void {
+  for (const b of batch) b.reject(err);
 }

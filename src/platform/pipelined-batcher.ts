@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { KeyedQueues, settle, type Pending } from './batcher.ts';
+import { KeyedQueues, rejectAll, resolveAll, settle, type Pending } from './batcher.ts';
 
 /** A statement ready to send: its SQL text and parameters (kysely's CompiledQuery is one). */
 export interface CompiledStatement {
@@ -67,7 +67,7 @@ export class PipelinedBatcher<In, Out> {
         try {
           compiled = this.writes.compile(key, inputs);
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          rejectAll(batch, err);
           continue;
         }
         if (!compiled) {
@@ -77,7 +77,7 @@ export class PipelinedBatcher<In, Out> {
         try {
           client ??= await this.pool.connect();
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          rejectAll(batch, err);
           continue;
         }
         const r = await this.pipeline(key, client, batch, inputs, compiled);
@@ -115,7 +115,7 @@ export class PipelinedBatcher<In, Out> {
             }
           }
           if (following) send(next, nextInputs, following);
-          if (err) for (const b of batch) b.reject(err);
+          if (err) rejectAll(batch, err);
           else resolveAll(batch, () => this.writes.parse(res.rows, inputs));
           if (!following) done(err ? { carried: next, failed: err } : { carried: next });
         });
@@ -123,15 +123,4 @@ export class PipelinedBatcher<In, Out> {
       send(first, firstInputs, firstCompiled);
     });
   }
-}
-
-function resolveAll<In, Out>(batch: Pending<In, Out>[], results: () => Out[]): void {
-  let out: Out[];
-  try {
-    out = results();
-  } catch (err) {
-    for (const b of batch) b.reject(err);
-    return;
-  }
-  batch.forEach((b, i) => b.resolve(out[i]!));
 }
