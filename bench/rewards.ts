@@ -95,18 +95,25 @@ try {
   await load(barePort, `/v1/coupon-templates/${warm.id}/grant`);
   await load(b.port, `/v1/coupon-templates/${warm.id}/grant`);
 
+  // A measured round's template (HTTP or service): stock = requests − SHORT, one per user and per day, paid by the campaign.
+  const roundTemplate = (name: string) => client.post<{ id: string }>('/v1/coupon-templates', {
+    name, type: 'direct', value: FACE, totalStock: requests - SHORT, perUserLimit: 1, perUserDailyLimit: 1, campaignId: campaign.id, ...window, validity: { days: 7 },
+  });
+  const couponsInDb = async (templateId: string) =>
+    Number((await b.p.pool.query('select count(*) as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, templateId])).rows[0].n);
+
   const grantRounds: { round: number; bare: PostLoadResult; app: PostLoadResult; oversold: number }[] = [];
   let oversold = 0;
   for (let round = 1; round <= rounds; round++) {
     const stock = requests - SHORT;
-    const tpl = await client.post<{ id: string }>('/v1/coupon-templates', { name: `round ${round}`, type: 'direct', value: FACE, totalStock: stock, perUserLimit: 1, perUserDailyLimit: 1, campaignId: campaign.id, ...window, validity: { days: 7 } });
+    const tpl = await roundTemplate(`round ${round}`);
     const path = `/v1/coupon-templates/${tpl.id}/grant`;
     const r = { round } as { round: number; bare: PostLoadResult; app: PostLoadResult; oversold: number };
     const profile = profileTo && round === rounds ? `${profileTo}-grants.cpuprofile` : undefined;
     for (const which of round % 2 === 1 ? ['bare', 'app'] as const : ['app', 'bare'] as const) r[which] = await load(which === 'bare' ? barePort : b.port, path, which === 'app' ? profile : undefined);
     const ok = r.app.statuses['201'] ?? 0;
     const refused = r.app.statuses['409'] ?? 0;
-    const inDb = Number((await b.p.pool.query('select count(*) as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, tpl.id])).rows[0].n);
+    const inDb = await couponsInDb(tpl.id);
     r.oversold = Math.max(0, inDb - stock) + Math.max(0, ok - stock);
     oversold += r.oversold;
     if (ok + refused !== requests || ok !== stock || inDb !== stock) throw new Error(`round ${round}: ${ok} granted, ${refused} refused, ${inDb} in the DB for a stock of ${stock}: ${JSON.stringify(r.app.statuses)}`);
@@ -120,7 +127,7 @@ try {
   const serviceRounds: { round: number; rps: number; cpu: string }[] = [];
   for (let round = 1; withService && round <= rounds; round++) {
     const stock = requests - SHORT;
-    const tpl = await client.post<{ id: string }>('/v1/coupon-templates', { name: `service ${round}`, type: 'direct', value: FACE, totalStock: stock, perUserLimit: 1, perUserDailyLimit: 1, campaignId: campaign.id, ...window, validity: { days: 7 } });
+    const tpl = await roundTemplate(`service ${round}`);
     const who = { workspaceId: ws.id, role: 'admin' as const, actor: 'bench' };
     let next = 0;
     let granted = 0;
@@ -136,7 +143,7 @@ try {
     }));
     const rps = requests / ((performance.now() - t1) / 1000);
     const per = cpuPer(before, cpuSample(), requests);
-    const inDb = Number((await b.p.pool.query('select count(*) as n from coupons where workspace_id = $1 and template_id = $2', [ws.id, tpl.id])).rows[0].n);
+    const inDb = await couponsInDb(tpl.id);
     if (granted !== stock || inDb !== stock) throw new Error(`service round ${round}: ${granted} granted, ${inDb} in the DB for a stock of ${stock}`);
     const cpu = cpuText(per, 'grant');
     serviceRounds.push({ round, rps: Math.round(rps), cpu });
