@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
 import { moveToNextLocal } from './support/time.ts';
-import { expireDue, grantCoupon, keys } from '../src/coupons/coupons.service.ts';
+import { couponsOfUser, expireDue, grantCoupon, keys } from '../src/coupons/coupons.service.ts';
+import { couponsOfUserQuery } from '../src/coupons/coupons.repo.ts';
 import * as customers from '../src/customers/customers.service.ts';
 import * as policies from '../src/policies/policies.service.ts';
 import { couponWriter } from '../src/coupons/coupons.writer.ts';
@@ -239,6 +240,40 @@ describe('grant', () => {
     expect(await h.p.counters.get(keys.stock(ws.id, { id: tpl.id, campaignId: null }))).toBe(2);
     const alerts = (await ws.api.get('/v1/alerts?kind=kill_switch')).json();
     expect(alerts.items).toHaveLength(1);
+  });
+});
+
+describe("a user's coupons", () => {
+  it('come newest first, only theirs, from a backward range of coupons_by_user without a sort', async () => {
+    const ws = await newWorkspace(h);
+    await users(ws.api, 2, 'mine');
+    const a = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody()))).json();
+    const b = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ perUserLimit: 5 })))).json();
+    const granted: string[] = [];
+    for (const [tpl, who] of [[a, 'mine-0'], [b, 'mine-1'], [b, 'mine-0'], [a, 'mine-1'], [b, 'mine-0']] as const) {
+      const r = (await expectOk(await ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: who }))).json();
+      if (who === 'mine-0') granted.push(r.couponId);
+      h.clock.advance(60_000);
+    }
+    const userId = String((await rows('select id from users where workspace_id = $1 and external_id = $2', [ws.id, 'mine-0']))[0].id);
+    const list = await couponsOfUser(h.p, ws.id, userId);
+    expect(list.map((c) => c.id)).toEqual([...granted].reverse());
+    expect(new Set(list.map((c) => c.externalId))).toEqual(new Set(['mine-0']));
+
+    // The plan, with sequential scans priced out so this small table plans as a large one would.
+    const q = couponsOfUserQuery(h.p.db, ws.id, userId, 200).compile();
+    const client = await h.p.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('set local enable_seqscan = off');
+      const plan = JSON.stringify((await client.query(`explain (format json) ${q.sql}`, q.parameters as unknown[])).rows[0]['QUERY PLAN']);
+      expect(plan).toContain('"Index Name":"coupons_by_user"');
+      expect(plan).toContain('"Scan Direction":"Backward"');
+      expect(plan).not.toContain('"Node Type":"Sort"');
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
   });
 });
 

@@ -180,8 +180,10 @@ export async function templateStats(tx: Tx, workspaceId: string, templateId: str
   return { granted: Number(x.granted), redeemed: Number(x.redeemed), expired: Number(x.expired), discountTotal: Number(x.discountTotal), orderAmountTotal: Number(x.orderAmountTotal) };
 }
 
-export const couponsOfUser = (tx: Tx, workspaceId: string, userId: string, limit: number) =>
-  tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('userId', '=', userId).orderBy('grantedAt', 'desc').limit(limit).execute();
+/** A user's coupons, newest first: a backward range of coupons_by_user, no sort (migration 0019). Exported unrun so a test can read its plan. */
+export const couponsOfUserQuery = (tx: Tx, workspaceId: string, userId: string, limit: number) =>
+  tx.selectFrom('coupons').selectAll().where('workspaceId', '=', workspaceId).where('userId', '=', userId).orderBy('grantedAt', 'desc').limit(limit);
+export const couponsOfUser = (tx: Tx, workspaceId: string, userId: string, limit: number) => couponsOfUserQuery(tx, workspaceId, userId, limit).execute();
 
 export const externalIdsOf = async (tx: Tx, workspaceId: string, userIds: string[]) =>
   new Map((userIds.length ? await tx.selectFrom('users').select(['id', 'externalId']).where('workspaceId', '=', workspaceId).where('id', 'in', userIds).execute() : []).map((u) => [u.id, u.externalId]));
