@@ -7,6 +7,8 @@ import { couponsOfUserQuery } from '../src/coupons/coupons.repo.ts';
 import * as customers from '../src/customers/customers.service.ts';
 import * as policies from '../src/policies/policies.service.ts';
 import { couponWriter } from '../src/coupons/coupons.writer.ts';
+import { reconcileWorkspace } from '../src/coupons/coupons.reconcile.ts';
+import { dropEndedUserCounters } from '../src/coupons/coupons.user-counters.ts';
 
 /**
  * Coupons and budgets (issue 5): grants at the last unit, per-user and per-day limits across the
@@ -383,5 +385,52 @@ describe('budgets and redemption', () => {
     const budget = (await ws.api.get(`/v1/campaigns/${cmp}/budget`)).json();
     expect(await h.p.counters.get(keys.budget(ws.id, cmp))).toBe(budget.committed);
     expect(budget.committed).toBe(budget.reserved + budget.spent);
+  });
+});
+
+describe('per-user counters after the claim window', () => {
+  it('are dropped a week after claimEnd, skipped by reconciliation, and rebuilt from the coupons when a PATCH reopens the template', async () => {
+    const ws = await newWorkspace(h);
+    await users(ws.api, 2, 'late');
+    const now = h.clock.now().getTime();
+    const ending = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ perUserLimit: 2, claimEnd: new Date(now + DAY).toISOString() })))).json();
+    const open = (await expectOk(await ws.api.post('/v1/coupon-templates', templateBody({ perUserLimit: 2 })))).json();
+    const grant = (tpl: { id: string }, who: string) => ws.api.post(`/v1/coupon-templates/${tpl.id}/grant`, { externalId: who });
+    for (const [tpl, who] of [[ending, 'late-0'], [ending, 'late-0'], [ending, 'late-1'], [open, 'late-0']] as const) expect((await grant(tpl, who)).statusCode).toBe(201);
+    const userId = async (externalId: string) => String((await rows('select id from users where workspace_id = $1 and external_id = $2', [ws.id, externalId]))[0].id);
+    const [u0, u1] = [await userId('late-0'), await userId('late-1')];
+    const perUser = (tpl: { id: string }, u: string) => h.p.counters.get(keys.user(ws.id, { id: tpl.id, campaignId: null }, u));
+    const droppedAt = async (tpl: { id: string }) => (await rows('select user_counters_dropped_at as at from coupon_templates where workspace_id = $1 and id = $2', [ws.id, tpl.id]))[0].at;
+
+    // Six days after claimEnd: kept.
+    h.clock.advance(DAY + 6 * DAY);
+    await dropEndedUserCounters(h.p);
+    expect(await perUser(ending, u0)).toBe(2);
+    expect(await droppedAt(ending)).toBeNull();
+
+    // A week and a minute after: dropped; the open template's are kept.
+    h.clock.advance(DAY + 60_000);
+    expect(await dropEndedUserCounters(h.p)).toBeGreaterThanOrEqual(1);
+    expect([await perUser(ending, u0), await perUser(ending, u1)]).toEqual([0, 0]);
+    expect(await droppedAt(ending)).toBeInstanceOf(Date);
+    expect(await perUser(open, u0)).toBe(1);
+    const again = await droppedAt(ending);
+    await dropEndedUserCounters(h.p);
+    expect(await droppedAt(ending)).toEqual(again);
+
+    // Reconciliation finds nothing to repair: the dropped template is skipped, not "repaired" back.
+    expect((await reconcileWorkspace(h.p, ws.id)).repairs).toEqual([]);
+    expect((await grant(ending, 'late-1')).json().error.code).toBe('outside_claim_window');
+
+    // Reopened: the counters come back from the coupon rows before the window opens, so the limit still holds.
+    const reopened = await ws.api.patch(`/v1/coupon-templates/${ending.id}`, { claimEnd: new Date(h.clock.now().getTime() + DAY).toISOString() });
+    expect(reopened.statusCode).toBe(200);
+    expect(await droppedAt(ending)).toBeNull();
+    expect([await perUser(ending, u0), await perUser(ending, u1)]).toEqual([2, 1]);
+    expect(await h.p.counters.get(keys.stock(ws.id, { id: ending.id, campaignId: null }))).toBe(3);
+    expect((await grant(ending, 'late-0')).json().error.code).toBe('user_limit_reached');
+    expect((await grant(ending, 'late-1')).statusCode).toBe(201);
+    expect((await grant(ending, 'late-1')).json().error.code).toBe('user_limit_reached');
+    expect((await reconcileWorkspace(h.p, ws.id)).repairs).toEqual([]);
   });
 });

@@ -22,6 +22,29 @@ export const insertTemplate = (tx: Tx, workspaceId: string, row: {
 export const templateById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
 
+/** The row locked (FOR UPDATE): a PATCH and the job that drops per-user counters take turns on it. */
+export const templateForUpdate = (tx: Tx, workspaceId: string, id: string) =>
+  tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).forUpdate().executeTakeFirst();
+
+/** Templates of every workspace whose claim window ended by `cutoff` and whose per-user counters are still kept (the partial index of migration 0020). */
+export const templatesToDropUserCounters = (tx: Tx, cutoff: Date, limit: number) =>
+  tx.selectFrom('couponTemplates').select(['workspaceId', 'id']).where('claimEnd', '<=', cutoff).where('userCountersDroppedAt', 'is', null)
+    .orderBy('claimEnd').limit(limit).execute();
+
+/** Locks one of them again, skipping it when a PATCH holds it or it no longer qualifies (reopened, already dropped). */
+export const lockTemplateToDropUserCounters = (tx: Tx, workspaceId: string, id: string, cutoff: Date) =>
+  tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id)
+    .where('claimEnd', '<=', cutoff).where('userCountersDroppedAt', 'is', null).forUpdate().skipLocked().executeTakeFirst();
+
+export const markUserCountersDropped = (tx: Tx, workspaceId: string, id: string, at: Date) =>
+  tx.updateTable('couponTemplates').set({ userCountersDroppedAt: at }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
+
+/** Coupons per user of a template (all time): what the per-user counters say when rebuilt. */
+export const perUserTotals = async (tx: Tx, workspaceId: string, templateId: string) =>
+  (await sql<{ userId: string; n: string }>`
+    select user_id, count(*) as n from coupons where workspace_id = ${workspaceId} and template_id = ${templateId} group by user_id`.execute(tx)).rows
+    .map((r) => ({ userId: r.userId, n: Number(r.n) }));
+
 export const templatesOfWorkspace = (tx: Tx, workspaceId: string) =>
   tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).execute();
 

@@ -20,6 +20,7 @@ import * as workspaces from '../workspaces/workspaces.service.ts';
 import * as repo from './coupons.repo.ts';
 import { couponWriter, type WriteOutcome } from './coupons.writer.ts';
 import { userLookup } from './coupons.user-lookup.ts';
+import { rebuildUserCounters, USER_COUNTERS_KEPT_MS } from './coupons.user-counters.ts';
 import { templateIssues, type CouponSource, type CouponType, type CreateTemplateInput, type PatchTemplateInput, type TemplateView, type Validity } from './coupons.schema.ts';
 
 /**
@@ -64,7 +65,7 @@ export async function createTemplate(p: Platform, who: Principal, input: CreateT
 /** Stock top-up (or cut: never below what was granted), limits, claim window, validity for new grants, eligibility. */
 export async function patchTemplate(p: Platform, who: Principal, id: string, patch: PatchTemplateInput): Promise<TemplateView> {
   const out = await p.db.transaction().execute(async (tx) => {
-    const t = await repo.templateById(tx, who.workspaceId, id);
+    const t = await repo.templateForUpdate(tx, who.workspaceId, id);
     if (!t) throw notFound('Coupon template');
     const merged = {
       type: t.type as CouponType, value: Number(t.value), maxDiscount: t.maxDiscount === null ? null : Number(t.maxDiscount), campaignId: t.campaignId,
@@ -80,6 +81,11 @@ export async function patchTemplate(p: Platform, who: Principal, id: string, pat
     for (const k of ['name', 'totalStock', 'perUserLimit', 'perUserDailyLimit'] as const) if (patch[k] !== undefined) set[k] = patch[k];
     if (patch.claimStart) set.claimStart = new Date(patch.claimStart);
     if (patch.claimEnd) set.claimEnd = new Date(patch.claimEnd);
+    if (t.userCountersDroppedAt && new Date(merged.claimEnd).getTime() > p.clock.now().getTime() - USER_COUNTERS_KEPT_MS) {
+      // Reopened after its per-user counters were dropped: rebuilt before the new window is stored (coupons.user-counters.ts).
+      await rebuildUserCounters(p, tx, who.workspaceId, t);
+      set.userCountersDroppedAt = null;
+    }
     if (patch.validity) set.validity = JSON.stringify(patch.validity);
     if (patch.eligibility !== undefined) set.eligibility = patch.eligibility === null ? null : JSON.stringify(patch.eligibility);
     const now = p.clock.now();
@@ -142,7 +148,7 @@ function budgetLimit(p: Platform, workspaceId: string, campaignId: string, fresh
 // ---- Counter keys -----------------------------------------------------------------------------
 // One hash tag per takeMany (docs/counters.md): the campaign when one pays (stock, limits and
 // budget move together), else the template.
-const scopeOf = (t: { id: string; campaignId: string | null }) => (t.campaignId ? `cmp:${t.campaignId}` : `tpl:${t.id}`);
+export const scopeOf = (t: { id: string; campaignId: string | null }) => (t.campaignId ? `cmp:${t.campaignId}` : `tpl:${t.id}`);
 export const keys = {
   stock: (ws: string, t: { id: string; campaignId: string | null }): CounterKey => counterKey(ws, scopeOf(t), `tpl:${t.id}:stock`),
   user: (ws: string, t: { id: string; campaignId: string | null }, userId: string): CounterKey => counterKey(ws, scopeOf(t), `tpl:${t.id}:user:${userId}`),

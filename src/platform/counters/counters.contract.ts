@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import { counterKey, type CounterKey } from './counters.keys.ts';
+import { counterKey, counterPrefix, type CounterKey } from './counters.keys.ts';
 import type { Counters, TakeResult } from './counters.port.ts';
 import { dayWindow, lastDaysWindow, rollingWindow } from './counters.windows.ts';
 
@@ -370,6 +370,41 @@ export function countersContract(name: string, setup: () => Promise<CountersFixt
       await expect(f.counters.set(key('cap'), 1, { window: three as never })).rejects.toMatchObject({ code: 'validation_failed' });
       await f.counters.reset(key('cap'), { window: three });
       expect(await f.counters.get(key('cap'), { window: three })).toBe(0);
+    });
+
+    it('resetPrefix forgets every counter under a prefix of one tag, windowed buckets too, and nothing beside it', async () => {
+      const w = ws();
+      const other = ws();
+      const c = f.counters;
+      const k = (s: string, n: string): CounterKey => counterKey(w, s, n);
+      f.clock.set('2026-11-22T03:00:00Z');
+      const today = dayWindow(f.clock.now(), SHANGHAI);
+      const gone = [k('tpl:a', 'tpl:a:user:1'), k('tpl:a', 'tpl:a:user:22'), k('tpl:a', 'tpl:a:user:3')];
+      await c.take(gone[0]!, { limit: 5 });
+      await c.take(gone[1]!, { limit: 5, amount: 2 });
+      await c.take(gone[2]!, { limit: 5, window: today });
+      await c.take(gone[2]!, { limit: 5 }); // the same name without a window: a second bucket
+      // Beside the prefix: the tag's other names, the same name in another tag and another workspace, a name one character past it.
+      const kept = [k('tpl:a', 'tpl:a:stock'), k('tpl:a', 'tpl:a:user'), k('tpl:a', 'tpl:a:user;1'), k('tpl:ab', 'tpl:a:user:1'), counterKey(other, 'tpl:a', 'tpl:a:user:1')];
+      for (const key of kept) await c.take(key, { limit: 5 });
+
+      expect(await c.resetPrefix(counterPrefix(w, 'tpl:a', 'tpl:a:user:'))).toBe(4);
+      expect(await c.get(gone[0]!)).toBe(0);
+      expect(await f.peer.get(gone[1]!)).toBe(0);
+      expect(await c.get(gone[2]!, { window: today })).toBe(0);
+      expect(await c.get(gone[2]!)).toBe(0);
+      for (const key of kept) expect(await c.get(key)).toBe(1);
+      expect(await c.take(gone[1]!, { limit: 1 })).toEqual({ ok: true, remaining: 0 });
+      expect(await c.resetPrefix(counterPrefix(w, 'tpl:a', 'tpl:a:user:'))).toBe(1);
+
+      // Glob and LIKE characters in a prefix are plain characters.
+      await c.take(k('tpl:a', 'x*:1'), { limit: 5 });
+      await c.take(k('tpl:a', 'xy:1'), { limit: 5 });
+      await c.take(k('tpl:a', 'x%_:1'), { limit: 5 });
+      expect(await c.resetPrefix(counterPrefix(w, 'tpl:a', 'x*'))).toBe(1);
+      expect(await c.get(k('tpl:a', 'xy:1'))).toBe(1);
+      expect(await c.get(k('tpl:a', 'x%_:1'))).toBe(1);
+      expect(() => counterPrefix(w, 'tpl:{a}', '')).toThrow(AppError);
     });
 
     it('refuses bad numbers, keys and windows as broken rules (AppError validation_failed)', async () => {

@@ -24,6 +24,21 @@ export function counterKey(workspaceId: string, scope: string, name: string): Co
   return `{ws:${workspaceId}:${scope}}:${name}` as CounterKey;
 }
 
+/**
+ * The start of some counters' names within one hash tag: `{ws:<workspaceId>:<scope>}:<namePrefix>`
+ * (Counters.resetPrefix). A whole tag, so the counters it covers live on one Redis Cluster slot
+ * and in one workspace's rows.
+ */
+export type CounterPrefix = string & { readonly __counterPrefix: true };
+
+/** `counterPrefix('ws_1', 'tpl:cpt_9', 'tpl:cpt_9:user:')` → `{ws:ws_1:tpl:cpt_9}:tpl:cpt_9:user:`. The name prefix may be empty (the whole tag). */
+export function counterPrefix(workspaceId: string, scope: string, namePrefix: string): CounterPrefix {
+  if (!WORKSPACE.test(workspaceId)) throw badKey('workspaceId', workspaceId);
+  if (!PART.test(scope)) throw badKey('scope', scope);
+  if (namePrefix !== '' && !PART.test(namePrefix)) throw badKey('namePrefix', namePrefix);
+  return `{ws:${workspaceId}:${scope}}:${namePrefix}` as CounterPrefix;
+}
+
 /** Checks a key that arrived from elsewhere (a job payload, a config) and brands it. */
 export function parseCounterKey(text: string): CounterKey {
   if (!KEY.test(text)) throw badKey('key', text);
@@ -34,7 +49,7 @@ export function parseCounterKey(text: string): CounterKey {
  * The workspace a key belongs to (PostgreSQL's distribution column). On every call, so it only
  * checks the frame: the parts were checked when counterKey or parseCounterKey built the key.
  */
-export function keyWorkspace(key: CounterKey): string {
+export function keyWorkspace(key: CounterKey | CounterPrefix): string {
   const end = key.indexOf(':', 4);
   if (!key.startsWith('{ws:') || end < 5 || key.indexOf('}', end) < 0) throw badKey('key', String(key));
   return key.slice(4, end);

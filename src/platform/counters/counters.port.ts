@@ -1,4 +1,4 @@
-import type { CounterKey } from './counters.keys.ts';
+import type { CounterKey, CounterPrefix } from './counters.keys.ts';
 
 /**
  * The `Counters` port: bounded counters that never go past their limit, whatever the
@@ -94,6 +94,13 @@ export interface Counters {
   set(key: CounterKey, used: number, opts?: SetOptions): Promise<void>;
   /** Forgets the counter (every bucket of the window, when one is given). */
   reset(key: CounterKey, opts?: WindowOption): Promise<void>;
+  /**
+   * Forgets every counter whose name starts with `prefix`, every bucket of each: a coupon
+   * template's per-user counters once its claim window is long over, so they do not stay in
+   * Redis or the counters table forever. Not atomic with takes on those keys: call it when
+   * nothing takes them any more. Returns how many buckets it dropped.
+   */
+  resetPrefix(prefix: CounterPrefix): Promise<number>;
   /** Releases what the adapter opened (a Redis connection); the PostgreSQL pool belongs to the runtime. */
   close(): Promise<void>;
 }

@@ -2,12 +2,12 @@ import type { Clock } from '../clock.ts';
 import type pg from 'pg';
 import type { Db, Tx } from '../db.ts';
 import { copyTransaction } from '../copy.ts';
-import { keyWorkspace, type CounterKey } from './counters.keys.ts';
+import { keyWorkspace, type CounterKey, type CounterPrefix } from './counters.keys.ts';
 import { AppError } from '../errors.ts';
 import { applyGive, applyTakes, count, live, planBuckets, planSet, planTake, planTakeMany, type BucketState, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
 import { KeyedBatcher } from '../batcher.ts';
-import { asyncCommit, deleteBuckets, lockBuckets, lockExisting, LostRace, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets, type Locked } from './pg-counters.repo.ts';
+import { asyncCommit, deleteBuckets, deleteKeyRange, lockBuckets, lockExisting, LostRace, purgeExpired, readBuckets, setBucket, takeOne, writeBuckets, type Locked } from './pg-counters.repo.ts';
 
 /**
  * Counters in PostgreSQL (the default). A single-bucket take is one autocommit statement
@@ -170,6 +170,18 @@ export class PgCounters implements Counters {
     await deleteBuckets(this.db, keyWorkspace(key), read);
   }
 
+  /** Deletes the prefix's key range in batches of 10,000 rows, each its own short transaction. */
+  async resetPrefix(prefix: CounterPrefix): Promise<number> {
+    const ws = keyWorkspace(prefix);
+    const to = afterPrefix(prefix);
+    let total = 0;
+    for (;;) {
+      const n = await deleteKeyRange(this.db, ws, prefix, to, 10_000);
+      total += n;
+      if (n < 10_000) return total;
+    }
+  }
+
   /**
    * Deletes buckets that expired before `before` (default: an hour ago by the clock), in
    * batches; an expired bucket already reads as empty, so this only reclaims space.
@@ -240,3 +252,10 @@ const sorted = (keys: readonly string[]): string[] => {
   out.length = n;
   return out;
 };
+
+/** The first string after every string that starts with `prefix`, bytewise (UTF-8 order is code point order): its last character raised by one. */
+function afterPrefix(prefix: string): string {
+  const chars = Array.from(prefix);
+  const last = chars.pop()!.codePointAt(0)!;
+  return chars.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1); // surrogates are not characters
+}

@@ -233,3 +233,16 @@ export async function purgeExpired(tx: Tx, before: Date, batch: number): Promise
       select ctid from counters where expires_at < ${before} limit ${batch})) and expires_at < ${before}`.execute(tx);
   return Number(r.numAffectedRows ?? 0);
 }
+
+/**
+ * Deletes up to `batch` buckets whose key lies in [from, to) — every key that starts with a
+ * prefix, `to` being the prefix with its last character raised by one (keys compare bytewise,
+ * migration 0016) — through the primary key's range; returns how many.
+ */
+export async function deleteKeyRange(tx: Tx, workspaceId: string, from: string, to: string, batch: number): Promise<number> {
+  const r = await sql`
+    delete from counters where ctid = any(array(
+      select ctid from counters where workspace_id = ${workspaceId} and key >= ${from} and key < ${to} limit ${batch}))
+    and workspace_id = ${workspaceId} and key >= ${from} and key < ${to}`.execute(tx);
+  return Number(r.numAffectedRows ?? 0);
+}

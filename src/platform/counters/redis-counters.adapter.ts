@@ -2,7 +2,7 @@ import { createClient } from '@redis/client';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { KeyedBatcher } from '../batcher.ts';
-import { hashTag, keyWorkspace, type CounterKey } from './counters.keys.ts';
+import { hashTag, keyWorkspace, type CounterKey, type CounterPrefix } from './counters.keys.ts';
 import { count, planBuckets, planSet, planTake, planTakeMany, type PlannedTake } from './counters.plan.ts';
 import type { Counters, GiveResult, SetOptions, TakeItem, TakeManyResult, TakeOptions, TakeResult, WindowOption } from './counters.port.ts';
 import { GET, GIVE, SCRIPTS, SET, TAKE, TAKE_EACH } from './redis-counters.lua.ts';
@@ -153,6 +153,25 @@ export class RedisCounters implements Counters {
     await this.next().del(read.map(this.stored));
   }
 
+  /**
+   * SCAN for the prefix (never KEYS: SCAN walks the keyspace in steps, so Redis keeps answering
+   * takes meanwhile), UNLINK what it finds (freed in the background). A key SCAN returns twice
+   * is unlinked once. Meant for a maintenance job: each call walks every key of the server.
+   */
+  async resetPrefix(prefix: CounterPrefix): Promise<number> {
+    keyWorkspace(prefix);
+    const redis = this.redis;
+    const match = `${globEscaped(this.prefix + prefix)}*`;
+    let cursor = '0';
+    let dropped = 0;
+    do {
+      const r = await redis.scan(cursor, { MATCH: match, COUNT: 1000 });
+      if (r.keys.length) dropped += await redis.unlink(r.keys);
+      cursor = r.cursor;
+    } while (cursor !== '0');
+    return dropped;
+  }
+
   /** QUIT (pending replies still arrive), then waits until the sockets are closed. */
   async close(): Promise<void> {
     await Promise.all(this.clients.map(closeClient));
@@ -276,3 +295,6 @@ function numbers(r: unknown, script: string): number[] {
 }
 
 const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
+/** A SCAN MATCH pattern that matches `text` literally: glob's special characters escaped. */
+const globEscaped = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');

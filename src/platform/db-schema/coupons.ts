@@ -21,6 +21,8 @@ export interface CouponTemplatesTable {
   createdBy: string;
   createdAt: Ts;
   updatedAt: Ts;
+  /** When the per-user counters were dropped, the claim window long over (migration 0020); null while they are kept. */
+  userCountersDroppedAt: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface CouponsTable {

@@ -1,0 +1,67 @@
+import type { Platform } from '../platform/context.ts';
+import type { Tx } from '../platform/db.ts';
+import { counterPrefix, type CounterPrefix } from '../platform/counters/counters.keys.ts';
+import * as repo from './coupons.repo.ts';
+import { keys, scopeOf } from './coupons.service.ts';
+
+/**
+ * The end of a template's per-user counters (`tpl:<id>:user:<userId>`: how many coupons each
+ * user holds, for the per-user limit). They are one Redis key or counters row per user who ever
+ * claimed, and nothing else ends them (the per-user-per-day ones expire with their day). Once
+ * the claim window has been over for USER_COUNTERS_KEPT_MS nothing takes them — a grant outside
+ * the window is refused before its counters — so the daily job drops them.
+ *
+ * A PATCH that reopens the window (a claimEnd after the cut-off) rebuilds them from the coupon
+ * rows before the new window is stored: the per-user limit holds across the gap. The template
+ * row's lock (FOR UPDATE) makes the drop and the rebuild take turns. Reconciliation skips the
+ * dropped templates' per-user counters (coupons.reconcile.ts): there is nothing to compare.
+ */
+export const USER_COUNTERS_KEPT_MS = 7 * 86_400_000;
+
+/** Every per-user counter of a template: one prefix within the template's hash tag. */
+export const userCountersPrefix = (ws: string, t: { id: string; campaignId: string | null }): CounterPrefix =>
+  counterPrefix(ws, scopeOf(t), `tpl:${t.id}:user:`);
+
+/** The daily job: drops the per-user counters of templates whose claim window ended a week ago or more. Returns how many templates. */
+export async function dropEndedUserCounters(p: Platform, batch = 100): Promise<number> {
+  const cutoff = new Date(p.clock.now().getTime() - USER_COUNTERS_KEPT_MS);
+  let done = 0;
+  for (;;) {
+    const due = await repo.templatesToDropUserCounters(p.db, cutoff, batch);
+    let skipped = 0;
+    for (const d of due) {
+      const dropped = await p.db.transaction().execute(async (tx) => {
+        const t = await repo.lockTemplateToDropUserCounters(tx, d.workspaceId, d.id, cutoff);
+        if (!t) return null;
+        // Counters first, then the note: a crash between them leaves the note unset and the next run drops again (nothing left to drop).
+        const buckets = await p.counters.resetPrefix(userCountersPrefix(d.workspaceId, t));
+        await repo.markUserCountersDropped(tx, d.workspaceId, d.id, p.clock.now());
+        return buckets;
+      });
+      if (dropped === null) skipped++;
+      else {
+        done++;
+        p.log.info({ workspaceId: d.workspaceId, templateId: d.id, buckets: dropped }, 'dropped the per-user counters of an ended coupon template');
+      }
+    }
+    // Skipped ones (held by a PATCH) would come back first in the next query: stop and leave them to the next run.
+    if (due.length < batch || skipped > 0) return done;
+  }
+}
+
+/**
+ * Called by a PATCH holding the template row (FOR UPDATE) when the new claimEnd reopens a
+ * template whose per-user counters were dropped: each user's count of coupons of it, set again,
+ * and the stock used. Returns how many users.
+ * Sets go out CHUNK at a time (one Redis pipeline, or a pool's worth of statements).
+ */
+export async function rebuildUserCounters(p: Platform, tx: Tx, ws: string, t: repo.TemplateRow): Promise<number> {
+  // The stock counter too: reconciliation stopped checking it with the rest (a Redis that lost it meanwhile would oversell).
+  await p.counters.set(keys.stock(ws, t), await repo.stockUsed(tx, ws, t.id));
+  const totals = await repo.perUserTotals(tx, ws, t.id);
+  const CHUNK = 500;
+  for (let i = 0; i < totals.length; i += CHUNK) {
+    await Promise.all(totals.slice(i, i + CHUNK).map((u) => p.counters.set(keys.user(ws, t, u.userId), u.n)));
+  }
+  return totals.length;
+}
