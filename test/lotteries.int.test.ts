@@ -7,6 +7,8 @@ import { chiSquare, CHI2_999 } from '../src/lotteries/chi-square.ts';
 import { drawForUser } from '../src/lotteries/lottery-draw.ts';
 import { recordDraws } from '../src/lotteries/lotteries.repo.ts';
 import * as customers from '../src/customers/customers.service.ts';
+import { keys as lotteryKeys } from '../src/lotteries/lottery-config.ts';
+import { dropEndedLotteryCounters } from '../src/lotteries/lottery-counters-end.ts';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}); });
@@ -253,5 +255,40 @@ describe('lotteries', () => {
     expect(no.json().error.code).toBe('insufficient_points');
     expect((await api.get('/v1/points/e1')).json().balance).toBe(10);
     expect((await api.get(`/v1/lotteries/${l.id}/chances/e1`)).json().chances).toBe(3);
+  });
+});
+
+describe('counters after the end', () => {
+  it('are all dropped a week after endAt, and rebuilt from the draw ledger when a PATCH reopens the lottery', async () => {
+    const { api, id: ws } = await newWorkspace(h);
+    await users(api, ['e1', 'e2']);
+    const now = h.clock.now().getTime();
+    const l = await lottery(api, { endAt: new Date(now + DAY).toISOString(), prizes: [{ key: 'vip', name: 'VIP', weight: 1, stock: 10, perUserLimit: 1 }] });
+    await give(api, l.id, 'e1', 2);
+    await give(api, l.id, 'e2', 1);
+    const draw = async (who: string) => (await api.post(`/v1/lotteries/${l.id}/draw`, { externalId: who })).json();
+    expect((await draw('e1')).prize.key).toBe('vip');
+    expect((await draw('e2')).prize.key).toBe('vip');
+    const e1 = String((await h.p.pool.query('select id from users where workspace_id = $1 and external_id = $2', [ws, 'e1'])).rows[0].id);
+    const counters = async () => [await h.p.counters.get(lotteryKeys.stock(ws, l.id, 'vip')), await h.p.counters.get(lotteryKeys.perUser(ws, l.id, 'vip', e1))];
+    const droppedAt = async () => (await h.p.pool.query('select counters_dropped_at as at from lotteries where workspace_id = $1 and id = $2', [ws, l.id])).rows[0].at;
+    expect(await counters()).toEqual([2, 1]);
+
+    h.clock.advance(DAY + 6 * DAY);
+    await dropEndedLotteryCounters(h.p);
+    expect(await counters()).toEqual([2, 1]);
+
+    h.clock.advance(DAY + 60_000);
+    expect(await dropEndedLotteryCounters(h.p)).toBeGreaterThanOrEqual(1);
+    expect(await counters()).toEqual([0, 0]);
+    expect(await droppedAt()).toBeInstanceOf(Date);
+    expect((await draw('e1')).error.code).toBe('not_running');
+
+    const reopened = await api.patch(`/v1/lotteries/${l.id}`, { endAt: new Date(h.clock.now().getTime() + DAY).toISOString() });
+    expect(reopened.statusCode).toBe(200);
+    expect(await droppedAt()).toBeNull();
+    expect(await counters()).toEqual([2, 1]);
+    // e1 won the once-per-user prize before the gap: their last chance draws no prize.
+    expect((await draw('e1')).prize).toBeNull();
   });
 });

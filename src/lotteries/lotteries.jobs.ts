@@ -4,13 +4,14 @@ import { registerEventHook } from '../customers/event-hooks.ts';
 import { chanceRulesHook } from './chance-rules.ts';
 import { DELIVER_JOB } from './lottery-draw.ts';
 import { reconcileLotteries } from './lottery-reconcile.ts';
+import { dropEndedLotteryCounters } from './lottery-counters-end.ts';
 import * as repo from './lotteries.repo.ts';
 import { deliverPrize } from './prize-delivery.ts';
 import * as peers from './reward-peers.ts';
 
 const deliverPayload = z.object({ workspaceId: z.string(), drawId: z.string() });
 
-/** Prize delivery (retried with graphile-worker's backoff), reconciliation, the pending sweeper, chance rules, the draw rate source. */
+/** Prize delivery (retried with graphile-worker's backoff), reconciliation, the pending sweeper, dropping ended lotteries' counters, chance rules, the draw rate source. */
 export function registerLotteryJobs(p: Platform): void {
   p.jobs.define({
     name: DELIVER_JOB, payload: deliverPayload,
@@ -26,6 +27,7 @@ export function registerLotteryJobs(p: Platform): void {
       }
     },
   });
+  p.jobs.define({ name: 'lotteries.drop-counters', payload: z.object({}).passthrough(), cron: '29 4 * * *', handle: async () => { await dropEndedLotteryCounters(p); } });
   registerEventHook(chanceRulesHook);
   peers.registerRateSource(p, 'lotteries.draws', async (pp, workspaceId, from, to) =>
     (await repo.drawsBetween(pp.db, workspaceId, from, to)).map((r) => ({ subject: { type: 'lottery', id: r.lotteryId }, count: Number(r.n) })));

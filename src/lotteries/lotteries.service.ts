@@ -11,6 +11,7 @@ import * as points from '../points/points.service.ts';
 import { invalidateEventHooks } from '../customers/event-hooks.ts';
 import { forgetLottery, loadLotteries, loadLottery, lotteryView, statusAt, type LotteryConfig } from './lottery-config.ts';
 import * as repo from './lotteries.repo.ts';
+import { COUNTERS_KEPT_MS, rebuildLotteryCounters } from './lottery-counters-end.ts';
 import type { CreateLotteryInput, LotteryView, PatchLotteryInput } from './lotteries.schema.ts';
 
 export { drawForUser, drawByExternalId, setDrawRng } from './lottery-draw.ts';
@@ -81,6 +82,11 @@ export async function patchLottery(p: Platform, who: Principal, id: string, patc
     const updated = await loadLottery(tx, who.workspaceId, id); // throws on an all-zero table: the transaction rolls back
     for (const pool of updated.pools) {
       for (const pp of pool.prizes) if (!updated.prizes.some((x) => x.key === pp.key)) throw new AppError('validation_failed', `A pool names prize ${pp.key}, which does not exist.`, [{ path: 'pools', message: pp.key }]);
+    }
+    if (row.countersDroppedAt && endAt.getTime() > now.getTime() - COUNTERS_KEPT_MS) {
+      // Reopened after its counters were dropped: rebuilt from the draw ledger before the new end is stored (lottery-counters-end.ts).
+      await rebuildLotteryCounters(p, tx, updated);
+      await repo.markCountersDropped(tx, who.workspaceId, id, null);
     }
     await workspaces.audit(tx, who, 'lottery.update', 'lottery', id, patch, now);
     return lotteryView(updated, now);

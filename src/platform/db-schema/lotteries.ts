@@ -18,6 +18,8 @@ export interface LotteriesTable {
   createdBy: string;
   createdAt: Ts;
   updatedAt: Ts;
+  /** When its counters were dropped, a week after it ended (migration 0021); null while they are kept. */
+  countersDroppedAt: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 export interface LotteryPrizesTable {
   workspaceId: string;

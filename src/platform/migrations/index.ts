@@ -19,6 +19,7 @@ import * as m0017 from './0017-sandbox-outbox-key.ts';
 import * as m0018 from './0018-record-draws-function.ts';
 import * as m0019 from './0019-coupons-by-user.ts';
 import * as m0020 from './0020-coupon-user-counters-dropped.ts';
+import * as m0021 from './0021-lottery-counters-dropped.ts';
 
 /** Ordered, forward-only. Add a file, then add it here with the next number. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0018-record-draws-function': m0018,
   '0019-coupons-by-user': m0019,
   '0020-coupon-user-counters-dropped': m0020,
+  '0021-lottery-counters-dropped': m0021,
 };
