@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { counterPrefix, type CounterPrefix } from '../platform/counters/counters.keys.ts';
+import { dropEndedCounters } from '../platform/counters/drop-ended.ts';
 import * as repo from './coupons.repo.ts';
 import { keys, scopeOf } from './coupons.service.ts';
 
@@ -23,30 +24,15 @@ export const userCountersPrefix = (ws: string, t: { id: string; campaignId: stri
   counterPrefix(ws, scopeOf(t), `tpl:${t.id}:user:`);
 
 /** The daily job: drops the per-user counters of templates whose claim window ended a week ago or more. Returns how many templates. */
-export async function dropEndedUserCounters(p: Platform, batch = 100): Promise<number> {
+export function dropEndedUserCounters(p: Platform, batch = 100): Promise<number> {
   const cutoff = new Date(p.clock.now().getTime() - USER_COUNTERS_KEPT_MS);
-  let done = 0;
-  for (;;) {
-    const due = await repo.templatesToDropUserCounters(p.db, cutoff, batch);
-    let skipped = 0;
-    for (const d of due) {
-      const dropped = await p.db.transaction().execute(async (tx) => {
-        const t = await repo.lockTemplateToDropUserCounters(tx, d.workspaceId, d.id, cutoff);
-        if (!t) return null;
-        // Counters first, then the note: a crash between them leaves the note unset and the next run drops again (nothing left to drop).
-        const buckets = await p.counters.resetPrefix(userCountersPrefix(d.workspaceId, t));
-        await repo.markUserCountersDropped(tx, d.workspaceId, d.id, p.clock.now());
-        return buckets;
-      });
-      if (dropped === null) skipped++;
-      else {
-        done++;
-        p.log.info({ workspaceId: d.workspaceId, templateId: d.id, buckets: dropped }, 'dropped the per-user counters of an ended coupon template');
-      }
-    }
-    // Skipped ones (held by a PATCH) would come back first in the next query: stop and leave them to the next run.
-    if (due.length < batch || skipped > 0) return done;
-  }
+  return dropEndedCounters(p, {
+    due: (limit) => repo.templatesToDropUserCounters(p.db, cutoff, limit),
+    lock: (tx, o) => repo.lockTemplateToDropUserCounters(tx, o.workspaceId, o.id, cutoff),
+    prefix: (o, t) => userCountersPrefix(o.workspaceId, t),
+    mark: (tx, o) => repo.markUserCountersDropped(tx, o.workspaceId, o.id, p.clock.now()),
+    what: 'an ended coupon template (per-user)',
+  }, batch);
 }
 
 /**

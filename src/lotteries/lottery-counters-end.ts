@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { counterPrefix } from '../platform/counters/counters.keys.ts';
+import { dropEndedCounters } from '../platform/counters/drop-ended.ts';
 import { keys, type LotteryConfig } from './lottery-config.ts';
 import * as repo from './lotteries.repo.ts';
 
@@ -18,28 +19,15 @@ import * as repo from './lotteries.repo.ts';
 export const COUNTERS_KEPT_MS = 7 * 86_400_000;
 
 /** The daily job. Returns how many lotteries it dropped the counters of. */
-export async function dropEndedLotteryCounters(p: Platform, batch = 100): Promise<number> {
+export function dropEndedLotteryCounters(p: Platform, batch = 100): Promise<number> {
   const cutoff = new Date(p.clock.now().getTime() - COUNTERS_KEPT_MS);
-  let done = 0;
-  for (;;) {
-    const due = await repo.lotteriesToDropCounters(p.db, cutoff, batch);
-    let skipped = 0;
-    for (const d of due) {
-      const dropped = await p.db.transaction().execute(async (tx) => {
-        if (!(await repo.lockLotteryToDropCounters(tx, d.workspaceId, d.id, cutoff))) return null;
-        // Counters first, then the note: after a crash between them the next run drops again.
-        const buckets = await p.counters.resetPrefix(counterPrefix(d.workspaceId, `lot:${d.id}`, ''));
-        await repo.markCountersDropped(tx, d.workspaceId, d.id, p.clock.now());
-        return buckets;
-      });
-      if (dropped === null) skipped++;
-      else {
-        done++;
-        p.log.info({ workspaceId: d.workspaceId, lotteryId: d.id, buckets: dropped }, 'dropped the counters of an ended lottery');
-      }
-    }
-    if (due.length < batch || skipped > 0) return done;
-  }
+  return dropEndedCounters(p, {
+    due: (limit) => repo.lotteriesToDropCounters(p.db, cutoff, limit),
+    lock: (tx, o) => repo.lockLotteryToDropCounters(tx, o.workspaceId, o.id, cutoff),
+    prefix: (o) => counterPrefix(o.workspaceId, `lot:${o.id}`, ''),
+    mark: (tx, o) => repo.markCountersDropped(tx, o.workspaceId, o.id, p.clock.now()),
+    what: 'an ended lottery',
+  }, batch);
 }
 
 /** Called by a PATCH holding the lottery row when the new endAt reopens a lottery whose counters were dropped. Returns how many counters it set. */
