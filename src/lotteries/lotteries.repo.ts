@@ -37,7 +37,6 @@ export const listLotteries = (tx: Tx, workspaceId: string, limit: number, before
 export const runningLotteries = (tx: Tx, workspaceId: string, at: Date) =>
   tx.selectFrom('lotteries').selectAll().where('workspaceId', '=', workspaceId).where('startAt', '<=', at).where('endAt', '>', at).execute();
 
-/** Every workspace's lotteries that ended less than `since` ago or are still to end (reconciliation). */
 /** Lotteries of every workspace that ended by `cutoff` and whose counters are still kept (the partial index of migration 0021). */
 export const lotteriesToDropCounters = (tx: Tx, cutoff: Date, limit: number) =>
   tx.selectFrom('lotteries').select(['workspaceId', 'id']).where('endAt', '<=', cutoff).where('countersDroppedAt', 'is', null).orderBy('endAt').limit(limit).execute();
@@ -50,6 +49,7 @@ export const lockLotteryToDropCounters = (tx: Tx, workspaceId: string, id: strin
 export const markCountersDropped = (tx: Tx, workspaceId: string, id: string, at: Date | null) =>
   tx.updateTable('lotteries').set({ countersDroppedAt: at }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
 
+/** Every workspace's lotteries that ended less than `since` ago or are still to end (reconciliation). */
 export const lotteriesSince = (tx: Tx, since: Date) =>
   tx.selectFrom('lotteries').selectAll().where('endAt', '>', since).orderBy('workspaceId').orderBy('id').execute();
 
