@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/context.ts';
 import { dayWindow } from '../platform/counters/counters.windows.ts';
 import type { CounterKey } from '../platform/counters/counters.keys.ts';
+import type { LedgerValue } from '../platform/counters/drop-ended.ts';
 import type { FixedWindow } from '../platform/counters/counters.port.ts';
 import * as alerts from '../alerts/alerts.service.ts';
 import * as repo from './coupons.repo.ts';
@@ -41,11 +42,7 @@ export async function reconcileWorkspace(p: Platform, workspaceId: string): Prom
     if (t.campaignId) campaignIds.add(t.campaignId);
     // Counters dropped a week after the claim window (coupons.user-counters.ts): nothing takes them, nothing to compare.
     if (t.userCountersDroppedAt) continue;
-    await check(keys.stock(workspaceId, t), await repo.stockUsed(p.db, workspaceId, t.id), subject);
-    for (const u of await repo.perUserCounts(p.db, workspaceId, t.id, day.id)) {
-      await check(keys.user(workspaceId, t, u.userId), u.n, subject);
-      await check(keys.userDay(workspaceId, t, u.userId), u.today, subject, day);
-    }
+    for (const v of await templateLedger(p, workspaceId, t, day)) await check(v.key, v.value, subject, v.window);
   }
   for (const campaignId of campaignIds) {
     await check(keys.budget(workspaceId, campaignId), await repo.committedByLedger(p.db, workspaceId, campaignId), { type: 'campaign', id: campaignId });
@@ -58,6 +55,15 @@ export async function reconcileWorkspace(p: Platform, workspaceId: string): Prom
   }
   if (repairs.length) p.log.warn({ workspaceId, repairs: repairs.length }, 'reconciliation repaired counters');
   return { checked, repairs };
+}
+
+/** A template's counters with what its coupon rows say: stock used, and each holder's per-user and per-user-today count. */
+export async function templateLedger(p: Platform, workspaceId: string, t: repo.TemplateRow, day: FixedWindow): Promise<LedgerValue[]> {
+  const out: LedgerValue[] = [{ key: keys.stock(workspaceId, t), value: await repo.stockUsed(p.db, workspaceId, t.id) }];
+  for (const u of await repo.perUserCounts(p.db, workspaceId, t.id, day.id)) {
+    out.push({ key: keys.user(workspaceId, t, u.userId), value: u.n }, { key: keys.userDay(workspaceId, t, u.userId), value: u.today, window: day });
+  }
+  return out;
 }
 
 export async function reconcileAll(p: Platform): Promise<void> {

@@ -39,12 +39,6 @@ export const lockTemplateToDropUserCounters = (tx: Tx, workspaceId: string, id: 
 export const markUserCountersDropped = (tx: Tx, workspaceId: string, id: string, at: Date) =>
   tx.updateTable('couponTemplates').set({ userCountersDroppedAt: at }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
 
-/** Coupons per user of a template (all time): what the per-user counters say when rebuilt. */
-export const perUserTotals = async (tx: Tx, workspaceId: string, templateId: string) =>
-  (await sql<{ userId: string; n: string }>`
-    select user_id, count(*) as n from coupons where workspace_id = ${workspaceId} and template_id = ${templateId} group by user_id`.execute(tx)).rows
-    .map((r) => ({ userId: r.userId, n: Number(r.n) }));
-
 export const templatesOfWorkspace = (tx: Tx, workspaceId: string) =>
   tx.selectFrom('couponTemplates').selectAll().where('workspaceId', '=', workspaceId).execute();
 

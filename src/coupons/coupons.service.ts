@@ -83,7 +83,7 @@ export async function patchTemplate(p: Platform, who: Principal, id: string, pat
     if (patch.claimEnd) set.claimEnd = new Date(patch.claimEnd);
     if (t.userCountersDroppedAt && new Date(merged.claimEnd).getTime() > p.clock.now().getTime() - USER_COUNTERS_KEPT_MS) {
       // Reopened after its per-user counters were dropped: rebuilt before the new window is stored (coupons.user-counters.ts).
-      await rebuildUserCounters(p, tx, who.workspaceId, t);
+      await rebuildUserCounters(p, who.workspaceId, t);
       set.userCountersDroppedAt = null;
     }
     if (patch.validity) set.validity = JSON.stringify(patch.validity);

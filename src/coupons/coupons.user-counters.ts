@@ -1,9 +1,10 @@
 import type { Platform } from '../platform/context.ts';
-import type { Tx } from '../platform/db.ts';
 import { counterPrefix, type CounterPrefix } from '../platform/counters/counters.keys.ts';
-import { dropEndedCounters } from '../platform/counters/drop-ended.ts';
+import { dropEndedCounters, setAll } from '../platform/counters/drop-ended.ts';
+import { dayWindow } from '../platform/counters/counters.windows.ts';
 import * as repo from './coupons.repo.ts';
-import { keys, scopeOf } from './coupons.service.ts';
+import { scopeOf, workspaceTimezone } from './coupons.service.ts';
+import { templateLedger } from './coupons.reconcile.ts';
 
 /**
  * The end of a template's per-user counters (`tpl:<id>:user:<userId>`: how many coupons each
@@ -37,17 +38,11 @@ export function dropEndedUserCounters(p: Platform, batch = 100): Promise<number>
 
 /**
  * Called by a PATCH holding the template row (FOR UPDATE) when the new claimEnd reopens a
- * template whose per-user counters were dropped: each user's count of coupons of it, set again,
- * and the stock used. Returns how many users.
- * Sets go out CHUNK at a time (one Redis pipeline, or a pool's worth of statements).
+ * template whose per-user counters were dropped: every counter reconciliation would check —
+ * the stock (no longer checked since the drop), each holder's per-user and per-user-today
+ * count — set from the coupon rows. Returns how many counters.
  */
-export async function rebuildUserCounters(p: Platform, tx: Tx, ws: string, t: repo.TemplateRow): Promise<number> {
-  // The stock counter too: reconciliation stopped checking it with the rest (a Redis that lost it meanwhile would oversell).
-  await p.counters.set(keys.stock(ws, t), await repo.stockUsed(tx, ws, t.id));
-  const totals = await repo.perUserTotals(tx, ws, t.id);
-  const CHUNK = 500;
-  for (let i = 0; i < totals.length; i += CHUNK) {
-    await Promise.all(totals.slice(i, i + CHUNK).map((u) => p.counters.set(keys.user(ws, t, u.userId), u.n)));
-  }
-  return totals.length;
+export async function rebuildUserCounters(p: Platform, ws: string, t: repo.TemplateRow): Promise<number> {
+  const day = dayWindow(p.clock.now(), await workspaceTimezone(p, ws));
+  return setAll(p.counters, await templateLedger(p, ws, t, day));
 }

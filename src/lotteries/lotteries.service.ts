@@ -85,7 +85,7 @@ export async function patchLottery(p: Platform, who: Principal, id: string, patc
     }
     if (row.countersDroppedAt && endAt.getTime() > now.getTime() - COUNTERS_KEPT_MS) {
       // Reopened after its counters were dropped: rebuilt from the draw ledger before the new end is stored (lottery-counters-end.ts).
-      await rebuildLotteryCounters(p, tx, updated);
+      await rebuildLotteryCounters(p, updated);
       await repo.markCountersDropped(tx, who.workspaceId, id, null);
     }
     await workspaces.audit(tx, who, 'lottery.update', 'lottery', id, patch, now);

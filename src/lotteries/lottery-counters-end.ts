@@ -1,8 +1,10 @@
 import type { Platform } from '../platform/context.ts';
-import type { Tx } from '../platform/db.ts';
 import { counterPrefix } from '../platform/counters/counters.keys.ts';
-import { dropEndedCounters } from '../platform/counters/drop-ended.ts';
-import { keys, type LotteryConfig } from './lottery-config.ts';
+import { dropEndedCounters, setAll } from '../platform/counters/drop-ended.ts';
+import { dayWindow } from '../platform/counters/counters.windows.ts';
+import * as workspaces from '../workspaces/workspaces.service.ts';
+import type { LotteryConfig } from './lottery-config.ts';
+import { ledgerOf } from './lottery-reconcile.ts';
 import * as repo from './lotteries.repo.ts';
 
 /**
@@ -12,8 +14,8 @@ import * as repo from './lotteries.repo.ts';
  * so a week after the end the daily job drops every counter of the lottery — one prefix, its
  * hash tag — and notes it on the row.
  *
- * A PATCH whose endAt reopens the lottery rebuilds the prize stock and per-user counters from
- * the draw ledger before storing the new end (its daily-draw counters belong to days long gone).
+ * A PATCH whose endAt reopens the lottery rebuilds them from the draw ledger, as reconciliation
+ * computes them (ledgerOf), before storing the new end.
  * The row lock (FOR UPDATE) makes the drop and the rebuild take turns.
  */
 export const COUNTERS_KEPT_MS = 7 * 86_400_000;
@@ -30,23 +32,11 @@ export function dropEndedLotteryCounters(p: Platform, batch = 100): Promise<numb
   }, batch);
 }
 
-/** Called by a PATCH holding the lottery row when the new endAt reopens a lottery whose counters were dropped. Returns how many counters it set. */
-export async function rebuildLotteryCounters(p: Platform, tx: Tx, l: LotteryConfig): Promise<number> {
-  const ws = l.workspaceId;
-  const wins = new Map<string, number>();
-  for (const r of await repo.drawCounts(tx, ws, l.id)) if (r.prizeKey) wins.set(r.prizeKey, (wins.get(r.prizeKey) ?? 0) + Number(r.n));
-  let set = 0;
-  for (const prize of l.prizes) {
-    if (prize.stock !== null) {
-      await p.counters.set(keys.stock(ws, l.id, prize.key), wins.get(prize.key) ?? 0);
-      set++;
-    }
-    if (prize.perUserLimit === null) continue;
-    const perUser = await repo.winsPerUser(tx, ws, l.id, prize.key);
-    for (let i = 0; i < perUser.length; i += 500) {
-      await Promise.all(perUser.slice(i, i + 500).map((w) => p.counters.set(keys.perUser(ws, l.id, prize.key, String(w.userId)), Number(w.n))));
-    }
-    set += perUser.length;
-  }
-  return set;
+/**
+ * Called by a PATCH holding the lottery row when the new endAt reopens a lottery whose counters
+ * were dropped: every counter reconciliation checks, set from the draw ledger. Returns how many.
+ */
+export async function rebuildLotteryCounters(p: Platform, l: LotteryConfig): Promise<number> {
+  const today = dayWindow(p.clock.now(), (await workspaces.settings(p.db, l.workspaceId)).timezone);
+  return setAll(p.counters, [...(await ledgerOf(p, l, today)).values()]);
 }

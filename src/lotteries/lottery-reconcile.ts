@@ -1,5 +1,5 @@
 import type { Platform } from '../platform/context.ts';
-import type { CounterKey } from '../platform/counters/counters.keys.ts';
+import type { LedgerValue } from '../platform/counters/drop-ended.ts';
 import type { FixedWindow } from '../platform/counters/counters.port.ts';
 import { dayWindow } from '../platform/counters/counters.windows.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
@@ -44,28 +44,28 @@ export async function reconcileLotteries(p: Platform, only?: { workspaceId: stri
   return repairs;
 }
 
-/** Every counter of a lottery with its ledger value, read from the draw ledger in one pass. */
-async function ledgerOf(p: Platform, l: LotteryConfig, today: FixedWindow): Promise<Map<string, { key: CounterKey; ledger: number; window?: FixedWindow }>> {
+/** Every counter of a lottery with its ledger value, read from the draw ledger in one pass (reconciliation; the rebuild of a reopened lottery). */
+export async function ledgerOf(p: Platform, l: LotteryConfig, today: FixedWindow): Promise<Map<string, LedgerValue>> {
   const ws = l.workspaceId;
-  const out = new Map<string, { key: CounterKey; ledger: number; window?: FixedWindow }>();
+  const out = new Map<string, LedgerValue>();
   const wins = new Map<string, number>();
   for (const r of await repo.drawCounts(p.db, ws, l.id)) if (r.prizeKey) wins.set(r.prizeKey, (wins.get(r.prizeKey) ?? 0) + Number(r.n));
   for (const prize of l.prizes) {
     if (prize.stock !== null) {
       const key = keys.stock(ws, l.id, prize.key);
-      out.set(key, { key, ledger: wins.get(prize.key) ?? 0 });
+      out.set(key, { key, value: wins.get(prize.key) ?? 0 });
     }
     if (prize.perUserLimit !== null) {
       for (const w of await repo.winsPerUser(p.db, ws, l.id, prize.key)) {
         const key = keys.perUser(ws, l.id, prize.key, String(w.userId));
-        out.set(key, { key, ledger: Number(w.n) });
+        out.set(key, { key, value: Number(w.n) });
       }
     }
   }
   if (l.perUserDailyDraws) {
     for (const d of await repo.drawsPerUserOnDay(p.db, ws, l.id, today.id)) {
       const key = keys.dailyDraws(ws, l.id, String(d.userId));
-      out.set(key, { key, ledger: Number(d.n), window: today });
+      out.set(key, { key, value: Number(d.n), window: today });
     }
   }
   return out;
@@ -82,9 +82,9 @@ async function reconcileOne(p: Platform, l: LotteryConfig, today: FixedWindow): 
   const after = await ledgerOf(p, l, today);
   for (const [k, v] of before) {
     const counter = counters.get(k)!;
-    const ledger = v.ledger;
+    const ledger = v.value;
     const opts = v.window ? { window: v.window } : {};
-    if (after.get(k)?.ledger !== ledger || counter === ledger) {
+    if (after.get(k)?.value !== ledger || counter === ledger) {
       suspects.delete(k);
       continue;
     }

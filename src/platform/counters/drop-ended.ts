@@ -1,6 +1,7 @@
 import type { Platform } from '../context.ts';
 import type { Tx } from '../db.ts';
-import type { CounterPrefix } from './counters.keys.ts';
+import type { CounterKey, CounterPrefix } from './counters.keys.ts';
+import type { Counters, FixedWindow } from './counters.port.ts';
 
 /** One owner of counters (a coupon template, a lottery) whose counters may go. */
 export interface Owner { workspaceId: string; id: string }
@@ -46,4 +47,20 @@ export async function dropEndedCounters<T>(p: Platform, d: DropEnded<T>, batch =
     }
     if (due.length < batch || skipped > 0) return done;
   }
+}
+
+/** A counter and the value its ledger gives it (what reconciliation compares, what a rebuild sets). */
+export interface LedgerValue { key: CounterKey; value: number; window?: FixedWindow }
+
+/**
+ * Sets every counter to its ledger value: the rebuild when a PATCH reopens an owner whose
+ * counters were dropped. CHUNK sets in flight at a time (one Redis pipeline, or a pool's worth
+ * of statements). Returns how many.
+ */
+export async function setAll(counters: Counters, values: readonly LedgerValue[]): Promise<number> {
+  const CHUNK = 500;
+  for (let i = 0; i < values.length; i += CHUNK) {
+    await Promise.all(values.slice(i, i + CHUNK).map((v) => counters.set(v.key, v.value, v.window ? { window: v.window } : undefined)));
+  }
+  return values.length;
 }
