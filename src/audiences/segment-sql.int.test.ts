@@ -165,6 +165,31 @@ describe('SQL segments', () => {
     expect((await preview(a, "select external_id from users where set_config('role', 'postgres', true) is not null")).statusCode).toBe(400);
   });
 
+  it('setting the sandbox up again while a writer holds the tables in the other order: the deadlock victim runs again', async () => {
+    const schema = (await h.p.pool.query('select current_schema() as s')).rows[0].s as string;
+    const writer = await h.p.pool.connect();
+    try {
+      // A writer holding events (as an insert would) that later reads users. Its own deadlock
+      // check waits 10 s, so the setup's (1 s, the default) finds the cycle: the setup is the victim.
+      await writer.query('begin');
+      await writer.query("set local deadlock_timeout = '10s'");
+      await writer.query('lock table events in row exclusive mode');
+      const setup = setUpSegmentSqlSandbox(h.p.db as never, schema);
+      // The setup holds users and waits for events.
+      for (let i = 0; i < 200; i++) {
+        const waiting = await h.p.pool.query("select 1 from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'events' and not l.granted and l.pid <> $1", [(writer as unknown as { processID: number }).processID]);
+        if (waiting.rowCount) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await writer.query('lock table users in access share mode'); // the cycle: granted once the setup's attempt is rolled back
+      await writer.query('commit');
+      await setup; // its next attempt ran alone
+    } finally {
+      writer.release();
+    }
+    expect((await preview(a, 'select external_id from users')).json().count).toBe(3);
+  });
+
   it('a bad query is rejected when saving; the app connection is unaffected afterwards', async () => {
     const r = await a.api.post('/v1/segments', { name: 'bad', definition: { sql: 'select nope from users' } });
     expect(r.statusCode).toBe(400);

@@ -84,7 +84,23 @@ exception
   when insufficient_privilege then raise notice 'cannot create role marketloop_segment_sql: SQL segments are unavailable';
 end $d$;`.execute(db);
 
-  await sql`
+  // The block locks users, events and orders one after another (row-level security, policies)
+  // while the app may be writing them in another order: a re-run on a live database can be a
+  // deadlock's victim (it was, in CI, beside other test files' writes). The block is all or
+  // nothing and idempotent, so it runs again. Inside a transaction (a migration) the
+  // transaction is lost with it: that error is the caller's.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sandboxGrantsAndPolicies(db, schema);
+      return;
+    } catch (err) {
+      if (db.isTransaction || attempt >= DEADLOCK_ATTEMPTS || (err as { code?: unknown }).code !== '40P01') throw err;
+    }
+  }
+}
+const DEADLOCK_ATTEMPTS = 5;
+
+const sandboxGrantsAndPolicies = (db: Kysely<unknown>, schema: string) => sql`
 do $d$ begin
   if not exists (select 1 from pg_roles where rolname = 'marketloop_segment_sql') then return; end if;
   execute format('grant usage on schema %I to marketloop_segment_sql', ${sql.lit(schema)});
@@ -115,4 +131,3 @@ do $d$ begin
 exception when insufficient_privilege then
   raise notice 'cannot set up the SQL segment sandbox (%): SQL segments are unavailable', sqlerrm;
 end $d$;`.execute(db);
-}
