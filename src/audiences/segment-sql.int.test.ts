@@ -165,29 +165,76 @@ describe('SQL segments', () => {
     expect((await preview(a, "select external_id from users where set_config('role', 'postgres', true) is not null")).statusCode).toBe(400);
   });
 
-  it('setting the sandbox up again while a writer holds the tables in the other order: the deadlock victim runs again', async () => {
-    const schema = (await h.p.pool.query('select current_schema() as s')).rows[0].s as string;
-    const writer = await h.p.pool.connect();
-    try {
-      // A writer holding events (as an insert would) that later reads users. Its own deadlock
-      // check waits 10 s, so the setup's (1 s, the default) finds the cycle: the setup is the victim.
-      await writer.query('begin');
-      await writer.query("set local deadlock_timeout = '10s'");
-      await writer.query('lock table events in row exclusive mode');
-      const setup = setUpSegmentSqlSandbox(h.p.db as never, schema);
-      // The setup holds users and waits for events.
-      for (let i = 0; i < 200; i++) {
-        const waiting = await h.p.pool.query("select 1 from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'events' and not l.granted and l.pid <> $1", [(writer as unknown as { processID: number }).processID]);
-        if (waiting.rowCount) break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      await writer.query('lock table users in access share mode'); // the cycle: granted once the setup's attempt is rolled back
-      await writer.query('commit');
-      await setup; // its next attempt ran alone
-    } finally {
-      writer.release();
+  /**
+   * A schema of its own with the three tables the sandbox guards, so the locks these tests
+   * hold never stand in the way of other test files, which share the database's own tables.
+   */
+  async function scratchSchema() {
+    const x = `sandbox_${Math.random().toString(36).slice(2, 10)}`;
+    await h.p.pool.query(`create schema ${x};
+      create table ${x}.users (workspace_id text); create table ${x}.events (workspace_id text); create table ${x}.orders (workspace_id text);
+      create function ${x}.ml_segment_sql_workspace() returns text language sql as 'select null::text'`);
+    return { name: x, drop: () => h.p.pool.query(`drop schema ${x} cascade`) };
+  }
+  /** Runs `fn` in a transaction of its own connection that first takes `locks` (a writer holding tables). */
+  async function writer(locks: string[]) {
+    const c = await h.p.pool.connect();
+    await c.query('begin');
+    // Its own deadlock check waits 10 s, so the setup's (1 s, the default) is the one that finds a cycle.
+    await c.query("set local deadlock_timeout = '10s'");
+    for (const l of locks) await c.query(l);
+    return { c, pid: (c as unknown as { processID: number }).processID };
+  }
+  /** Waits until a backend other than `pid` waits for a lock on a table of `schema`; false when `until` settles first. */
+  async function waitsForLock(schema: string, pid: number, until: Promise<unknown>): Promise<boolean> {
+    let settled = false;
+    void until.then(() => { settled = true; }, () => { settled = true; });
+    while (!settled) {
+      const r = await h.p.pool.query(`select 1 from pg_locks l join pg_class c on c.oid = l.relation
+        where c.relnamespace = $1::regnamespace and not l.granted and l.pid <> $2`, [schema, pid]);
+      if (r.rowCount) return true;
+      await new Promise((r) => setTimeout(r, 20));
     }
-    expect((await preview(a, 'select external_id from users')).json().count).toBe(3);
+    return false;
+  }
+
+  it('a setup that a writer holding the tables in the other order makes a deadlock victim runs again', async () => {
+    const x = await scratchSchema();
+    const w = await writer([`lock table ${x.name}.events in row exclusive mode`]);
+    try {
+      const setup = setUpSegmentSqlSandbox(h.p.db as never, x.name);
+      // The setup holds users (row-level security) and waits for events…
+      expect(await waitsForLock(x.name, w.pid, setup)).toBe(true);
+      // …and the writer now waits for users: the cycle. Granted once the setup's attempt is rolled back.
+      await w.c.query(`lock table ${x.name}.users in access share mode`);
+      await w.c.query('commit');
+      await setup; // its next attempt ran alone
+      const rls = await h.p.pool.query(`select c.relname, c.relrowsecurity, (select count(*) from pg_policy p where p.polrelid = c.oid)::int as policies
+        from pg_class c where c.relnamespace = $1::regnamespace and c.relkind = 'r' order by c.relname`, [x.name]);
+      expect(rls.rows).toEqual(['events', 'orders', 'users'].map((relname) => ({ relname, relrowsecurity: true, policies: 1 })));
+    } finally {
+      w.c.release();
+      await x.drop();
+    }
+  });
+
+  it('setting the sandbox up again takes no lock on the tables: a writer holding them does not stop it', async () => {
+    const x = await scratchSchema();
+    try {
+      await setUpSegmentSqlSandbox(h.p.db as never, x.name);
+      const w = await writer(['users', 'events', 'orders'].map((t) => `lock table ${x.name}.${t} in row exclusive mode`));
+      try {
+        const rerun = setUpSegmentSqlSandbox(h.p.db as never, x.name);
+        const blocked = await waitsForLock(x.name, w.pid, rerun);
+        await w.c.query('commit');
+        await rerun;
+        expect(blocked).toBe(false);
+      } finally {
+        w.c.release();
+      }
+    } finally {
+      await x.drop();
+    }
   });
 
   it('a bad query is rejected when saving; the app connection is unaffected afterwards', async () => {

@@ -84,8 +84,8 @@ exception
   when insufficient_privilege then raise notice 'cannot create role marketloop_segment_sql: SQL segments are unavailable';
 end $d$;`.execute(db);
 
-  // The block locks users, events and orders one after another (row-level security, policies)
-  // while the app may be writing them in another order: a re-run on a live database can be a
+  // When it changes a table (row-level security, policies) the block locks users, events and
+  // orders one after another, while the app may be writing them in another order: it can be a
   // deadlock's victim (it was, in CI, beside other test files' writes). The block is all or
   // nothing and idempotent, so it runs again. Inside a transaction (a migration) the
   // transaction is lost with it: that error is the caller's.
@@ -100,12 +100,18 @@ end $d$;`.execute(db);
 }
 const DEADLOCK_ATTEMPTS = 5;
 
+/** The policies' version, kept as their comment: change it with their definition, and the next setup re-creates them. */
+const POLICY_VERSION = 'marketloop segment sql policy v1';
+
 const sandboxGrantsAndPolicies = (db: Kysely<unknown>, schema: string) => sql`
-do $d$ begin
+do $d$ declare
+  s text := ${sql.lit(schema)};
+  t text;
+begin
   if not exists (select 1 from pg_roles where rolname = 'marketloop_segment_sql') then return; end if;
-  execute format('grant usage on schema %I to marketloop_segment_sql', ${sql.lit(schema)});
-  execute format('grant select on %I.users, %I.events, %I.orders to marketloop_segment_sql', ${sql.lit(schema)}, ${sql.lit(schema)}, ${sql.lit(schema)});
-  execute format('grant execute on function %I.ml_segment_sql_workspace() to marketloop_segment_sql', ${sql.lit(schema)});
+  execute format('grant usage on schema %I to marketloop_segment_sql', s);
+  execute format('grant select on %I.users, %I.events, %I.orders to marketloop_segment_sql', s, s, s);
+  execute format('grant execute on function %I.ml_segment_sql_workspace() to marketloop_segment_sql', s);
   -- The app switches to the role with SET LOCAL ROLE; a superuser always may, others need membership.
   if not (select rolsuper from pg_roles where rolname = current_user) then
     execute format('grant marketloop_segment_sql to %I', current_user);
@@ -118,16 +124,21 @@ do $d$ begin
     execute format('grant execute on function pg_catalog.set_config(text, text, boolean) to %I', current_user);
   end if;
   -- The owner (the app) bypasses row-level security; only the sandbox role is filtered.
-  execute format('alter table %I.users enable row level security', ${sql.lit(schema)});
-  execute format('alter table %I.events enable row level security', ${sql.lit(schema)});
-  execute format('alter table %I.orders enable row level security', ${sql.lit(schema)});
   -- (select …) makes the workspace an InitPlan, computed once per query rather than per row.
-  execute format('drop policy if exists segment_sql_workspace on %I.users', ${sql.lit(schema)});
-  execute format('drop policy if exists segment_sql_workspace on %I.events', ${sql.lit(schema)});
-  execute format('drop policy if exists segment_sql_workspace on %I.orders', ${sql.lit(schema)});
-  execute format('create policy segment_sql_workspace on %I.users for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', ${sql.lit(schema)}, ${sql.lit(schema)});
-  execute format('create policy segment_sql_workspace on %I.events for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', ${sql.lit(schema)}, ${sql.lit(schema)});
-  execute format('create policy segment_sql_workspace on %I.orders for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', ${sql.lit(schema)}, ${sql.lit(schema)});
+  -- Each table is altered only when it is not as wanted yet (the policy's comment names its
+  -- version): both take an ACCESS EXCLUSIVE lock on a table the app writes all the time, so a
+  -- re-run on a live database must not, unless something changes.
+  foreach t in array array['users', 'events', 'orders'] loop
+    if not (select c.relrowsecurity from pg_class c where c.oid = format('%I.%I', s, t)::regclass) then
+      execute format('alter table %I.%I enable row level security', s, t);
+    end if;
+    if not exists (select 1 from pg_policy p where p.polrelid = format('%I.%I', s, t)::regclass and p.polname = 'segment_sql_workspace'
+                   and obj_description(p.oid, 'pg_policy') = ${sql.lit(POLICY_VERSION)}) then
+      execute format('drop policy if exists segment_sql_workspace on %I.%I', s, t);
+      execute format('create policy segment_sql_workspace on %I.%I for select to marketloop_segment_sql using (workspace_id = (select %I.ml_segment_sql_workspace()))', s, t, s);
+      execute format('comment on policy segment_sql_workspace on %I.%I is %L', s, t, ${sql.lit(POLICY_VERSION)});
+    end if;
+  end loop;
 exception when insufficient_privilege then
   raise notice 'cannot set up the SQL segment sandbox (%): SQL segments are unavailable', sqlerrm;
 end $d$;`.execute(db);
