@@ -1,4 +1,4 @@
-import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './db-schema.ts';
 import { migrations } from './migrations/index.ts';
@@ -54,16 +54,40 @@ export function createDb(url: string, max = 20): { db: Db; pool: pg.Pool } {
   return { db, pool };
 }
 
-/** Runs every pending migration; throws with the failing migration's name. */
+/**
+ * Runs every pending migration; throws with the failing migration's name.
+ *
+ * Kysely's Migrator looks for its own tables by introspecting every table of the database, and
+ * that query fails with 42P01 when any table is dropped while it runs (it names each table by
+ * text). So a process starting beside someone else's DDL could fail to boot. Two guards:
+ * when every migration is already recorded, the Migrator is not called at all (the common boot,
+ * and every test harness); and a 42P01 raised before any migration ran is retried.
+ */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  if (await allMigrationsRecorded(db)) return [];
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
-    migrationTableName: 'marketloop_migrations',
+    migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: 'marketloop_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error) throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
-  return (results ?? []).map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error && !failed && pgCode(error) === '42P01' && attempt < 5) continue;
+    if (error) throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+    return (results ?? []).map((r) => r.migrationName);
+  }
+}
+
+const MIGRATION_TABLE = 'marketloop_migrations';
+const pgCode = (e: unknown) => (e as { code?: unknown } | null)?.code;
+
+/** True when the migration table lists every migration this build knows (looked up by name, not by scanning the catalog). */
+async function allMigrationsRecorded(db: Kysely<unknown>): Promise<boolean> {
+  const exists = await sql<{ t: string | null }>`select to_regclass(${MIGRATION_TABLE})::text as t`.execute(db);
+  if (!exists.rows[0]?.t) return false;
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+  const recorded = new Set(rows.map((r) => r.name));
+  return Object.keys(migrations).every((name) => recorded.has(name));
 }

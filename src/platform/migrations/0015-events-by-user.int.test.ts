@@ -1,28 +1,18 @@
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { migrations } from './index.ts';
 import { EVENT_PARTITIONS } from './0015-events-by-user.ts';
+import { createScratchDatabase } from '../../../test/support/scratch-database.ts';
 
 /**
  * Migration 0015 on a database an older version left: a database of its own, migrated to 0014,
  * with events (some with messageIds) written the old way, then migrated on. The rows, their
  * ids and the dedup must survive, and the table must be partitioned by user.
- *
- * A database, not a schema of the shared one: the other test files' harnesses migrate the
- * shared database as they start, and Kysely's migrator lists the tables of every schema there
- * (its introspection resolves each table by name); a schema dropped by this file's cleanup in
- * the middle of that listing failed another file's start ("schema mig0015_… does not exist").
  */
-const withDatabase = (url: string, name: string) => {
-  const q = url.indexOf('?');
-  const [path, query] = q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q)];
-  return `${path.slice(0, path.lastIndexOf('/'))}/${name}${query}`;
-};
 describe('migration 0015: events partitioned by user', () => {
-  const database = `mig0015_${randomBytes(4).toString('hex')}`;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let pool: pg.Pool;
   let db: Kysely<unknown>;
   const q = async <T = Record<string, unknown>>(text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as T[];
@@ -31,19 +21,15 @@ describe('migration 0015: events partitioned by user', () => {
   });
 
   beforeAll(async () => {
-    const admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
-    await admin.query(`create database ${database}`);
-    await admin.end();
-    pool = new pg.Pool({ connectionString: withDatabase(inject('databaseUrl'), database), max: 2 });
+    scratch = await createScratchDatabase(inject('databaseUrl'), 'mig0015');
+    pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
     db = new Kysely({ dialect: new PostgresDialect({ pool }) });
     const before = await migrator().migrateTo('0014-budget-top-ups');
     expect(before.error).toBeUndefined();
   });
   afterAll(async () => {
     await db.destroy();
-    const admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
-    await admin.query(`drop database ${database}`);
-    await admin.end();
+    await scratch.drop();
   });
 
   it('keeps every row, id and messageId, continues the ids, and dedups as before', async () => {
