@@ -25,6 +25,8 @@ export interface Harness {
   config: Config;
   /** Runs every job due by the manual clock until the queue is empty. */
   drain(): Promise<void>;
+  /** The jobs still in this file's queue (waiting for their time or for a retry), with their last error. */
+  queuedJobs(): Promise<{ task: string; key: string | null; attempts: number; lastError: string | null }[]>;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,8 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       await flushClicks(rt.platform);
       await rt.platform.jobs.drain(clock.now());
     },
+    queuedJobs: async () => (await rt.platform.pool.query(`select t.identifier as task, j.key, j.attempts, j.last_error as "lastError"
+      from ${rt.platform.jobs.schema}._private_jobs j join ${rt.platform.jobs.schema}._private_tasks t on t.id = j.task_id order by j.id`)).rows,
     close: async () => {
       await app.close();
       // The fork's queue is reused by its next test file: leave it empty.
