@@ -83,7 +83,11 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
 const MIGRATION_TABLE = 'marketloop_migrations';
 const pgCode = (e: unknown) => (e as { code?: unknown } | null)?.code;
 
-/** True when the migration table lists every migration this build knows (looked up by name, not by scanning the catalog). */
+/**
+ * True when the migration table lists every migration this build knows (looked up by name, not
+ * by scanning the catalog). Newer migrations than this build knows are no reason to refuse: a
+ * previous version's replica restarting mid-deploy must start (docs/operations.md).
+ */
 async function allMigrationsRecorded(db: Kysely<unknown>): Promise<boolean> {
   const exists = await sql<{ t: string | null }>`select to_regclass(${MIGRATION_TABLE})::text as t`.execute(db);
   if (!exists.rows[0]?.t) return false;
