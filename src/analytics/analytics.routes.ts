@@ -15,11 +15,49 @@ export const taskReportView = z.object({
   runs: z.array(z.object({ id: z.string(), status: z.string(), scheduledFor: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), targeted: z.number().nullable(), batches: z.number().nullable() })),
 });
 
+const count = z.number().int();
+export const campaignReportView = z.object({
+  campaignId: z.string(), conversion: z.object({ event: z.string(), windowDays: z.number() }),
+  funnel: z.object({ targeted: count, reached: count, opened: count, converted: count }),
+  payers: count, orders: count, gmv: count, couponDiscount: count,
+  firstOrderUsers: count, firstOrderGmv: count, repeatUsers: count, repeatGmv: count,
+  roi: z.number().nullable().describe('GMV per unit of coupon discount (GMV ÷ couponDiscount); null when no discount was given'),
+  coupons: z.array(z.object({ templateId: z.string(), granted: count, redeemed: count, redeemRate: z.number(), couponGmv: count, discount: count })),
+  tasks: z.array(z.object({
+    taskId: z.string(), name: z.string(), channel: z.string(), status: z.string(), targeted: count, sent: count, delivered: count, failed: count,
+    clicked: count, converted: count, orders: count, revenue: count, byVariant: z.array(z.unknown()),
+  })),
+});
+
 export const analyticsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   app.get('/v1/tasks/:id/report', {
     config: { auth: 'read' },
     schema: { tags, summary: 'Targeted → sent → delivered → clicked → converted, with revenue', params: idParam, response: { 200: taskReportView, ...errorResponses } },
   }, async (req) => service.taskReport(p, principalOf(req).workspaceId, req.params.id));
+
+  app.get('/v1/campaigns/:id/report', {
+    config: { auth: 'read' },
+    schema: { tags, summary: 'What a campaign earned: funnel, attributed orders and GMV (first orders vs repeat buyers), coupons, ROI, tasks', params: idParam, response: { 200: campaignReportView, ...errorResponses } },
+  }, async (req) => service.campaignReport(p, principalOf(req).workspaceId, req.params.id));
+
+  app.get('/v1/campaigns/:id/export', {
+    config: { auth: 'read' },
+    schema: {
+      tags,
+      summary: "A campaign's messages or conversions (attributed orders) as CSV (text/csv, streamed); addresses are masked for roles without the export right",
+      params: idParam,
+      querystring: z.strictObject({ type: z.enum(['messages', 'conversions']) }),
+      produces: ['text/csv'],
+      response: { 200: z.unknown().describe('CSV: a header row, then one row per message or per attributed order.'), ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const out = await service.exportCampaign(p, principalOf(req), req.params.id, req.query.type);
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${out.filename}"`)
+      .header('x-masked', String(out.masked))
+      .send(out.body);
+  });
 
   app.get('/v1/overview', {
     config: { auth: 'read' },

@@ -1,0 +1,115 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Tx } from '../platform/db.ts';
+
+/**
+ * Analytics is the read side (DESIGN.md "analytics/ attribution, funnels, reports, exports"): its
+ * SQL reads the tables other domains write — messages, inbox messages, orders, coupons — and
+ * never writes them. Reports are one statement each, so their figures come from one snapshot.
+ *
+ * A campaign's messages are found through its tasks' ids (the `messages_task` index), and a
+ * touched user's orders through `orders_ws_user_paid`.
+ */
+
+/** The attribution window after a user's first touch: the campaign's conversion window. */
+const windowOf = (days: number) => sql`${days} * interval '1 day'`;
+
+/** Touched users (a message of the campaign went out to them) and the time of their first touch. */
+const touches = (workspaceId: string, taskIds: string[]) => sql`
+  select user_id, min(sent_at) as t from messages
+  where workspace_id = ${workspaceId} and task_id = any(${taskIds}::text[]) and sent_at is not null
+  group by user_id`;
+
+/** The orders a campaign earned: paid by touched users within the window after their first touch. */
+const attributedOrders = (workspaceId: string, taskIds: string[], windowDays: number) => sql`
+  select o.order_id, o.user_id, o.amount, o.paid_at, o.first_order, o.coupon_code, touch.t as touched_at
+  from (${touches(workspaceId, taskIds)}) touch
+  join orders o on o.workspace_id = ${workspaceId} and o.user_id = touch.user_id
+    and o.paid_at >= touch.t and o.paid_at < touch.t + ${windowOf(windowDays)}`;
+
+export interface FunnelRow { targeted: string; reached: string; opened: string; converted: string }
+
+/**
+ * targeted: users with a message row of the campaign (suppressed and control included);
+ * reached: a message went out to them; opened: they clicked a tracked link of a message, or
+ * read one in the inbox; converted: a touched user did the conversion event within the window.
+ */
+export async function funnel(tx: Tx, workspaceId: string, taskIds: string[], conversion: { event: string; windowDays: number }): Promise<FunnelRow> {
+  const converted: RawBuilder<unknown> = conversion.event === 'order_paid'
+    ? sql`select count(distinct user_id) from (${attributedOrders(workspaceId, taskIds, conversion.windowDays)}) a`
+    : sql`select count(*) from (${touches(workspaceId, taskIds)}) touch where exists (
+        select 1 from events e where e.workspace_id = ${workspaceId} and e.user_id = touch.user_id and e.name = ${conversion.event}
+          and e.ts >= touch.t and e.ts < touch.t + ${windowOf(conversion.windowDays)})`;
+  const r = await sql<FunnelRow>`
+    with m as (
+      select m.user_id, m.sent_at,
+        m.first_clicked_at is not null or (m.channel = 'inbox' and exists (
+          select 1 from inbox_messages i where i.message_id = m.id and i.read_at is not null)) as opened
+      from messages m where m.workspace_id = ${workspaceId} and m.task_id = any(${taskIds}::text[])
+    ), u as (
+      select user_id, bool_or(sent_at is not null) as reached, bool_or(opened) as opened from m group by user_id
+    )
+    select count(*) as targeted, count(*) filter (where reached) as reached, count(*) filter (where opened) as opened,
+      (${converted}) as converted
+    from u`.execute(tx);
+  return r.rows[0]!;
+}
+
+export interface OrdersRow {
+  payers: string; orders: string; gmv: string;
+  firstOrderUsers: string; firstOrderGmv: string; repeatUsers: string; repeatGmv: string;
+}
+
+/**
+ * Payers, orders and GMV the campaign earned, split by buyer: a first-order user's attributed
+ * orders include their first paid order ever (so none came before it); a repeat buyer paid before.
+ */
+export async function earnedOrders(tx: Tx, workspaceId: string, taskIds: string[], windowDays: number): Promise<OrdersRow> {
+  const r = await sql<OrdersRow>`
+    with u as (
+      select user_id, bool_or(first_order) as first, count(*) as n, sum(amount) as gmv
+      from (${attributedOrders(workspaceId, taskIds, windowDays)}) a group by user_id
+    )
+    select count(*) as payers, coalesce(sum(n), 0) as orders, coalesce(sum(gmv), 0) as gmv,
+      count(*) filter (where first) as first_order_users, coalesce(sum(gmv) filter (where first), 0) as first_order_gmv,
+      count(*) filter (where not first) as repeat_users, coalesce(sum(gmv) filter (where not first), 0) as repeat_gmv
+    from u`.execute(tx);
+  return r.rows[0]!;
+}
+
+export interface CouponRow { templateId: string; granted: string; redeemed: string; couponGmv: string; discount: string }
+
+/**
+ * The campaign's coupons per template: those its budget pays (templates bound to the campaign)
+ * and those its tasks granted with their messages. Redeemed ones count their order amount
+ * (couponGmv) and discount.
+ */
+export async function campaignCoupons(tx: Tx, workspaceId: string, campaignId: string, taskIds: string[]): Promise<CouponRow[]> {
+  const r = await sql<CouponRow>`
+    with c as (
+      select c.id, c.template_id, c.status, c.order_amount, c.discount from coupons c
+      where c.workspace_id = ${workspaceId}
+        and c.template_id in (select id from coupon_templates where workspace_id = ${workspaceId} and campaign_id = ${campaignId})
+      union
+      select c.id, c.template_id, c.status, c.order_amount, c.discount from coupons c
+      where c.workspace_id = ${workspaceId} and c.code in (
+        select coupon_code from messages where workspace_id = ${workspaceId} and task_id = any(${taskIds}::text[]) and coupon_code is not null)
+    )
+    select template_id, count(*) as granted, count(*) filter (where status = 'redeemed') as redeemed,
+      coalesce(sum(order_amount) filter (where status = 'redeemed'), 0) as coupon_gmv,
+      coalesce(sum(discount) filter (where status = 'redeemed'), 0) as discount
+    from c group by template_id order by template_id`.execute(tx);
+  return r.rows;
+}
+
+/** One page of export rows through a cursor: the statement is planned and sorted once, however large. */
+export const messagesExportQuery = (workspaceId: string, taskIds: string[]) => sql`
+  select m.id as message_id, m.task_id, m.channel, u.external_id, m.to_address, m.variant, m.status, m.reason, m.coupon_code,
+    m.created_at, m.sent_at, m.delivered_at, m.failed_at, m.first_clicked_at
+  from messages m join users u on u.workspace_id = m.workspace_id and u.id = m.user_id
+  where m.workspace_id = ${workspaceId} and m.task_id = any(${taskIds}::text[])
+  order by m.id`;
+
+export const conversionsExportQuery = (workspaceId: string, taskIds: string[], windowDays: number) => sql`
+  select a.order_id, u.external_id, a.amount, a.paid_at, a.touched_at, a.first_order, a.coupon_code
+  from (${attributedOrders(workspaceId, taskIds, windowDays)}) a join users u on u.workspace_id = ${workspaceId} and u.id = a.user_id
+  order by a.paid_at, a.order_id`;
