@@ -60,6 +60,16 @@ describe('keys, roles and approval policy', () => {
     expect((await client(h.app, h.rootKey).get('/v1/segments')).json().error.code).toBe('forbidden');
   });
 
+  it('root routes: no key or an invalid or revoked one is 401, a valid workspace key is 403', async () => {
+    const ws = await newWorkspace(h);
+    const body = { name: 'x', slug: `x-${ws.slug}` };
+    const status = async (key?: string) => (await client(h.app, key).post('/v1/workspaces', body)).statusCode;
+    const revoked = (await expectOk(await ws.api.post('/v1/keys', { name: 'old', role: 'admin' }))).json();
+    expect((await ws.api.del(`/v1/keys/${revoked.id}`)).statusCode).toBe(204);
+    expect([await status(), await status('mlk_not_a_key'), await status(revoked.apiKey), await status(ws.key), await status(ws.key)]).toEqual([401, 401, 401, 403, 403]);
+    expect((await client(h.app, 'mlk_not_a_key').post(`/v1/workspaces/${ws.slug}/keys`, { name: 'k', role: 'admin' })).statusCode).toBe(401);
+  });
+
   it('roles: viewer reads only, analyst cannot approve, operator builds and launches', async () => {
     const ws = await newWorkspace(h);
     const world = await smallWorld(h, ws.api, { prefix: 'r' });

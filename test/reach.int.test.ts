@@ -84,6 +84,8 @@ describe('anti-disturbance', () => {
     await h.drain();
     expect((await api.get('/v1/inbox/u-0')).json()).toMatchObject({ unread: 1, items: [{ title: 'Hello', body: 'Hi u-0' }] });
     expect((await api.get('/v1/inbox/u-1')).json().items).toHaveLength(0);
+    // Lists take ?limit= up to 1000 (API.md).
+    expect([(await api.get('/v1/inbox/u-0?limit=1000')).statusCode, (await api.get('/v1/inbox/u-0?limit=1001')).statusCode]).toEqual([200, 400]);
     expect(await report(api, c.tasks[0]!)).toMatchObject({ sent: 1, suppressed: { unsubscribed: 1 } });
   });
 

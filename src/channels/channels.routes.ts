@@ -46,7 +46,7 @@ export const channelsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app
     config: { auth: 'read' },
     schema: {
       tags, summary: "A user's in-app messages, newest first, and the unread count", params: externalIdParam,
-      querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().regex(/^\d+$/).optional() }),
+      querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(50), cursor: z.string().regex(/^\d+$/).optional() }),
     },
   }, async (req) => inbox.inbox(p, principalOf(req).workspaceId, req.params.externalId, req.query.limit, req.query.cursor));
 

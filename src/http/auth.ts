@@ -51,8 +51,15 @@ export function registerAuth(app: FastifyInstance, p: Platform): void {
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (auth === 'root') {
-      if (bearer && hashOfBearer(bearer) === p.rootKeyHash) return done();
-      throw new AppError(bearer ? 'forbidden' : 'unauthorized', bearer ? 'This route needs the root key.' : 'Send the root key as a Bearer token.');
+      if (!bearer) throw new AppError('unauthorized', 'Send the root key as a Bearer token.');
+      const hash = hashOfBearer(bearer);
+      if (hash === p.rootKeyHash) return done();
+      // A valid workspace key is the wrong kind of key (403); anything else is no key at all (401, as API.md has it).
+      const wrongKind = () => done(new AppError('forbidden', 'This route needs the root key.'));
+      const known = workspaces.cachedPrincipalForKey(hash);
+      if (known) return wrongKind();
+      workspaces.principalForKey(p, hash).then((principal) => (principal ? wrongKind() : done(new AppError('unauthorized', 'This route needs the root key; the key sent is invalid or revoked.'))), done);
+      return;
     }
     if (bearer) {
       const hash = hashOfBearer(bearer);
