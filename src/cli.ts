@@ -47,11 +47,12 @@ async function main(): Promise<void> {
     case 'start':
     case 'api':
     case 'worker': {
-      if (command === 'start') ensureConsoleBuilt();
+      // `api` replicas serve the H5 reward pages (customers open them from /h/{code} links), built with the console.
+      if (command !== 'worker') ensureConsoleBuilt();
       const rt = await createRuntime({ config });
       printRootKey(rt);
       const p = rt.platform;
-      const app = command === 'worker' ? null : await buildApp(p, { console: command === 'start' });
+      const app = command === 'worker' ? null : await buildApp(p, { pages: command === 'start' ? 'console' : 'h5' });
       const worker = command === 'api' ? null : await p.jobs.start(p.db, config.workerConcurrency, config.workerStaleMs);
       if (app) {
         await app.listen({ port: config.port, host: config.host });

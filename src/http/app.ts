@@ -38,8 +38,14 @@ const webDist = join(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 export interface AppOptions {
   /** Answer `GET /l/{code}` in the HTTP server before Fastify (links/fast-redirect.ts); default on. */
   fastRedirects?: boolean;
-  /** Serve the built console from web/dist at `/` (off in most tests). */
-  console?: boolean;
+  /**
+   * Web pages from the built web/dist: `console` (`start`) serves the console at `/` and the H5
+   * reward pages; `h5` (the `api` role) only the H5 pages and their assets — customers open
+   * them from `/h/{code}` links, which the API replicas answer; none (most tests) serves neither.
+   */
+  pages?: 'console' | 'h5';
+  /** Where the built pages are (tests point it elsewhere). */
+  webDist?: string;
   logger?: boolean;
 }
 
@@ -96,14 +102,22 @@ export async function buildApp(p: Platform, opts: AppOptions = {}): Promise<Fast
     await app.register(routes, { p });
   }
 
-  const serveConsole = opts.console && existsSync(join(webDist, 'index.html'));
-  if (serveConsole) {
-    await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false, index: ['index.html'] });
+  const dist = opts.webDist ?? webDist;
+  const built = !!opts.pages && existsSync(join(dist, 'index.html'));
+  const serveConsole = built && opts.pages === 'console';
+  const serveH5 = built && existsSync(join(dist, 'h5/index.html'));
+  if (built) {
+    await app.register(fastifyStatic, {
+      root: dist, prefix: '/', wildcard: false, index: serveConsole ? ['index.html'] : false,
+      // The API role serves the H5 pages' files only, not the console's page.
+      // (reply.sendFile checks it too, with the path as given: 'h5/index.html'.)
+      ...(serveConsole ? {} : { allowedPath: (path: string) => /^\/?(assets|h5)\//.test(path) }),
+    });
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     // The H5 reward pages are their own small app (web/h5, docs/h5.md): /h5/* gets its index.html.
-    if (serveConsole && req.method === 'GET' && path.startsWith('/h5/')) {
+    if (serveH5 && req.method === 'GET' && path.startsWith('/h5/')) {
       return reply.header('cache-control', 'no-cache').sendFile('h5/index.html');
     }
     // The console is a single-page app: unknown non-API paths get its index.html.
