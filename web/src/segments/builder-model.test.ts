@@ -5,9 +5,8 @@ import {
 } from './builder-model.ts';
 
 /**
- * The builder's translation to and from the definition language (API.md). Run with
- * `npx vitest run --config web/vite.config.ts web/src/segments/builder-model.test.ts`
- * (the root vitest config only collects src/ and test/).
+ * The builder's translation to and from the definition language (API.md). Part of `npm test`
+ * (the root vitest config collects web/src too).
  */
 const types: TypeLookup = {
   attr: (n) => ({ city: 'string', age: 'number', vip: 'boolean', birthday: 'date', createdAt: 'date' } as const)[n as 'city'],
