@@ -67,6 +67,21 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/**
+ * A file the API answers (CSV exports) as a Blob with its headers (x-masked, content-disposition).
+ * Same session cookie, errors and 401 handling as `request`: fetched rather than linked, so an
+ * error shows in the page instead of replacing the console with a JSON body.
+ */
+export async function requestFile(path: string, signal?: AbortSignal): Promise<{ blob: Blob; headers: Headers }> {
+  const res = await fetch(path, { method: 'GET', credentials: 'same-origin', signal });
+  if (!res.ok) {
+    const err = await parseError(res);
+    if (res.status === 401) onUnauthorized?.();
+    throw err;
+  }
+  return { blob: await res.blob(), headers: res.headers };
+}
+
 export const api = {
   get: <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, { signal }),
   post: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>('POST', path, body ?? {}, opts),

@@ -318,3 +318,55 @@ export interface Provider {
 }
 
 export interface CouponTemplateSummary { id: string; name: string; type?: string; status?: string }
+
+/**
+ * GET /v1/campaigns/{id}/report: what a campaign earned (docs/concepts.md "What a campaign
+ * earned"). The funnel counts users across all its tasks; money is fen; rates are fractions.
+ */
+export interface CampaignReport {
+  campaignId: string;
+  conversion: { event: string; windowDays: number };
+  funnel: { targeted: number; reached: number; opened: number; converted: number };
+  payers: number;
+  orders: number;
+  gmv: number;
+  couponDiscount: number;
+  firstOrderUsers: number;
+  firstOrderGmv: number;
+  repeatUsers: number;
+  repeatGmv: number;
+  /** gmv ÷ couponDiscount; null when nothing was discounted. */
+  roi: number | null;
+  coupons: CampaignCouponLine[];
+  tasks: CampaignTaskLine[];
+}
+
+/** One coupon template of a campaign report; `redeemRate` is redeemed ÷ granted (0.0479). */
+export interface CampaignCouponLine {
+  templateId: string;
+  granted: number;
+  redeemed: number;
+  redeemRate: number;
+  couponGmv: number;
+  discount: number;
+}
+
+/** One task of a campaign report: its task report in short. */
+export interface CampaignTaskLine {
+  taskId: string;
+  name: string;
+  channel: string;
+  status: string;
+  targeted: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  clicked: number;
+  converted: number;
+  orders: number;
+  revenue: number;
+  byVariant: VariantReport[];
+}
+
+/** The two CSV exports of a campaign (GET /v1/campaigns/{id}/export?type=…). */
+export type CampaignExportType = 'messages' | 'conversions';

@@ -12,10 +12,11 @@ import { useAsync } from '../common/use-async.ts';
 import { useInterval } from '../common/use-interval.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
 import { CampaignActions } from './CampaignActions.tsx';
+import { CampaignResultsPanel } from './CampaignResultsPanel.tsx';
 import { StatusTag } from './status.tsx';
 import { TaskReportView } from './TaskReportView.tsx';
 
-/** A campaign: its settings, lifecycle buttons, tasks and each task's live report. */
+/** A campaign: its settings, lifecycle buttons, what it earned, its tasks and each task's live report. */
 export function CampaignDetailPage() {
   const { t, lang } = useI18n();
   const id = useParams().id ?? '';
@@ -61,6 +62,7 @@ export function CampaignDetailPage() {
           { key: 'approvedBy', label: t('campaigns.approvedBy'), children: c.approvedBy ?? '—' },
         ]} />
       </Card>
+      <CampaignResultsPanel campaignId={c.id} refreshKey={refreshKey} />
       <div className="page-header">
         <Typography.Title level={4} style={{ margin: 0 }}>{t('tasks.title')}</Typography.Title>
         <Button icon={<PlusOutlined />} onClick={() => navigate(`/campaigns/${c.id}/tasks/new`)} disabled={c.status === 'ended'} data-testid="add-task">{t('tasks.add')}</Button>

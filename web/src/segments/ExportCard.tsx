@@ -1,8 +1,9 @@
 import { DownloadOutlined } from '@ant-design/icons';
 import { Alert, Button, Checkbox, Select, Space, Table, Typography } from 'antd';
 import { useState } from 'react';
-import { ApiError } from '../api/client.ts';
+import { requestFile } from '../api/client.ts';
 import { toShownError } from '../common/api-errors.ts';
+import { saveBlob } from '../common/download.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
 import type { MessageKey } from '../i18n/en-US.ts';
 import { useMe } from '../layout/me-context.ts';
@@ -46,20 +47,10 @@ export function ExportCard({ segmentId, segmentName }: { segmentId: string; segm
     setBusy(true);
     setError(null);
     try {
-      const res = await fetch(`/v1/segments/${segmentId}/export?fields=${encodeURIComponent(chosen.join(','))}`, { credentials: 'same-origin' });
-      if (!res.ok) {
-        const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-        throw new ApiError(res.status, body.error?.code ?? 'http_error', body.error?.message ?? String(res.status));
-      }
-      const text = await res.text();
-      const lines = text.split(/\r?\n/).filter((l) => l !== '');
-      setDone({ rows: Math.max(0, lines.length - 1), masked: res.headers.get('x-masked') === 'true', header: csvCells(lines[0] ?? ''), sample: lines.slice(1, 6).map(csvCells) });
-      const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${segmentName.replace(/[^\w\u4e00-\u9fff-]+/g, '_') || segmentId}.csv`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      const { blob, headers } = await requestFile(`/v1/segments/${segmentId}/export?fields=${encodeURIComponent(chosen.join(','))}`);
+      const lines = (await blob.text()).split(/\r?\n/).filter((l) => l !== '');
+      setDone({ rows: Math.max(0, lines.length - 1), masked: headers.get('x-masked') === 'true', header: csvCells(lines[0] ?? ''), sample: lines.slice(1, 6).map(csvCells) });
+      saveBlob(blob, `${segmentName.replace(/[^\w\u4e00-\u9fff-]+/g, '_') || segmentId}.csv`);
     } catch (err) {
       setError(toShownError(err).message);
     } finally {
