@@ -67,9 +67,51 @@ describe('A/B variants and control group', () => {
     expect(texts.has(controlUser)).toBe(false);
     r = (await api.get(`/v1/tasks/${task.id}/report`)).json();
     expect(r.suppressed.control).toBe(2 * control);
-    const by2 = Object.fromEntries((r.byVariant as { name: string; converted: number }[]).map((v) => [v.name, v]));
+    type Line = { name: string; targeted: number; users: number; converted: number; conversionRate: number; lift: number | null; pValue: number | null };
+    const by2 = Object.fromEntries((r.byVariant as Line[]).map((v) => [v.name, v]));
     expect(by2.A!.converted).toBe(1);
     expect(by2.control!.converted).toBe(1);
     expect(by2.B!.converted).toBe(0);
+    // Rates are over touched users, not messages: two runs sent each user twice, users count once.
+    expect([by2.A!.users, by2.B!.users, by2.control!.users]).toEqual([by.A!.sent, by.B!.sent, control]);
+    expect(by2.A!.targeted).toBe(2 * by.A!.sent);
+    const rate = (x: number, nUsers: number) => Math.round((x / nUsers) * 10_000) / 10_000;
+    expect(by2.A!.conversionRate).toBe(rate(1, by.A!.sent));
+    expect(by2.control!.conversionRate).toBe(rate(1, control));
+    // Lift against control: A's rate relative to control's; B never converted (-100 %); control has none.
+    expect(by2.A!.lift).toBe(Math.round(((1 / by.A!.sent - 1 / control) / (1 / control)) * 10_000) / 10_000);
+    expect(by2.B!.lift).toBe(-1);
+    expect([by2.control!.lift, by2.control!.pValue]).toEqual([null, null]);
+    // One conversion each: nothing like a significant difference.
+    expect(by2.A!.pValue).toBeGreaterThan(0.05);
+  });
+
+  it('a lift from a real difference is significant: 1 in 2 of the variant converts, 1 in 20 of control', async () => {
+    toNextLocal(8);
+    const ws = await newWorkspace(h);
+    const api = ws.api;
+    const n = 400;
+    await expectOk(await api.post('/v1/users', { users: Array.from({ length: n }, (_, i) => ({ externalId: `l-${i}`, phone: `1360000${String(i).padStart(4, '0')}`, attributes: { city: 'L' } })) }));
+    const segment = (await expectOk(await api.post('/v1/segments', { name: 'L', refresh: 'manual', definition: { attr: 'city', op: 'eq', value: 'L' } }))).json();
+    await h.drain();
+    const tpl = (await expectOk(await api.post('/v1/templates', { name: 'l', channel: 'sms', content: { signature: 'Brand', body: 'Sale' } }))).json();
+    const now = h.clock.now();
+    const c = (await expectOk(await api.post('/v1/campaigns', { name: 'Lift', goal: 'repurchase', startAt: new Date(now.getTime() - 3_600_000).toISOString(), endAt: new Date(now.getTime() + 30 * 86_400_000).toISOString() }))).json();
+    const task = (await expectOk(await api.post(`/v1/campaigns/${c.id}/tasks`, { name: 'L', channel: 'sms', templateId: tpl.id, audience: { segmentId: segment.id }, schedule: { type: 'now' }, controlPercent: 25 }))).json();
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/submit`));
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/approve`));
+    await h.drain();
+    const sentTo = new Set(((await api.get('/v1/sandbox/outbox?limit=1000')).json().items as { externalId: string }[]).map((m) => m.externalId));
+    const all = Array.from({ length: n }, (_, i) => `l-${i}`);
+    const [treated, held] = [all.filter((u) => sentTo.has(u)), all.filter((u) => !sentTo.has(u))];
+    const buyers = [...treated.filter((_, i) => i % 2 === 0), ...held.filter((_, i) => i % 20 === 0)];
+    h.clock.advance(3_600_000);
+    await expectOk(await api.post('/v1/events', { events: buyers.map((u) => ({ externalId: u, name: 'order_paid', timestamp: h.clock.now().toISOString(), properties: { orderId: `lo-${u}`, amount: 1000 } })) }));
+    const lines = (await api.get(`/v1/tasks/${task.id}/report`)).json().byVariant as { name: string; users: number; converted: number; lift: number; pValue: number }[];
+    const [variant, control] = [lines.find((l) => l.name === '')!, lines.find((l) => l.name === 'control')!];
+    const [x1, n1, x2, n2] = [Math.ceil(treated.length / 2), treated.length, Math.ceil(held.length / 20), held.length];
+    expect([variant.users, variant.converted, control.users, control.converted]).toEqual([n1, x1, n2, x2]);
+    expect(variant.lift).toBe(Math.round(((x1 / n1 - x2 / n2) / (x2 / n2)) * 10_000) / 10_000);
+    expect(variant.pValue).toBeLessThan(0.001);
   });
 });

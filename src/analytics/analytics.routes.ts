@@ -7,11 +7,21 @@ import * as service from './analytics.service.ts';
 
 const tags = ['analytics'];
 
+/** One variant of a task (unnamed without variants) or its control group: messages, touched users, conversions, lift against control. */
+export const variantReportView = z.object({
+  name: z.string(), templateId: z.string().nullable(), weight: z.number().nullable(),
+  targeted: z.number(), sent: z.number(), delivered: z.number(), clicked: z.number(),
+  users: z.number().describe('touched users: sent to, or held out as control'), converted: z.number(),
+  conversionRate: z.number().describe('converted ÷ users'),
+  lift: z.number().nullable().describe("relative to the control group's conversion rate; null for the control itself, without a control group, or when control never converted"),
+  pValue: z.number().nullable().describe('two-sided p-value of a two-proportion z-test against control'),
+});
+
 export const taskReportView = z.object({
   taskId: z.string(), campaignId: z.string(), targeted: z.number(),
   suppressed: z.object({ frequency: z.number(), unsubscribed: z.number(), blacklisted: z.number(), noAddress: z.number(), control: z.number() }).catchall(z.number()),
   deferred: z.number(), queued: z.number(), retrying: z.number(), sent: z.number(), delivered: z.number(), failed: z.number(), failedBeforeSend: z.number(),
-  clicked: z.number(), converted: z.number(), orders: z.number(), revenue: z.number(), byVariant: z.array(z.unknown()),
+  clicked: z.number(), converted: z.number(), orders: z.number(), revenue: z.number(), byVariant: z.array(variantReportView),
   runs: z.array(z.object({ id: z.string(), status: z.string(), scheduledFor: z.string(), startedAt: z.string().nullable(), finishedAt: z.string().nullable(), targeted: z.number().nullable(), batches: z.number().nullable() })),
 });
 
@@ -25,7 +35,7 @@ export const campaignReportView = z.object({
   coupons: z.array(z.object({ templateId: z.string(), granted: count, redeemed: count, redeemRate: z.number(), couponGmv: count, discount: count })),
   tasks: z.array(z.object({
     taskId: z.string(), name: z.string(), channel: z.string(), status: z.string(), targeted: count, sent: count, delivered: count, failed: count,
-    clicked: count, converted: count, orders: count, revenue: count, byVariant: z.array(z.unknown()),
+    clicked: count, converted: count, orders: count, revenue: count, byVariant: z.array(variantReportView),
   })),
 });
 

@@ -299,7 +299,7 @@ export async function variantCounts(tx: Tx, workspaceId: string, taskId: string,
   const converted = event === 'order_paid'
     ? sql`exists (select 1 from orders o where o.workspace_id = ${workspaceId} and o.user_id = t.user_id and o.paid_at >= t.t and o.paid_at < t.t + ${window})`
     : sql`exists (select 1 from events e where e.workspace_id = ${workspaceId} and e.user_id = t.user_id and e.name = ${event} and e.ts >= t.t and e.ts < t.t + ${window})`;
-  const r = await sql<{ variant: string | null; n: string; sent: string; delivered: string; clicked: string; converted: string }>`
+  const r = await sql<{ variant: string | null; n: string; sent: string; delivered: string; clicked: string; users: string; converted: string }>`
     with m as (
       select coalesce(variant, '') as variant, user_id, sent_at, delivered_at, first_clicked_at,
              case when sent_at is not null then sent_at when reason = 'control' then created_at end as touch
@@ -307,10 +307,10 @@ export async function variantCounts(tx: Tx, workspaceId: string, taskId: string,
     ), t as (
       select variant, user_id, min(touch) as t from m where touch is not null group by 1, 2
     ), c as (
-      select variant, count(*) filter (where ${converted}) as converted from t group by 1
+      select variant, count(*) as users, count(*) filter (where ${converted}) as converted from t group by 1
     )
     select m.variant, count(*) as n, count(m.sent_at) as sent, count(m.delivered_at) as delivered, count(m.first_clicked_at) as clicked,
-           coalesce(max(c.converted), 0) as converted
+           coalesce(max(c.users), 0) as users, coalesce(max(c.converted), 0) as converted
     from m left join c on c.variant = m.variant group by m.variant`.execute(tx);
   return r.rows;
 }

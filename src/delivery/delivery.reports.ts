@@ -1,6 +1,7 @@
 import type { Platform } from '../platform/context.ts';
 import * as campaigns from '../campaigns/campaigns.service.ts';
 import * as customers from '../customers/customers.service.ts';
+import { liftAgainst } from './ab-lift.ts';
 import type { Variant } from './assignment.ts';
 import * as repo from './delivery.repo.ts';
 
@@ -39,7 +40,9 @@ export async function taskReport(p: Platform, workspaceId: string, taskId: strin
 }
 
 /**
- * Per variant and for the control group: targeted, sent, delivered, clicked, converted. A
+ * Per variant and for the control group: targeted, sent, delivered, clicked (messages), then the
+ * touched users (`users`: sent to, or held out as control), those who converted, the conversion
+ * rate over them and, against the control group, the lift and its p-value (ab-lift.ts). A
  * control user counts as touched when the send was decided (created_at), so its conversion
  * rate is the baseline for lift.
  */
@@ -47,12 +50,18 @@ async function byVariant(p: Platform, workspaceId: string, task: Awaited<ReturnT
   const variants = (task.variants ?? []) as Variant[];
   if (variants.length === 0 && task.controlPercent === 0) return [];
   const rows = new Map((await repo.variantCounts(p.db, workspaceId, task.id, conversion.event, conversion.windowDays)).map((r) => [r.variant ?? '', r]));
+  const touched = (name: string) => ({ users: Number(rows.get(name)?.users ?? 0), converted: Number(rows.get(name)?.converted ?? 0) });
+  const control = task.controlPercent > 0 ? touched('control') : null;
   const line = (name: string, templateId: string | null, weight: number | null) => {
     const r = rows.get(name);
-    return { name, templateId, weight, targeted: Number(r?.n ?? 0), sent: Number(r?.sent ?? 0), delivered: Number(r?.delivered ?? 0), clicked: Number(r?.clicked ?? 0), converted: Number(r?.converted ?? 0) };
+    const group = touched(name);
+    return {
+      name, templateId, weight, targeted: Number(r?.n ?? 0), sent: Number(r?.sent ?? 0), delivered: Number(r?.delivered ?? 0), clicked: Number(r?.clicked ?? 0),
+      ...group, ...liftAgainst(group, name === 'control' ? null : control),
+    };
   };
   const out = variants.length ? variants.map((v) => line(v.name, v.templateId, v.weight)) : [line('', task.templateId, null)];
-  if (task.controlPercent > 0) out.push(line('control', null, null));
+  if (control) out.push(line('control', null, null));
   return out;
 }
 

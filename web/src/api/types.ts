@@ -254,7 +254,15 @@ export interface VariantReport {
   sent: number;
   delivered: number;
   clicked: number;
+  /** Touched users: sent to, or held out as control. */
+  users: number;
   converted: number;
+  /** converted ÷ users. */
+  conversionRate: number;
+  /** Relative to control's conversion rate; null for control, without one, or when control never converted. */
+  lift: number | null;
+  /** Two-sided p-value of a two-proportion z-test against control. */
+  pValue: number | null;
 }
 
 export interface TaskRun {

@@ -118,7 +118,7 @@ export function TaskReportView({ task, template, segment, live, refreshKey }: Pr
 /** byVariant of the report: one line per variant (unnamed without variants) and the control group. */
 function VariantTable({ rows }: { rows: VariantReport[] }) {
   const { t } = useI18n();
-  const rate = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '—');
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   return (
     <Table<VariantReport>
       rowKey={(v) => v.name || '-'} size="small" pagination={false} dataSource={rows} data-testid="variant-table"
@@ -129,7 +129,19 @@ function VariantTable({ rows }: { rows: VariantReport[] }) {
         { title: t('report.sent'), dataIndex: 'sent', align: 'right' },
         { title: t('report.delivered'), dataIndex: 'delivered', align: 'right' },
         { title: t('report.clicked'), dataIndex: 'clicked', align: 'right' },
-        { title: t('report.converted'), dataIndex: 'converted', align: 'right', render: (c: number, v) => `${c} (${rate(c, v.targeted)})` },
+        { title: t('taskCard.users'), dataIndex: 'users', align: 'right' },
+        { title: t('report.converted'), dataIndex: 'converted', align: 'right' },
+        { title: t('taskCard.conversionRate'), dataIndex: 'conversionRate', align: 'right', render: (r: number, v) => (v.users ? pct(r) : '—') },
+        {
+          title: <Tooltip title={t('taskCard.liftHelp')}>{t('taskCard.lift')}</Tooltip>, dataIndex: 'lift', align: 'right',
+          render: (lift: number | null, v) => (lift === null ? '—' : (
+            <Space size={4} data-lift={lift} data-p={v.pValue ?? ''}>
+              <Typography.Text type={lift > 0 ? 'success' : lift < 0 ? 'danger' : undefined}>{`${lift > 0 ? '+' : ''}${pct(lift)}`}</Typography.Text>
+              {v.pValue !== null && <Typography.Text type="secondary">p={v.pValue < 0.001 ? '<0.001' : v.pValue.toFixed(3)}</Typography.Text>}
+              {v.pValue !== null && v.pValue < 0.05 && <Tag color="green">{t('taskCard.significant')}</Tag>}
+            </Space>
+          )),
+        },
       ]}
     />
   );
