@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/api.ts';
 import { chooseOption } from './support/browser.ts';
 import type { RunningServer } from './support/server.ts';
-import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
+import { createConsoleUser, resultsDir, signIn, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * A campaign's results panel end to end, against the real server: an SMS task with a coupon
@@ -69,9 +69,7 @@ describe('campaign results', () => {
     });
     taskId = task.id;
 
-    const invite = await api.post<{ inviteToken: string }>('/v1/console-users/invite', { email, role: 'admin' });
-    const accepted = await fetch(`${server.baseUrl}/v1/auth/accept-invite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite.inviteToken, password }) });
-    expect(accepted.ok).toBe(true);
+    await createConsoleUser(world, { email, password, role: 'admin' });
   }, 600_000); // a console build and a server start on a shared 2-core machine can take minutes
 
   afterAll(async () => {
@@ -87,11 +85,7 @@ describe('campaign results', () => {
 
   it('shows the funnel, the orders and GMV it earned, its coupon and ROI, and downloads the conversions CSV', async () => {
     world.reportFailure('campaign-results-failure.png');
-    await page.goto(`${server.baseUrl}/login`);
-    await page.getByTestId('login-email').fill(email);
-    await page.getByTestId('login-password').fill(password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('workspace-name').waitFor();
+    await signIn(page, server.baseUrl, { email, password });
 
     // ---- launch; wait (on the task report, not the campaign report) until the send is done
     await api.post(`/v1/campaigns/${campaignId}/submit`);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/api.ts';
 import { chooseOption, statisticNumber } from './support/browser.ts';
 import type { RunningServer } from './support/server.ts';
-import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
+import { createConsoleUser, resultsDir, signIn, startWorld, type E2EWorld } from './support/world.ts';
 
 /**
  * The reach console end to end: an operator builds a recurring SMS task in the task wizard
@@ -59,9 +59,7 @@ describe('reach console', () => {
     const campaign = await api.post<{ id: string }>('/v1/campaigns', { name: 'Weekly', goal: 'retention', startAt: new Date(now).toISOString(), endAt: new Date(now + 60 * 86_400_000).toISOString() });
     campaignId = campaign.id;
 
-    const invite = await api.post<{ inviteToken: string }>('/v1/console-users/invite', { email, role: 'admin' });
-    const accepted = await fetch(`${server.baseUrl}/v1/auth/accept-invite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite.inviteToken, password }) });
-    expect(accepted.ok).toBe(true);
+    await createConsoleUser(world, { email, password, role: 'admin' });
 
   }, 600_000); // a console build and a server start on a shared 2-core machine can take minutes
 
@@ -72,11 +70,7 @@ describe('reach console', () => {
   it('creates a recurring SMS task in the wizard and shows the next three runs the server computes', async () => {
     world.reportFailure('reach-failure.png');
 
-    await page.goto(`${server.baseUrl}/login`);
-    await page.getByTestId('login-email').fill(email);
-    await page.getByTestId('login-password').fill(password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('workspace-name').waitFor();
+    await signIn(page, server.baseUrl, { email, password });
 
     // ---- the wizard, step by step
     await page.goto(`${server.baseUrl}/campaigns/${campaignId}`);
@@ -219,19 +213,13 @@ describe('reach console', () => {
 
     // ---- a second person (approver) approves in their own session
     const approverEmail = 'approver@e2e.example';
-    const invite = await api.post<{ inviteToken: string }>('/v1/console-users/invite', { email: approverEmail, role: 'approver' });
-    const accepted = await fetch(`${server.baseUrl}/v1/auth/accept-invite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite.inviteToken, password }) });
-    expect(accepted.ok).toBe(true);
+    await createConsoleUser(world, { email: approverEmail, password, role: 'approver' });
     const approverContext = await world.browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 1000 } });
     try {
       const ap = await approverContext.newPage();
       ap.setDefaultTimeout(20_000);
       ap.on('pageerror', (err) => pageErrors.push(err.message));
-      await ap.goto(`${server.baseUrl}/login`);
-      await ap.getByTestId('login-email').fill(approverEmail);
-      await ap.getByTestId('login-password').fill(password);
-      await ap.getByTestId('login-submit').click();
-      await ap.getByTestId('workspace-name').waitFor();
+      await signIn(ap, server.baseUrl, { email: approverEmail, password });
       await ap.goto(`${server.baseUrl}/templates/${templateId}`);
       await ap.getByTestId('template-approve').click();
       await expect.poll(() => ap.getByTestId('template-review-status').getAttribute('data-status'), WAIT).toBe('approved');

@@ -62,3 +62,19 @@ export async function startWorld(o: { slugPrefix: string; name: (slug: string) =
     throw err;
   }
 }
+
+/** A console user of the world's workspace, its invitation accepted over HTTP (the invite page has its own test in console.e2e). */
+export async function createConsoleUser(world: E2EWorld, u: { email: string; password: string; role: string }): Promise<void> {
+  const invite = await world.api.post<{ inviteToken: string }>('/v1/console-users/invite', { email: u.email, role: u.role });
+  const accepted = await fetch(`${world.server.baseUrl}/v1/auth/accept-invite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: invite.inviteToken, password: u.password }) });
+  if (!accepted.ok) throw new Error(`accept-invite: ${accepted.status} ${await accepted.text()}`);
+}
+
+/** Signs in on `page` through the login form and waits for the console's shell. */
+export async function signIn(page: Page, baseUrl: string, u: { email: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByTestId('login-email').fill(u.email);
+  await page.getByTestId('login-password').fill(u.password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('workspace-name').waitFor();
+}
