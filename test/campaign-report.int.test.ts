@@ -115,6 +115,33 @@ describe('campaign report and exports', () => {
     expect((await other.api.get(`/v1/campaigns/${campaign.id}/export?type=messages`)).statusCode).toBe(404);
   });
 
+  it('a conversion event other than order_paid: converted counts touched users who did it within the window; orders still count', async () => {
+    moveToNextLocal(h.clock, 12);
+    const ws = await newWorkspace(h);
+    const api = ws.api;
+    const now = h.clock.now();
+    const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
+    await expectOk(await api.post('/v1/users', { users: ['a', 'b', 'c'].map((id, i) => ({ externalId: id, phone: `1370000000${i}`, attributes: { g: id === 'c' ? 'out' : 'in' } })) }));
+    const seg = (await expectOk(await api.post('/v1/segments', { name: 'in', refresh: 'manual', definition: { attr: 'g', op: 'eq', value: 'in' } }))).json().id;
+    await h.drain();
+    const c = (await expectOk(await api.post('/v1/campaigns', { name: 'Activate', goal: 'activation', startAt: at(-3_600_000), endAt: at(30 * 86_400_000), conversion: { event: 'app_open', windowDays: 1 } }))).json();
+    const tpl = (await expectOk(await api.post('/v1/templates', { name: 's', channel: 'sms', content: { signature: 'B', body: 'Open the app' } }))).json();
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/tasks`, { name: 'T', channel: 'sms', templateId: tpl.id, audience: { segmentId: seg }, schedule: { type: 'now' } }));
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/submit`));
+    await expectOk(await api.post(`/v1/campaigns/${c.id}/approve`));
+    await h.drain();
+    // a opens the app within the day, b two days later, c (not in the campaign) at once; b pays within 1 day.
+    await expectOk(await api.post('/v1/events', { events: [
+      { externalId: 'a', name: 'app_open', timestamp: at(3_600_000) },
+      { externalId: 'b', name: 'app_open', timestamp: at(2 * 86_400_000) },
+      { externalId: 'c', name: 'app_open', timestamp: at(3_600_000) },
+      { externalId: 'b', name: 'order_paid', timestamp: at(7_200_000), properties: { orderId: 'ob', amount: 900 } },
+    ] }));
+    expect((await ws.api.get(`/v1/campaigns/${c.id}/report`)).json()).toMatchObject({
+      conversion: { event: 'app_open', windowDays: 1 }, funnel: { targeted: 2, reached: 2, opened: 0, converted: 1 }, payers: 1, orders: 1, gmv: 900,
+    });
+  });
+
   it('a campaign with no tasks yet reports zeros, and its exports are a header row', async () => {
     const ws = await newWorkspace(h);
     const now = h.clock.now();

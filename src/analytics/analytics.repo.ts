@@ -26,53 +26,54 @@ const attributedOrders = (workspaceId: string, taskIds: string[], windowDays: nu
   join orders o on o.workspace_id = ${workspaceId} and o.user_id = touch.user_id
     and o.paid_at >= touch.t and o.paid_at < touch.t + ${windowOf(windowDays)}`;
 
-export interface FunnelRow { targeted: string; reached: string; opened: string; converted: string }
-
-/**
- * targeted: users with a message row of the campaign (suppressed and control included);
- * reached: a message went out to them; opened: they clicked a tracked link of a message, or
- * read one in the inbox; converted: a touched user did the conversion event within the window.
- */
-export async function funnel(tx: Tx, workspaceId: string, taskIds: string[], conversion: { event: string; windowDays: number }): Promise<FunnelRow> {
-  const converted: RawBuilder<unknown> = conversion.event === 'order_paid'
-    ? sql`select count(distinct user_id) from (${attributedOrders(workspaceId, taskIds, conversion.windowDays)}) a`
-    : sql`select count(*) from (${touches(workspaceId, taskIds)}) touch where exists (
-        select 1 from events e where e.workspace_id = ${workspaceId} and e.user_id = touch.user_id and e.name = ${conversion.event}
-          and e.ts >= touch.t and e.ts < touch.t + ${windowOf(conversion.windowDays)})`;
-  const r = await sql<FunnelRow>`
-    with m as (
-      select m.user_id, m.sent_at,
-        m.first_clicked_at is not null or (m.channel = 'inbox' and exists (
-          select 1 from inbox_messages i where i.message_id = m.id and i.read_at is not null)) as opened
-      from messages m where m.workspace_id = ${workspaceId} and m.task_id = any(${taskIds}::text[])
-    ), u as (
-      select user_id, bool_or(sent_at is not null) as reached, bool_or(opened) as opened from m group by user_id
-    )
-    select count(*) as targeted, count(*) filter (where reached) as reached, count(*) filter (where opened) as opened,
-      (${converted}) as converted
-    from u`.execute(tx);
-  return r.rows[0]!;
-}
-
-export interface OrdersRow {
+export interface FiguresRow {
+  targeted: string; reached: string; opened: string; converted: string;
   payers: string; orders: string; gmv: string;
   firstOrderUsers: string; firstOrderGmv: string; repeatUsers: string; repeatGmv: string;
 }
 
 /**
- * Payers, orders and GMV the campaign earned, split by buyer: a first-order user's attributed
- * orders include their first paid order ever (so none came before it); a repeat buyer paid before.
+ * The funnel and the orders a campaign earned, in one statement that groups the campaign's
+ * messages by user once (three statements did it four times: 7 × a plain scan of them at 1M
+ * messages, bench report).
+ *
+ * Funnel over users: targeted (a message row of the campaign: suppressed and control
+ * included), reached (a message went out), opened (clicked a tracked link of a message, or read
+ * one in the inbox), converted (a touched user did the conversion event within the window after
+ * their first touch).
+ *
+ * Orders: paid by touched users within the window after their first touch. A first-order user's
+ * attributed orders include their first paid order ever (so none came before it); a repeat
+ * buyer paid before.
  */
-export async function earnedOrders(tx: Tx, workspaceId: string, taskIds: string[], windowDays: number): Promise<OrdersRow> {
-  const r = await sql<OrdersRow>`
-    with u as (
-      select user_id, bool_or(first_order) as first, count(*) as n, sum(amount) as gmv
-      from (${attributedOrders(workspaceId, taskIds, windowDays)}) a group by user_id
+export async function campaignFigures(tx: Tx, workspaceId: string, taskIds: string[], conversion: { event: string; windowDays: number }): Promise<FiguresRow> {
+  const window = windowOf(conversion.windowDays);
+  const converted: RawBuilder<unknown> = conversion.event === 'order_paid'
+    ? sql`(select count(*) from buyers)`
+    : sql`(select count(*) from u where u.t is not null and exists (
+        select 1 from events e where e.workspace_id = ${workspaceId} and e.user_id = u.user_id and e.name = ${conversion.event}
+          and e.ts >= u.t and e.ts < u.t + ${window}))`;
+  const r = await sql<FiguresRow>`
+    with u as materialized (
+      select m.user_id, min(m.sent_at) as t,
+        bool_or(m.first_clicked_at is not null or (m.channel = 'inbox' and exists (
+          select 1 from inbox_messages i where i.message_id = m.id and i.read_at is not null))) as opened
+      from messages m where m.workspace_id = ${workspaceId} and m.task_id = any(${taskIds}::text[])
+      group by m.user_id
+    ), buyers as materialized (
+      select o.user_id, bool_or(o.first_order) as first, count(*) as n, sum(o.amount) as gmv
+      from u join orders o on o.workspace_id = ${workspaceId} and o.user_id = u.user_id and o.paid_at >= u.t and o.paid_at < u.t + ${window}
+      where u.t is not null
+      group by o.user_id
+    ), f as (
+      select count(*) as targeted, count(t) as reached, count(*) filter (where opened) as opened from u
+    ), o as (
+      select count(*) as payers, coalesce(sum(n), 0) as orders, coalesce(sum(gmv), 0) as gmv,
+        count(*) filter (where first) as first_order_users, coalesce(sum(gmv) filter (where first), 0) as first_order_gmv,
+        count(*) filter (where not first) as repeat_users, coalesce(sum(gmv) filter (where not first), 0) as repeat_gmv
+      from buyers
     )
-    select count(*) as payers, coalesce(sum(n), 0) as orders, coalesce(sum(gmv), 0) as gmv,
-      count(*) filter (where first) as first_order_users, coalesce(sum(gmv) filter (where first), 0) as first_order_gmv,
-      count(*) filter (where not first) as repeat_users, coalesce(sum(gmv) filter (where not first), 0) as repeat_gmv
-    from u`.execute(tx);
+    select f.*, ${converted} as converted, o.* from f, o`.execute(tx);
   return r.rows[0]!;
 }
 

@@ -1,7 +1,6 @@
-import { stringify } from 'csv-stringify';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { Platform } from '../platform/context.ts';
+import { csvStream } from '../platform/csv-stream.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { can, type Principal } from '../workspaces/roles.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
@@ -63,17 +62,14 @@ export async function exportSegment(p: Platform, who: Principal, id: string, raw
   const masked = !can(who.role, 'export');
   await workspaces.audit(p.db, who, 'segment.export', 'segment', id, { fields, masked, snapshotId }, p.clock.now());
 
-  async function* rows(): AsyncGenerator<string[]> {
+  async function* pages(): AsyncGenerator<string[][]> {
     let after = '0';
     for (;;) {
       const page = await repo.exportPage(p.db, who.workspaceId, snapshotId!, after, PAGE);
-      for (const u of page) yield rowCells(u, fields, masked);
+      yield page.map((u) => rowCells(u, fields, masked));
       if (page.length < PAGE) return;
       after = page[page.length - 1]!.id;
     }
   }
-  const csv = stringify({ header: true, columns: fields });
-  // pipeline() tears both down if the client goes away mid-download; the error is the client's.
-  pipeline(Readable.from(rows()), csv).catch((err: unknown) => p.log.warn({ err, segmentId: id }, 'segment export stopped'));
-  return { filename: `segment-${id}.csv`, masked, body: csv };
+  return { filename: `segment-${id}.csv`, masked, body: csvStream(fields, pages(), p.log, { segmentId: id }) };
 }
