@@ -4,7 +4,8 @@ import type { Tx } from '../platform/db.ts';
 /**
  * Analytics is the read side (DESIGN.md "analytics/ attribution, funnels, reports, exports"): its
  * SQL reads the tables other domains write — messages, inbox messages, orders, coupons — and
- * never writes them. Reports are one statement each, so their figures come from one snapshot.
+ * never writes them. Each group of figures (funnel and orders, coupons, a task's counts) is one
+ * statement, so its figures agree with each other; the groups of one report run side by side.
  *
  * A campaign's messages are found through its tasks' ids (the `messages_task` index), and a
  * touched user's orders through `orders_ws_user_paid`.
@@ -102,7 +103,7 @@ export async function campaignCoupons(tx: Tx, workspaceId: string, campaignId: s
   return r.rows;
 }
 
-/** One page of export rows through a cursor: the statement is planned and sorted once, however large. */
+/** The exports' queries, read through a cursor (platform/sql-cursor.ts): planned and sorted once, however large. */
 export const messagesExportQuery = (workspaceId: string, taskIds: string[]) => sql`
   select m.id as message_id, m.task_id, m.channel, u.external_id, m.to_address, m.variant, m.status, m.reason, m.coupon_code,
     m.created_at, m.sent_at, m.delivered_at, m.failed_at, m.first_clicked_at
