@@ -133,8 +133,31 @@ describe('keys, roles and approval policy', () => {
     expect((await ws.api.post(`/v1/campaigns/${id}/submit`)).statusCode).toBe(409);
     expect((await ws.api.post(`/v1/campaigns/${id}/end`)).json().status).toBe('ended');
     expect((await ws.api.post(`/v1/campaigns/${id}/pause`)).statusCode).toBe(409);
+    // Without required approval, a campaign without tasks goes through its lifecycle (tasks may follow).
     const empty = (await ws.api.post('/v1/campaigns', { name: 'e', goal: 'other', startAt: '2026-01-01T00:00:00Z', endAt: '2027-01-01T00:00:00Z' })).json();
-    expect((await ws.api.post(`/v1/campaigns/${empty.id}/submit`)).json().error.code).toBe('invalid_state');
+    expect((await ws.api.post(`/v1/campaigns/${empty.id}/submit`)).json().status).toBe('pending_approval');
+    expect((await ws.api.post(`/v1/campaigns/${empty.id}/approve`)).json().status).toBe('approved');
+  });
+
+  it('requireApproval: what was approved is all that is sent — no task joins a submitted campaign after approval, and an empty one cannot be submitted', async () => {
+    const ws = await newWorkspace(h, { requireApproval: true });
+    const approver = await ws.as('approver');
+    const world = await smallWorld(h, ws.api, { prefix: 'ap' });
+    const task = (tpl: string) => ws.api.post(`/v1/campaigns/${world.campaign.id}/tasks`, { name: 'late', channel: 'sms', templateId: tpl, audience: { segmentId: world.segment.id }, schedule: { type: 'now' } });
+    await expectOk(await ws.api.post(`/v1/campaigns/${world.campaign.id}/submit`));
+    // Pending: the approver will see it, so it may still join.
+    await expectOk(await task(world.template.id));
+    await expectOk(await approver.post(`/v1/campaigns/${world.campaign.id}/approve`));
+    await h.drain();
+    const late = await task(world.template.id);
+    expect([late.statusCode, late.json().error.code]).toEqual([409, 'invalid_state']);
+    await expectOk(await ws.api.post(`/v1/campaigns/${world.campaign.id}/pause`));
+    expect((await task(world.template.id)).statusCode).toBe(409);
+    const tasks = (await ws.api.get(`/v1/campaigns/${world.campaign.id}`)).json().tasks as unknown[];
+    expect(tasks).toHaveLength(2);
+    const empty = (await ws.api.post('/v1/campaigns', { name: 'e', goal: 'other', startAt: '2026-01-01T00:00:00Z', endAt: '2027-01-01T00:00:00Z' })).json();
+    const submit = await ws.api.post(`/v1/campaigns/${empty.id}/submit`);
+    expect([submit.statusCode, submit.json().error.code]).toEqual([409, 'invalid_state']);
   });
 });
 

@@ -108,8 +108,11 @@ export async function transition(p: Platform, who: Principal, id: string, action
       throw new AppError('invalid_state', `Cannot ${action} a campaign that is ${c.status}.`);
     }
     if (action === 'approve' || action === 'reject') await checkApprover(tx, who, c);
-    if (action === 'submit' && (await repo.tasksOfCampaign(tx, who.workspaceId, id)).length === 0) {
-      throw new AppError('invalid_state', 'Add at least one task before submitting the campaign.');
+    // With approval required, tasks cannot be added after submitting (createTask), so an empty
+    // campaign could never send: refused. Without it, tasks may follow (a live campaign launches
+    // them at once), so an empty campaign goes through its lifecycle like any other.
+    if (action === 'submit' && (await repo.tasksOfCampaign(tx, who.workspaceId, id)).length === 0 && (await workspaces.settings(tx, who.workspaceId)).requireApproval) {
+      throw new AppError('invalid_state', 'Add at least one task before submitting: this workspace requires approval, and tasks cannot be added to a submitted campaign.');
     }
     const next: Record<Action, CampaignStatus> = {
       submit: 'pending_approval', approve: 'approved', reject: 'draft', pause: 'paused',
@@ -210,6 +213,11 @@ export async function createTask(p: Platform, who: Principal, campaignId: string
     const c = await repo.campaignForUpdate(tx, who.workspaceId, campaignId);
     if (!c) throw notFound('Campaign');
     if (c.status === 'ended') throw new AppError('invalid_state', 'The campaign has ended.');
+    // What a second person approved must be all that is sent: with approval required, a task
+    // joins a campaign only before its approval (draft, or pending, where the approver sees it).
+    if (!['draft', 'pending_approval'].includes(c.status) && (await workspaces.settings(tx, who.workspaceId)).requireApproval) {
+      throw new AppError('invalid_state', `This workspace requires approval: a task can be added while the campaign is a draft or pending approval, not when it is ${c.status}. Create another campaign for it.`);
+    }
     const tpl = await templates.compiledTemplate(tx, who.workspaceId, input.templateId).catch(() => {
       throw new AppError('validation_failed', 'Unknown template.', [{ path: 'templateId', message: 'No such template in this workspace.' }]);
     });
