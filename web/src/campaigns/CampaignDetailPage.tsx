@@ -11,6 +11,7 @@ import { formatFen } from '../common/money.ts';
 import { useAsync } from '../common/use-async.ts';
 import { useInterval } from '../common/use-interval.ts';
 import { useI18n } from '../i18n/i18n-context.ts';
+import { useMe } from '../layout/me-context.ts';
 import { CampaignActions } from './CampaignActions.tsx';
 import { CampaignResultsPanel } from './CampaignResultsPanel.tsx';
 import { StatusTag } from './status.tsx';
@@ -27,6 +28,9 @@ export function CampaignDetailPage() {
   const [refreshKey, setRefreshKey] = useState(0);
   const c = campaign.data;
   const live = c?.status === 'approved' || c?.status === 'running';
+  // With required approval, tasks join a campaign only before it is approved (the server refuses later ones).
+  const { me } = useMe();
+  const tasksClosed = c?.status === 'ended' || (me.workspace.requireApproval && !['draft', 'pending_approval'].includes(c?.status ?? ''));
 
   // The status moves on its own (approved → running → ended at endAt), so follow it while live.
   useInterval(() => void campaign.reload(), 3000, live);
@@ -65,7 +69,7 @@ export function CampaignDetailPage() {
       <CampaignResultsPanel campaignId={c.id} refreshKey={refreshKey} />
       <div className="page-header">
         <Typography.Title level={4} style={{ margin: 0 }}>{t('tasks.title')}</Typography.Title>
-        <Button icon={<PlusOutlined />} onClick={() => navigate(`/campaigns/${c.id}/tasks/new`)} disabled={c.status === 'ended'} data-testid="add-task">{t('tasks.add')}</Button>
+        <Button icon={<PlusOutlined />} onClick={() => navigate(`/campaigns/${c.id}/tasks/new`)} disabled={tasksClosed} title={tasksClosed && c.status !== 'ended' ? t('tasks.addClosed') : undefined} data-testid="add-task">{t('tasks.add')}</Button>
       </div>
       {c.tasks.length === 0 ? <Card><Empty description={t('tasks.none')} /></Card> : (
         <Space orientation="vertical" size="middle" style={{ width: '100%' }}>

@@ -230,6 +230,7 @@ export const enUS = {
 
   'tasks.title': 'Tasks',
   'tasks.add': 'Add task',
+  'tasks.addClosed': 'This workspace requires approval: tasks can be added only before the campaign is approved.',
   'tasks.create': 'Create task',
   'tasks.none': 'No tasks yet.',
   'tasks.name': 'Task name',

@@ -231,6 +231,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   'tasks.title': '任务',
   'tasks.add': '添加任务',
+  'tasks.addClosed': '本工作区的活动需审批：活动审批通过后不能再添加任务。',
   'tasks.create': '创建任务',
   'tasks.none': '暂无任务。',
   'tasks.name': '任务名称',
