@@ -80,9 +80,11 @@ describe('campaign report and exports', () => {
       roi: 8.5,
       coupons: [{ templateId: coupon.id, granted: 3, redeemed: 1, redeemRate: 0.3333, couponGmv: 12_000, discount: 2000 }],
     });
-    expect(report.tasks.map((t: { taskId: string }) => t.taskId)).toEqual([smsTask.id, inboxTask.id]);
-    expect(report.tasks[0]).toMatchObject({ name: 'SMS', channel: 'sms', targeted: 4, sent: 3, clicked: 1, converted: 2, orders: 3, revenue: 17_000 });
-    expect(report.tasks[1]).toMatchObject({ name: 'Inbox', channel: 'inbox', targeted: 2, sent: 2, converted: 0, orders: 0, revenue: 0 });
+    // Tasks in creation order; both were created at the same (manual) instant here, so by id.
+    const taskOf = new Map((report.tasks as { taskId: string }[]).map((t) => [t.taskId, t]));
+    expect(report.tasks).toHaveLength(2);
+    expect(taskOf.get(smsTask.id)).toMatchObject({ name: 'SMS', channel: 'sms', targeted: 4, sent: 3, clicked: 1, converted: 2, orders: 3, revenue: 17_000 });
+    expect(taskOf.get(inboxTask.id)).toMatchObject({ name: 'Inbox', channel: 'inbox', targeted: 2, sent: 2, converted: 0, orders: 0, revenue: 0 });
 
     // Messages CSV: one row per message; addresses in full for the export right, masked without it.
     const analyst = client(h.app, await ws.keyFor('analyst'));

@@ -45,7 +45,7 @@ export const taskById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('tasks').selectAll().where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();
 
 export const tasksOfCampaign = (tx: Tx, workspaceId: string, campaignId: string) =>
-  tx.selectFrom('tasks').selectAll().where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId).orderBy('createdAt').execute();
+  tx.selectFrom('tasks').selectAll().where('workspaceId', '=', workspaceId).where('campaignId', '=', campaignId).orderBy('createdAt').orderBy('id').execute();
 
 export const setTaskStatus = (tx: Tx, workspaceId: string, id: string, status: string, now: Date) =>
   tx.updateTable('tasks').set({ status, updatedAt: now }).where('workspaceId', '=', workspaceId).where('id', '=', id).execute();
