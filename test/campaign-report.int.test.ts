@@ -80,7 +80,7 @@ describe('campaign report and exports', () => {
       roi: 8.5,
       coupons: [{ templateId: coupon.id, granted: 3, redeemed: 1, redeemRate: 0.3333, couponGmv: 12_000, discount: 2000 }],
     });
-    // Tasks in creation order; both were created at the same (manual) instant here, so by id.
+    // Both tasks were created at the same (manual) instant, so they come in id order: look them up by id.
     const taskOf = new Map((report.tasks as { taskId: string }[]).map((t) => [t.taskId, t]));
     expect(report.tasks).toHaveLength(2);
     expect(taskOf.get(smsTask.id)).toMatchObject({ name: 'SMS', channel: 'sms', targeted: 4, sent: 3, clicked: 1, converted: 2, orders: 3, revenue: 17_000 });
