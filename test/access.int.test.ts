@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createHarness, newWorkspace, type Harness } from './support/harness.ts';
-import { expectOk, smallWorld } from './support/fixtures.ts';
+import { expectOk, expectPaged, smallWorld } from './support/fixtures.ts';
 
 describe('keys, roles and approval policy', () => {
   let h: Harness;
@@ -32,6 +32,23 @@ describe('keys, roles and approval policy', () => {
     expect((await viewer.get('/v1/workspace')).statusCode).toBe(200);
     expect((await ws.api.del(`/v1/keys/${created.id}`)).statusCode).toBe(204);
     expect((await viewer.get('/v1/workspace')).statusCode).toBe(401);
+  });
+
+  it('keys and console users are lists: a page at a time, oldest first, to nextCursor null; bad queries are 400s', async () => {
+    const ws = await newWorkspace(h);
+    for (const name of ['ci', 'bi']) await expectOk(await ws.api.post('/v1/keys', { name, role: 'viewer' }));
+    const keys = await expectPaged<{ name: string; keyPrefix: string; createdAt: string }>(ws.api, '/v1/keys');
+    expect(keys.map((k) => k.name).sort()).toEqual(['admin', 'bi', 'ci']);
+    expect(keys[0]!.name).toBe('admin');
+    expect(keys.map((k) => k.createdAt)).toEqual(keys.map((k) => k.createdAt).sort());
+    expect(JSON.stringify(keys)).not.toContain('apiKey');
+    for (const email of ['a@example.com', 'b@example.com', 'c@example.com']) await expectOk(await ws.api.post('/v1/console-users/invite', { email, role: 'viewer' }));
+    const users = await expectPaged<{ email: string; createdAt: string; activatedAt: string | null }>(ws.api, '/v1/console-users');
+    expect(users.map((u) => u.email).sort()).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+    expect(users.map((u) => u.createdAt)).toEqual(users.map((u) => u.createdAt).sort());
+    expect(users.every((u) => u.activatedAt === null)).toBe(true);
+    // Another workspace pages through its own keys only.
+    expect((await (await newWorkspace(h)).api.get('/v1/keys?limit=1')).json()).toMatchObject({ items: [{ name: 'admin' }], nextCursor: null });
   });
 
   it('a key in use on a hot path stops working at once when revoked (the hash and principal caches do not outlive it)', async () => {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Client, type Harness } from './support/harness.ts';
-import { expectOk } from './support/fixtures.ts';
+import { expectOk, expectPaged } from './support/fixtures.ts';
 import { keys } from '../src/coupons/coupons.service.ts';
 import { runMonitors, RATE_MIN } from '../src/alerts/alerts.service.ts';
 import { dayWindow } from '../src/platform/counters/counters.windows.ts';
@@ -142,5 +142,23 @@ describe('loss monitors and the alert webhook', () => {
     expect(r.statusCode).toBe(409);
     expect(r.json().error.code).toBe('killed');
     expect((await ws.api.get('/v1/kill-switches')).json().items).toMatchObject([{ type: 'campaign', id: cmp, reason: 'fraud wave' }]);
+  });
+
+  it('kill switches are a list: newest first (ties by type, then id, descending), a page at a time; bad queries are 400s', async () => {
+    const ws = await newWorkspace(h);
+    const kill = async (type: string, id: string) => expectOk(await ws.api.post('/v1/kill-switches', { type, id, reason: 'test' }));
+    await kill('lottery', 'lot_old');
+    h.clock.advance(1000);
+    // Three at the same instant: the key after the time is (type, id), ids with the cursor's separators too.
+    await kill('campaign', 'cmp|a:1');
+    await kill('campaign', 'cmp|b:2');
+    await kill('points', 'pts');
+    h.clock.advance(1000);
+    await kill('coupon_template', 'tpl_new');
+    const walked = await expectPaged<{ type: string; id: string }>(ws.api, '/v1/kill-switches');
+    expect(walked.map((k) => `${k.type}/${k.id}`)).toEqual(['coupon_template/tpl_new', 'points/pts', 'campaign/cmp|b:2', 'campaign/cmp|a:1', 'lottery/lot_old']);
+    await expectOk(await ws.api.del(`/v1/kill-switches/points/pts`));
+    expect((await ws.api.get('/v1/kill-switches')).json()).toMatchObject({ nextCursor: null });
+    expect((await ws.api.get('/v1/kill-switches')).json().items).toHaveLength(4);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from './support/harness.ts';
-import { expectOk } from './support/fixtures.ts';
+import { expectOk, expectPaged } from './support/fixtures.ts';
 
 let h: Harness;
 beforeAll(async () => { h = await createHarness(); });
@@ -30,6 +30,19 @@ describe('referrals', () => {
     const two = (await api.get('/v1/referrals/A/downline?depth=2')).json();
     expect(two.items.map((i: { externalId: string; level: number; invitedBy: string }) => [i.externalId, i.level, i.invitedBy]).sort()).toEqual([['B', 1, 'A'], ['C', 2, 'B'], ['D', 1, 'A']]);
     expect(two.count).toBe(3);
+  });
+
+  it('programs are a list: newest first, a page at a time, to nextCursor null; bad queries are 400s', async () => {
+    const { api } = await newWorkspace(h);
+    const create = async (name: string) => (await expectOk(await api.post('/v1/referrals/programs', { name, reward: { points: 10 } }))).json<{ id: string }>().id;
+    const old = await create('old');
+    h.clock.advance(60_000);
+    // Two at the same instant: the id orders them.
+    const twins = [await create('twin a'), await create('twin b')];
+    const walked = await expectPaged<{ id: string; name: string }>(api, '/v1/referrals/programs');
+    expect(walked.map((p) => p.id).slice(0, 2).sort()).toEqual([...twins].sort());
+    expect(walked.map((p) => p.id)[2]).toBe(old);
+    expect((await api.get('/v1/referrals/programs')).json()).toMatchObject({ nextCursor: null });
   });
 
   it('concurrent opposite binds cannot close a cycle', async () => {

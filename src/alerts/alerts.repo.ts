@@ -31,6 +31,24 @@ export const markNotified = (tx: Tx, workspaceId: string, id: string, now: Date)
 export const killSwitches = (tx: Tx, workspaceId: string) =>
   tx.selectFrom('killSwitches').selectAll().where('workspaceId', '=', workspaceId).orderBy('createdAt', 'desc').execute();
 
+/** Where a page of kill switches resumes: the last row's key. */
+export interface KillSwitchCursor { createdAt: Date; subjectType: string; subjectId: string }
+
+/**
+ * A page of kill switches, newest first. The table has no id: the keyset is (created_at desc,
+ * subject_type desc, subject_id desc), its primary key within the workspace after the time.
+ */
+export const listKillSwitches = (tx: Tx, workspaceId: string, limit: number, before?: KillSwitchCursor) =>
+  tx.selectFrom('killSwitches').selectAll().where('workspaceId', '=', workspaceId)
+    .$if(!!before, (q) => q.where((eb) => eb.or([
+      eb('createdAt', '<', before!.createdAt),
+      eb.and([eb('createdAt', '=', before!.createdAt), eb.or([
+        eb('subjectType', '<', before!.subjectType),
+        eb.and([eb('subjectType', '=', before!.subjectType), eb('subjectId', '<', before!.subjectId)]),
+      ])]),
+    ])))
+    .orderBy('createdAt', 'desc').orderBy('subjectType', 'desc').orderBy('subjectId', 'desc').limit(limit + 1).execute();
+
 export const insertKillSwitch = (tx: Tx, workspaceId: string, k: { subjectType: string; subjectId: string; reason: string | null; createdBy: string; now: Date }) =>
   tx.insertInto('killSwitches').values({ workspaceId, subjectType: k.subjectType, subjectId: k.subjectId, reason: k.reason, createdBy: k.createdBy, createdAt: k.now })
     .onConflict((oc) => oc.columns(['workspaceId', 'subjectType', 'subjectId']).doNothing()).returningAll().executeTakeFirst();

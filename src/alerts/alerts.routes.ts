@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
-import { errorResponses, idParam } from '../http/common.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import * as service from './alerts.service.ts';
 import { alertSettingsBody, alertSettingsView, alertsQuery, alertView, killBody, killParams, killView } from './alerts.schema.ts';
 
@@ -32,8 +32,8 @@ export const alertsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, 
 
   app.get('/v1/kill-switches', {
     config: { auth: 'read' },
-    schema: { tags, summary: 'Kill switches that are on', response: { 200: z.object({ items: z.array(killView) }), ...errorResponses } },
-  }, async (req) => service.listKillSwitches(p, principalOf(req).workspaceId));
+    schema: { tags, summary: 'Kill switches that are on, newest first', querystring: listQuery, response: { 200: z.object({ items: z.array(killView), nextCursor: z.string().nullable() }), ...errorResponses } },
+  }, async (req) => service.listKillSwitches(p, principalOf(req).workspaceId, req.query.limit, req.query.cursor));
 
   app.post('/v1/kill-switches', {
     config: { auth: 'approve' },

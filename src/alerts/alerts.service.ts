@@ -3,7 +3,7 @@ import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { decodeCursor, page } from '../platform/cursor.ts';
+import { badCursor, decodeCursor, page } from '../platform/cursor.ts';
 import { httpCall } from '../channels/http-call.ts';
 import { isPrivateUrl } from '../channels/webhook/private-address.ts';
 import type { Principal } from '../workspaces/roles.ts';
@@ -94,8 +94,20 @@ export async function isKilled(p: Platform, workspaceId: string, subject: { type
 const killView = (k: { subjectType: string; subjectId: string; reason: string | null; createdBy: string; createdAt: Date }) =>
   ({ type: k.subjectType, id: k.subjectId, reason: k.reason, createdBy: k.createdBy, createdAt: k.createdAt.toISOString() });
 
-export async function listKillSwitches(p: Platform, workspaceId: string) {
-  return { items: (await repo.killSwitches(p.db, workspaceId)).map(killView) };
+/**
+ * Kill switches that are on, newest first. The cursor packs the key after the time as
+ * `type:id` (a type never holds a colon; the id may hold anything).
+ */
+export async function listKillSwitches(p: Platform, workspaceId: string, limit: number, cursor?: string) {
+  const c = decodeCursor(cursor);
+  let before: repo.KillSwitchCursor | undefined;
+  if (c) {
+    const colon = c.id.indexOf(':');
+    if (colon < 1) throw badCursor();
+    before = { createdAt: c.createdAt, subjectType: c.id.slice(0, colon), subjectId: c.id.slice(colon + 1) };
+  }
+  const rows = await repo.listKillSwitches(p.db, workspaceId, limit, before);
+  return page(rows.map((r) => ({ ...r, id: `${r.subjectType}:${r.subjectId}` })), limit, killView);
 }
 
 /** Turns a kill switch on (idempotent), with an audit row and an alert. */

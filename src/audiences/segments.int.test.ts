@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from '../../test/support/harness.ts';
+import { expectPaged } from '../../test/support/fixtures.ts';
 import { refreshDueSegments } from './segment-refresh.service.ts';
 
 /** Segment routes around the language: PATCH and cycles, lists, daily refresh, export, roles. */
@@ -63,6 +64,23 @@ describe('PATCH /v1/segments/{id} and references', () => {
     const typo = await ws.api.patch(`/v1/segments/${id}`, { nam: 'x' });
     expect(typo.json().error.details.map((d: { path: string }) => d.path)).toContain('nam');
     expect((await ws.api.patch(`/v1/segments/${id}`, { refreshAt: '25:00' })).json().error.details[0].path).toBe('refreshAt');
+  });
+
+  it('history is a list: newest snapshot first, a page at a time, to nextCursor null; bad queries are 400s', async () => {
+    const id = await create(ws.api, { attr: 'city', op: 'exists' });
+    await h.drain();
+    for (let i = 0; i < 2; i++) {
+      expect((await ws.api.post(`/v1/segments/${id}/refresh`)).statusCode).toBe(202);
+      await h.drain();
+    }
+    const walked = await expectPaged<{ snapshotId: string; reason: string; count: number }>(ws.api, `/v1/segments/${id}/history`);
+    expect(walked.map((x) => x.reason)).toEqual(['manual', 'manual', 'create']);
+    expect(walked.map((x) => BigInt(x.snapshotId))).toEqual(walked.map((x) => BigInt(x.snapshotId)).sort((a, b) => (a > b ? -1 : 1)));
+    expect(walked.every((x) => x.count === 3)).toBe(true);
+    // A cursor whose id is not a snapshot id is refused, not sent to the database.
+    const forged = Buffer.from(`${new Date().toISOString()}|x'1`).toString('base64url');
+    const r = await ws.api.get(`/v1/segments/${id}/history?cursor=${forged}`);
+    expect([r.statusCode, r.json().error.details[0].path]).toEqual([400, 'cursor']);
   });
 
   it('a reference cycle is a 400 naming the reference', async () => {

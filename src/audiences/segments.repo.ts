@@ -203,9 +203,11 @@ export const memberIdsInRange = async (tx: Tx, workspaceId: string, snapshotId: 
 export const snapshotCount = async (tx: Tx, workspaceId: string, snapshotId: string) =>
   (await tx.selectFrom('segmentSnapshots').select('count').where('workspaceId', '=', workspaceId).where('id', '=', snapshotId).executeTakeFirst())?.count ?? 0;
 
-export const history = (tx: Tx, workspaceId: string, segmentId: string, limit: number) =>
+/** A page of a segment's snapshots, newest first: keyset (computed_at desc, id desc), rows before `before` (its createdAt is the computed_at). */
+export const history = (tx: Tx, workspaceId: string, segmentId: string, limit: number, before?: TimeCursor) =>
   tx.selectFrom('segmentSnapshots').select(['id', 'computedAt', 'count', 'reason']).where('workspaceId', '=', workspaceId).where('segmentId', '=', segmentId)
-    .orderBy('computedAt', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('computedAt', '<', before!.createdAt), eb.and([eb('computedAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('computedAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
 
 /** The members of these snapshots as stored by saveSnapshotSet; a snapshot whose set is not built yet is missing. */
 export async function snapshotSets(tx: Tx, workspaceId: string, snapshotIds: string[]) {

@@ -4,7 +4,7 @@ import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
 import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import * as service from './segments.service.ts';
-import { createSegmentBody, patchSegmentBody, previewBody, segmentView } from './segments.schema.ts';
+import { createSegmentBody, historyPointView, patchSegmentBody, previewBody, segmentView } from './segments.schema.ts';
 import { segmentExportRoutes } from './segment-export.routes.ts';
 import { segmentListsRoutes } from './segment-lists.routes.ts';
 
@@ -46,8 +46,8 @@ export const audiencesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
 
   app.get('/v1/segments/:id/history', {
     config: { auth: 'read' },
-    schema: { tags, summary: 'Snapshot counts over time', params: idParam },
-  }, async (req) => service.history(p, principalOf(req).workspaceId, req.params.id));
+    schema: { tags, summary: 'Snapshot counts over time, newest first', params: idParam, querystring: listQuery, response: { 200: page(historyPointView), ...errorResponses } },
+  }, async (req) => service.history(p, principalOf(req).workspaceId, req.params.id, req.query.limit, req.query.cursor));
 
   app.post('/v1/segments/:id/refresh', {
     config: { auth: 'write' },

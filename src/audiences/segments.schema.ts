@@ -47,6 +47,10 @@ export const segmentView = z.object({
 });
 export type SegmentView = z.infer<typeof segmentView>;
 
+/** One snapshot of GET /v1/segments/{id}/history. */
+export const historyPointView = z.object({ snapshotId: z.string(), computedAt: z.string(), count: z.number(), reason: z.string() });
+export type HistoryPointView = z.infer<typeof historyPointView>;
+
 export const MAX_PASTED_IDS = 100_000;
 export const listBody = z.strictObject({
   name: segmentName,

@@ -5,7 +5,7 @@ import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { TtlCache } from '../platform/ttl-cache.ts';
 import { newId } from '../platform/ids.ts';
-import { decodeCursor, page } from '../platform/cursor.ts';
+import { badCursor, decodeCursor, page } from '../platform/cursor.ts';
 import { can, type Principal } from '../workspaces/roles.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
@@ -16,7 +16,7 @@ import type { ValueType } from './definition-values.compiler.ts';
 import { isSqlDefinition, type Definition } from './definition.schema.ts';
 import { previewSql, sqlMemberIds, validateSql } from './segment-sql.service.ts';
 import * as repo from './segments.repo.ts';
-import { DEFAULT_REFRESH_AT, type PatchSegmentInput, type RefreshMode, type SegmentKind, type SegmentView } from './segments.schema.ts';
+import { DEFAULT_REFRESH_AT, type HistoryPointView, type PatchSegmentInput, type RefreshMode, type SegmentKind, type SegmentView } from './segments.schema.ts';
 import { refreshDueSegments } from './segment-refresh.service.ts';
 import { buildSnapshotSet, evaluateSetExpression } from './set-operations.service.ts';
 import { cardinality, idsOf, parseIdArray } from './snapshot-sets.ts';
@@ -336,10 +336,15 @@ export async function assertExists(tx: Tx, workspaceId: string, id: string): Pro
   if (!(await repo.segmentById(tx, workspaceId, id))) throw notFound('Segment');
 }
 
-export async function history(p: Platform, workspaceId: string, id: string) {
+const MAX_BIGINT = 9223372036854775807n;
+
+/** Snapshot counts over time, newest first; the cursor is (computed_at, snapshot id). */
+export async function history(p: Platform, workspaceId: string, id: string, limit: number, cursor?: string) {
   await assertExists(p.db, workspaceId, id);
-  const rows = await repo.history(p.db, workspaceId, id, 365);
-  return { items: rows.map((r) => ({ snapshotId: r.id, computedAt: r.computedAt.toISOString(), count: r.count, reason: r.reason })) };
+  const before = decodeCursor(cursor);
+  if (before && !(/^\d{1,19}$/.test(before.id) && BigInt(before.id) <= MAX_BIGINT)) throw badCursor(); // snapshot ids are bigints
+  const rows = await repo.history(p.db, workspaceId, id, limit, before);
+  return page(rows.map((r) => ({ ...r, createdAt: r.computedAt })), limit, (r): HistoryPointView => ({ snapshotId: r.id, computedAt: r.computedAt.toISOString(), count: r.count, reason: r.reason }));
 }
 
 const computePayload = z.object({ workspaceId: z.string(), segmentId: z.string(), reason: z.string() });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from '../../test/support/harness.ts';
-import { expectOk, launch, smallWorld } from '../../test/support/fixtures.ts';
+import { expectOk, expectPaged, launch, smallWorld } from '../../test/support/fixtures.ts';
 import { json, startPeer } from './test-peer.ts';
 import type { OutgoingMessage } from './providers.ts';
 import * as channels from './channels.service.ts';
@@ -90,6 +90,23 @@ describe('provider configuration', () => {
     expect((await b.api.del(`/v1/providers/${prv.id}`)).statusCode).toBe(404);
     expect((await b.api.post('/v1/providers', webhookBody({ fallbackProviderId: prv.id }))).statusCode).toBe(404);
     expect((await b.api.get('/v1/providers')).json().items).toEqual([]);
+  });
+
+  it('GET /v1/providers is a list: by channel, then priority (highest first), a page at a time; bad queries are 400s', async () => {
+    const w = await newWorkspace(h);
+    const add = async (body: Record<string, unknown>) => (await expectOk(await w.api.post('/v1/providers', body))).json<{ id: string }>().id;
+    const sandbox = (priority: number) => ({ channel: 'sms', type: 'sandbox', name: `sms ${priority}`, priority });
+    await add(sandbox(0));
+    await add(webhookBody({ name: 'hook 1', priority: 1 }));
+    await add({ channel: 'inbox', type: 'inbox', name: 'inbox 0' });
+    await add(webhookBody({ name: 'hook 9', priority: 9 }));
+    await add(sandbox(3));
+    await add(sandbox(-5));
+    const all = await expectPaged<{ name: string }>(w.api, '/v1/providers');
+    expect(all.map((p) => p.name)).toEqual(['inbox 0', 'sms 3', 'sms 0', 'sms -5', 'hook 9', 'hook 1']);
+    const hooks = await expectPaged<{ name: string }>(w.api, '/v1/providers?channel=webhook');
+    expect(hooks.map((p) => p.name)).toEqual(['hook 9', 'hook 1']);
+    expect((await w.api.get('/v1/providers?channel=fax')).json().error.details[0].path).toBe('querystring.channel');
   });
 });
 

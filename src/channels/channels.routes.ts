@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
-import { errorResponses, idParam } from '../http/common.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import { AppError } from '../platform/errors.ts';
 import { channels } from './channels.schema.ts';
 import { createProviderBody, providerView, updateProviderBody } from './providers.schema.ts';
@@ -21,8 +21,8 @@ export const channelsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app
 
   app.get('/v1/providers', {
     config: { auth: 'manage' },
-    schema: { tags, summary: 'Providers, by channel and priority (credentials masked)', querystring: z.strictObject({ channel: z.enum(channels).optional() }), response: { 200: z.object({ items: z.array(providerView) }), ...errorResponses } },
-  }, async (req) => service.listProviders(p, principalOf(req).workspaceId, req.query.channel));
+    schema: { tags, summary: 'Providers, by channel and priority (credentials masked)', querystring: listQuery.extend({ channel: z.enum(channels).optional() }), response: { 200: z.object({ items: z.array(providerView), nextCursor: z.string().nullable() }), ...errorResponses } },
+  }, async (req) => service.listProviders(p, principalOf(req).workspaceId, req.query.limit, req.query.channel, req.query.cursor));
 
   app.get('/v1/providers/:id', {
     config: { auth: 'manage' },

@@ -2,6 +2,7 @@ import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import { badCursor, decodeCursor, page } from '../platform/cursor.ts';
 import { counterKey } from '../platform/counters/counters.keys.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as delivery from '../delivery/delivery.service.ts';
@@ -110,8 +111,21 @@ export async function createProvider(p: Platform, who: Principal, input: CreateP
   });
 }
 
-export async function listProviders(p: Platform, workspaceId: string, channel?: Channel) {
-  return { items: (await repo.listProviders(p.db, workspaceId, channel)).map((r) => view(p, r)) };
+/**
+ * Providers by channel and priority (the order delivery picks them in), then oldest first:
+ * keyset (channel, priority desc, created_at, id). The cursor holds created_at as its time and
+ * the rest packed as `channel:priority:id` (neither a channel nor a priority holds a colon).
+ */
+export async function listProviders(p: Platform, workspaceId: string, limit: number, channel?: Channel, cursor?: string) {
+  const c = decodeCursor(cursor);
+  let after: repo.ProviderCursor | undefined;
+  if (c) {
+    const m = /^([a-z]+):(-?\d{1,4}):(.+)$/.exec(c.id);
+    if (!m) throw badCursor();
+    after = { channel: m[1]!, priority: Number(m[2]), createdAt: c.createdAt, id: m[3]! };
+  }
+  const rows = await repo.pageProviders(p.db, workspaceId, limit, channel, after);
+  return page(rows.map((r) => ({ row: r, createdAt: r.createdAt, id: `${r.channel}:${r.priority}:${r.id}` })), limit, (x) => view(p, x.row));
 }
 
 /** Throws `not_found`. */

@@ -23,6 +23,28 @@ export const listProviders = (tx: Tx, workspaceId: string, channel?: string) =>
     .$if(!!channel, (q) => q.where('channel', '=', channel!))
     .orderBy('channel').orderBy('priority', 'desc').orderBy('createdAt').orderBy('id').execute() as Promise<ProviderRow[]>;
 
+/** Where a page of providers resumes: the last row's key. */
+export interface ProviderCursor { channel: string; priority: number; createdAt: Date; id: string }
+
+/**
+ * A page of providers in listProviders' order: keyset (channel asc, priority desc, created_at
+ * asc, id asc), rows after `after`.
+ */
+export const pageProviders = (tx: Tx, workspaceId: string, limit: number, channel?: string, after?: ProviderCursor) =>
+  tx.selectFrom('providers').selectAll().where('workspaceId', '=', workspaceId)
+    .$if(!!channel, (q) => q.where('channel', '=', channel!))
+    .$if(!!after, (q) => q.where((eb) => eb.or([
+      eb('channel', '>', after!.channel),
+      eb.and([eb('channel', '=', after!.channel), eb.or([
+        eb('priority', '<', after!.priority),
+        eb.and([eb('priority', '=', after!.priority), eb.or([
+          eb('createdAt', '>', after!.createdAt),
+          eb.and([eb('createdAt', '=', after!.createdAt), eb('id', '>', after!.id)]),
+        ])]),
+      ])]),
+    ])))
+    .orderBy('channel').orderBy('priority', 'desc').orderBy('createdAt').orderBy('id').limit(limit + 1).execute() as Promise<ProviderRow[]>;
+
 export const updateProvider = (tx: Tx, workspaceId: string, id: string, set: Partial<Omit<ProviderRow, 'settings'>> & { settings?: string }) =>
   tx.updateTable('providers').set(set).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirst() as Promise<ProviderRow | undefined>;
 

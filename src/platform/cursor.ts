@@ -1,6 +1,11 @@
 import { AppError } from './errors.ts';
 
-/** Keyset cursors over (created_at desc, id desc): stable while rows are added. */
+/**
+ * Keyset cursors over (created_at desc, id desc): stable while rows are added. The cursor names
+ * the last row's key; the direction is the query's, so a list in ascending order (created_at, id)
+ * uses the same cursor with `>` for `<`, and a list ordered by more columns packs them into `id`
+ * (each such list documents its key where it builds it).
+ */
 export interface TimeCursor {
   createdAt: Date;
   id: string;
@@ -8,11 +13,18 @@ export interface TimeCursor {
 
 export const encodeCursor = (at: Date, id: string): string => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
 
+/** The 400 of a cursor this API did not issue (also for lists that check their packed keys). */
+export const badCursor = (): AppError => new AppError('validation_failed', 'Bad cursor.', [{ path: 'cursor', message: 'Not a cursor this API issued.' }]);
+
 export function decodeCursor(c: string | undefined): TimeCursor | undefined {
   if (!c) return undefined;
-  const [at, id] = Buffer.from(c, 'base64url').toString().split('|');
-  const d = new Date(at ?? '');
-  if (!id || Number.isNaN(d.getTime())) throw new AppError('validation_failed', 'Bad cursor.', [{ path: 'cursor', message: 'Not a cursor this API issued.' }]);
+  // Split at the first bar only: an id may hold one (a packed key naming a caller's id).
+  const text = Buffer.from(c, 'base64url').toString();
+  const bar = text.indexOf('|');
+  const at = bar < 0 ? '' : text.slice(0, bar);
+  const id = bar < 0 ? '' : text.slice(bar + 1);
+  const d = new Date(at);
+  if (!id || Number.isNaN(d.getTime())) throw badCursor();
   return { createdAt: d, id };
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
 
 export const codeOfUser = (tx: Tx, workspaceId: string, userId: string) =>
   tx.selectFrom('referralCodes').select('code').where('workspaceId', '=', workspaceId).where('userId', '=', userId).executeTakeFirst();
@@ -81,8 +82,10 @@ export const programById = (tx: Tx, workspaceId: string, id: string) =>
 export const newestActiveProgram = (tx: Tx, workspaceId: string) =>
   tx.selectFrom('referralPrograms').selectAll().where('workspaceId', '=', workspaceId).where('active', '=', true).orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
 
-export const listPrograms = (tx: Tx, workspaceId: string) =>
-  tx.selectFrom('referralPrograms').selectAll().where('workspaceId', '=', workspaceId).orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(1000).execute();
+export const listPrograms = (tx: Tx, workspaceId: string, limit: number, before?: TimeCursor) =>
+  tx.selectFrom('referralPrograms').selectAll().where('workspaceId', '=', workspaceId)
+    .$if(!!before, (q) => q.where((eb) => eb.or([eb('createdAt', '<', before!.createdAt), eb.and([eb('createdAt', '=', before!.createdAt), eb('id', '<', before!.id)])])))
+    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
 
 export const updateProgram = (tx: Tx, workspaceId: string, id: string, set: { name?: string; active?: boolean }) =>
   tx.updateTable('referralPrograms').set(set).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirst();

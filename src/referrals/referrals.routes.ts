@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import { principalOf } from '../http/auth.ts';
-import { errorResponses, idParam } from '../http/common.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import * as service from './referrals.service.ts';
 import { bindBody, bindView, codeBody, codeView, createProgramBody, downlineQuery, downlineView, patchProgramBody, programView, summaryView, topQuery, topView } from './referrals.schema.ts';
 
@@ -18,8 +18,8 @@ export const referralsRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (ap
 
   app.get('/v1/referrals/programs', {
     config: { auth: 'read' },
-    schema: { tags, summary: 'Referral programs, newest first', response: { 200: z.object({ items: z.array(programView) }), ...errorResponses } },
-  }, async (req) => service.listPrograms(p, principalOf(req).workspaceId));
+    schema: { tags, summary: 'Referral programs, newest first', querystring: listQuery, response: { 200: z.object({ items: z.array(programView), nextCursor: z.string().nullable() }), ...errorResponses } },
+  }, async (req) => service.listPrograms(p, principalOf(req).workspaceId, req.query.limit, req.query.cursor));
 
   app.patch('/v1/referrals/programs/:id', {
     config: { auth: 'write' },

@@ -3,6 +3,7 @@ import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import { decodeCursor, page } from '../platform/cursor.ts';
 import type { Principal } from '../workspaces/roles.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
@@ -36,8 +37,9 @@ export async function createProgram(p: Platform, who: Principal, input: { name: 
   });
 }
 
-export async function listPrograms(p: Platform, workspaceId: string) {
-  return { items: (await repo.listPrograms(p.db, workspaceId)).map(programView) };
+/** Referral programs, newest first. */
+export async function listPrograms(p: Platform, workspaceId: string, limit: number, cursor?: string) {
+  return page(await repo.listPrograms(p.db, workspaceId, limit, decodeCursor(cursor)), limit, programView);
 }
 
 /** Throws `not_found`. */

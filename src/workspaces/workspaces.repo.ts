@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Tx } from '../platform/db.ts';
+import type { TimeCursor } from '../platform/cursor.ts';
 
 /** SQL for workspaces, keys, console users, sessions and the audit log. */
 
@@ -21,8 +22,18 @@ export const insertKey = (tx: Tx, workspaceId: string, row: { id: string; name: 
 export const activeKeyByHash = (tx: Tx, keyHash: string) =>
   tx.selectFrom('apiKeys').select(['id', 'workspaceId', 'role']).where('keyHash', '=', keyHash).where('revokedAt', 'is', null).executeTakeFirst();
 
-export const listKeys = (tx: Tx, workspaceId: string) =>
-  tx.selectFrom('apiKeys').select(['id', 'name', 'role', 'keyPrefix', 'createdAt', 'revokedAt']).where('workspaceId', '=', workspaceId).orderBy('createdAt').execute();
+/**
+ * created_at of keys and console users is the database's now(), in microseconds; a cursor holds
+ * milliseconds (a JS Date). Their lists are keyed on the time cut to milliseconds, then id, so a
+ * cursor names exactly the row it came from.
+ */
+const createdMs = sql<Date>`date_trunc('milliseconds', created_at)`;
+
+/** A page of keys, oldest first: keyset (created_at to the millisecond asc, id asc), rows after `after`. */
+export const listKeys = (tx: Tx, workspaceId: string, limit: number, after?: TimeCursor) =>
+  tx.selectFrom('apiKeys').select(['id', 'name', 'role', 'keyPrefix', 'createdAt', 'revokedAt']).where('workspaceId', '=', workspaceId)
+    .$if(!!after, (q) => q.where((eb) => eb.or([eb(createdMs, '>', after!.createdAt), eb.and([eb(createdMs, '=', after!.createdAt), eb('id', '>', after!.id)])])))
+    .orderBy(createdMs).orderBy('id').limit(limit + 1).execute();
 
 export const revokeKey = (tx: Tx, workspaceId: string, id: string, at: Date) =>
   tx.updateTable('apiKeys').set({ revokedAt: at }).where('workspaceId', '=', workspaceId).where('id', '=', id).where('revokedAt', 'is', null).executeTakeFirst();
@@ -41,8 +52,11 @@ export const consoleUsersByEmail = (tx: Tx, email: string) =>
     .select(['consoleUsers.id', 'consoleUsers.workspaceId', 'consoleUsers.passwordHash', 'consoleUsers.role', 'workspaces.slug'])
     .where('consoleUsers.email', '=', email.toLowerCase()).where('consoleUsers.activatedAt', 'is not', null).execute();
 
-export const listConsoleUsers = (tx: Tx, workspaceId: string) =>
-  tx.selectFrom('consoleUsers').select(['id', 'email', 'name', 'role', 'createdAt', 'activatedAt']).where('workspaceId', '=', workspaceId).orderBy('createdAt').execute();
+/** A page of console users, oldest first: keyset (created_at to the millisecond asc, id asc), rows after `after`. */
+export const listConsoleUsers = (tx: Tx, workspaceId: string, limit: number, after?: TimeCursor) =>
+  tx.selectFrom('consoleUsers').select(['id', 'email', 'name', 'role', 'createdAt', 'activatedAt']).where('workspaceId', '=', workspaceId)
+    .$if(!!after, (q) => q.where((eb) => eb.or([eb(createdMs, '>', after!.createdAt), eb.and([eb(createdMs, '=', after!.createdAt), eb('id', '>', after!.id)])])))
+    .orderBy(createdMs).orderBy('id').limit(limit + 1).execute();
 
 export const consoleUserById = (tx: Tx, workspaceId: string, id: string) =>
   tx.selectFrom('consoleUsers').select(['id', 'email', 'name', 'role']).where('workspaceId', '=', workspaceId).where('id', '=', id).executeTakeFirst();

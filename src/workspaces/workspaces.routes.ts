@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import { principalOf, SESSION_COOKIE } from '../http/auth.ts';
-import { errorResponses, idParam } from '../http/common.ts';
+import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import * as service from './workspaces.service.ts';
-import { acceptInviteBody, auditQuery, createKeyBody, createWorkspaceBody, inviteBody, loginBody, patchWorkspaceBody, workspaceView } from './workspaces.schema.ts';
+import { acceptInviteBody, apiKeyView, auditQuery, consoleUserView, createKeyBody, createWorkspaceBody, inviteBody, loginBody, patchWorkspaceBody, workspaceView } from './workspaces.schema.ts';
 
 const keyView = z.object({ id: z.string(), apiKey: z.string(), role: z.string() });
 const tags = ['workspaces'];
+const page = (item: z.ZodType) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const workspacesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (app, { p }) => {
   app.post('/v1/workspaces', {
@@ -37,8 +38,8 @@ export const workspacesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (a
 
   app.get('/v1/keys', {
     config: { auth: 'manage' },
-    schema: { tags, summary: 'API keys of this workspace (prefixes only)' },
-  }, async (req) => ({ items: (await service.listKeys(p, principalOf(req))).map((k) => ({ ...k, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null })) }));
+    schema: { tags, summary: 'API keys of this workspace (prefixes only), oldest first', querystring: listQuery, response: { 200: page(apiKeyView), ...errorResponses } },
+  }, async (req) => service.listKeys(p, principalOf(req), req.query.limit, req.query.cursor));
 
   app.delete('/v1/keys/:id', {
     config: { auth: 'manage' },
@@ -55,8 +56,8 @@ export const workspacesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (a
 
   app.get('/v1/console-users', {
     config: { auth: 'manage' },
-    schema: { tags, summary: 'Console users of this workspace' },
-  }, async (req) => ({ items: (await service.listConsoleUsers(p, principalOf(req))).map((u) => ({ ...u, createdAt: u.createdAt.toISOString(), activatedAt: u.activatedAt?.toISOString() ?? null })) }));
+    schema: { tags, summary: 'Console users of this workspace, oldest first', querystring: listQuery, response: { 200: page(consoleUserView), ...errorResponses } },
+  }, async (req) => service.listConsoleUsers(p, principalOf(req), req.query.limit, req.query.cursor));
 
   app.post('/v1/auth/accept-invite', {
     config: { auth: 'public' },

@@ -40,6 +40,17 @@ export const createKeyBody = z.strictObject({
   role: z.enum(roles),
 });
 
+/** A key as listed: its prefix, never the secret. */
+export const apiKeyView = z.object({
+  id: z.string(), name: z.string(), role: z.string(), keyPrefix: z.string(), createdAt: z.string(), revokedAt: z.string().nullable(),
+});
+export type ApiKeyView = z.infer<typeof apiKeyView>;
+
+export const consoleUserView = z.object({
+  id: z.string(), email: z.string(), name: z.string().nullable(), role: z.string(), createdAt: z.string(), activatedAt: z.string().nullable(),
+});
+export type ConsoleUserView = z.infer<typeof consoleUserView>;
+
 export const inviteBody = z.strictObject({
   email: z.string().email().max(320),
   role: z.enum(roles),

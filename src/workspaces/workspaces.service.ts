@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { Platform } from '../platform/context.ts';
 import type { Tx } from '../platform/db.ts';
 import { AppError, notFound } from '../platform/errors.ts';
+import { decodeCursor, page } from '../platform/cursor.ts';
 import { hashSecret, newId, newSecret } from '../platform/ids.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import type { Principal, Role } from './roles.ts';
 import * as repo from './workspaces.repo.ts';
-import type { CreateWorkspaceInput, PatchWorkspaceInput, WorkspaceView } from './workspaces.schema.ts';
+import type { ApiKeyView, ConsoleUserView, CreateWorkspaceInput, PatchWorkspaceInput, WorkspaceView } from './workspaces.schema.ts';
 
 const SESSION_DAYS = 7;
 const INVITE_DAYS = 7;
@@ -76,7 +77,15 @@ export async function createKey(p: Platform, who: Principal, name: string, role:
   });
 }
 
-export const listKeys = (p: Platform, who: Principal) => repo.listKeys(p.db, who.workspaceId);
+type KeyRow = Awaited<ReturnType<typeof repo.listKeys>>[number];
+const keyView = (k: KeyRow): ApiKeyView => ({
+  id: k.id, name: k.name, role: k.role, keyPrefix: k.keyPrefix, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null,
+});
+
+/** The workspace's keys (prefixes only, revoked ones too), oldest first. */
+export async function listKeys(p: Platform, who: Principal, limit: number, cursor?: string) {
+  return page(await repo.listKeys(p.db, who.workspaceId, limit, decodeCursor(cursor)), limit, keyView);
+}
 
 export async function revokeKey(p: Platform, who: Principal, id: string): Promise<void> {
   await p.db.transaction().execute(async (tx) => {
@@ -184,7 +193,15 @@ export async function me(p: Platform, who: Principal) {
   return { workspace: ws, role: who.role, actor: who.actor, email: user?.email ?? null, name: user?.name ?? null };
 }
 
-export const listConsoleUsers = (p: Platform, who: Principal) => repo.listConsoleUsers(p.db, who.workspaceId);
+type ConsoleUserRow = Awaited<ReturnType<typeof repo.listConsoleUsers>>[number];
+const consoleUserView = (u: ConsoleUserRow): ConsoleUserView => ({
+  id: u.id, email: u.email, name: u.name, role: u.role, createdAt: u.createdAt.toISOString(), activatedAt: u.activatedAt?.toISOString() ?? null,
+});
+
+/** The workspace's console users (invited and active), oldest first. */
+export async function listConsoleUsers(p: Platform, who: Principal, limit: number, cursor?: string) {
+  return page(await repo.listConsoleUsers(p.db, who.workspaceId, limit, decodeCursor(cursor)), limit, consoleUserView);
+}
 
 /** Appends to the workspace's audit log inside the caller's transaction. */
 export async function audit(tx: Tx, who: Principal, action: string, objectType: string, objectId: string, details: unknown, at: Date): Promise<void> {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Harness } from './harness.ts';
 import type { Client } from './harness.ts';
 
@@ -31,4 +32,35 @@ export async function launch(h: Harness, api: Client, campaignId: string): Promi
   await expectOk(await api.post(`/v1/campaigns/${campaignId}/submit`));
   await expectOk(await api.post(`/v1/campaigns/${campaignId}/approve`));
   await h.drain();
+}
+
+/**
+ * API.md "Lists" on one list route holding at least two items: `?limit=1` answers one item and a
+ * nextCursor, following the cursors walks the whole list (`?limit=1000`) in its order and ends
+ * with `nextCursor: null`; a bad limit, an unknown query field and a cursor the API did not issue
+ * are 400 `validation_failed` naming them. Returns the items as walked.
+ */
+export async function expectPaged<T = any>(api: Client, url: string): Promise<T[]> {
+  const at = (q: string) => `${url}${url.includes('?') ? '&' : '?'}${q}`;
+  const whole = (await expectOk(await api.get(at('limit=1000')))).json<{ items: T[]; nextCursor: string | null }>();
+  expect(whole.nextCursor, url).toBeNull();
+  expect(whole.items.length, `${url} needs two items to page`).toBeGreaterThanOrEqual(2);
+  const first = (await expectOk(await api.get(at('limit=1')))).json<{ items: T[]; nextCursor: string | null }>();
+  expect(first.items, url).toHaveLength(1);
+  expect(first.nextCursor, url).toEqual(expect.any(String));
+  const walked = [...first.items];
+  for (let cursor = first.nextCursor; cursor;) {
+    const next = (await expectOk(await api.get(at(`limit=1&cursor=${encodeURIComponent(cursor)}`)))).json<{ items: T[]; nextCursor: string | null }>();
+    expect(next.items, url).toHaveLength(1);
+    walked.push(...next.items);
+    expect(walked.length, `${url} pages past its end`).toBeLessThanOrEqual(whole.items.length);
+    cursor = next.nextCursor;
+  }
+  expect(walked, url).toEqual(whole.items);
+  for (const [q, path] of [['limit=0', 'querystring.limit'], ['limit=abc', 'querystring.limit'], ['limit=1001', 'querystring.limit'], ['colour=red', 'querystring.colour'], ['cursor=not-ours', 'cursor']]) {
+    const r = await api.get(at(q!));
+    expect([r.statusCode, r.json().error?.code], `${url} ${q}`).toEqual([400, 'validation_failed']);
+    expect(r.json().error.details.map((d: { path: string }) => d.path), `${url} ${q}`).toContain(path);
+  }
+  return walked;
 }

@@ -18,7 +18,7 @@ export function AlertsPage() {
   const { message } = App.useApp();
   const [filter, setFilter] = useState<'open' | 'all'>('open');
   const alerts = useAsync(() => api.get<Page<Alert>>(`/v1/alerts${query({ limit: 200, acked: filter === 'open' ? 'false' : undefined })}`), [filter]);
-  const kills = useAsync(() => api.get<{ items: KillSwitch[] }>('/v1/kill-switches'), []);
+  const kills = useAsync(() => api.get<Page<KillSwitch>>('/v1/kill-switches?limit=1000'), []);
   useInterval(() => void alerts.reload(), 10_000, true);
   const killedSet = new Set((kills.data?.items ?? []).map((k) => `${k.type}:${k.id}`));
 

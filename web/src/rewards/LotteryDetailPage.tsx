@@ -19,7 +19,7 @@ export function LotteryDetailPage() {
   const lot = useAsync(() => api.get<Lottery>(`/v1/lotteries/${encodeURIComponent(id)}`), [id]);
   const stats = useAsync(() => api.get<LotteryStats>(`/v1/lotteries/${encodeURIComponent(id)}/stats`), [id]);
   const draws = useAsync(() => api.get<Page<DrawRecord>>(`/v1/lotteries/${encodeURIComponent(id)}/draws?limit=50`), [id]);
-  const kills = useAsync(() => api.get<{ items: KillSwitch[] }>('/v1/kill-switches'), []);
+  const kills = useAsync(() => api.get<Page<KillSwitch>>('/v1/kill-switches?limit=1000'), []);
   useInterval(() => { void stats.reload(); void draws.reload(); }, 5000, true);
 
   if (lot.error) return <ErrorAlert error={toShownError(lot.error)} />;

@@ -31,7 +31,7 @@ export function ReferralsPage() {
   const campaignId = params.get('campaign') ?? undefined;
   const who = params.get('externalId') ?? '';
   const depth = Number(params.get('depth') ?? 3) || 3;
-  const programs = useAsync(() => api.get<{ items: Program[] }>('/v1/referrals/programs'), []);
+  const programs = useAsync(() => api.get<Page<Program>>('/v1/referrals/programs?limit=1000'), []);
   const campaigns = useAsync(() => api.get<Page<Campaign>>(`/v1/campaigns${query({ limit: 500 })}`), []);
   const top = useAsync(() => api.get<Top>(`/v1/referrals/top${query({ campaignId, limit: 20 })}`), [campaignId]);
   const downline = useAsync(() => (who ? api.get<Downline>(`/v1/referrals/${encodeURIComponent(who)}/downline?depth=${depth}`) : Promise.resolve(null)), [who, depth]);

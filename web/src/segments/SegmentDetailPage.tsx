@@ -3,6 +3,7 @@ import { App, Button, Card, Col, Descriptions, Row, Skeleton, Space, Statistic, 
 import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api/client.ts';
+import type { Page } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
 import { formatTime } from '../common/dates.ts';
 import { ErrorAlert } from '../common/ErrorAlert.tsx';
@@ -28,7 +29,7 @@ export function SegmentDetailPage() {
   const [refreshing, setRefreshing] = useState(false);
   const s = seg.data;
   const version = `${s?.status ?? ''}:${s?.computedAt ?? ''}`;
-  const history = useAsync(() => api.get<{ items: HistoryPoint[] }>(`/v1/segments/${id}/history`), [id, version]);
+  const history = useAsync(() => api.get<Page<HistoryPoint>>(`/v1/segments/${id}/history?limit=1000`), [id, version]);
 
   useInterval(() => void seg.reload(), 1000, s?.status === 'computing');
 

@@ -2,7 +2,7 @@ import { PlusOutlined } from '@ant-design/icons';
 import { App, Button, Card, Form, Input, InputNumber, Modal, Popconfirm, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { request } from '../api/client.ts';
-import { channels, type Channel, type Provider, type ProviderType } from '../api/types.ts';
+import { channels, type Channel, type Page, type Provider, type ProviderType } from '../api/types.ts';
 import { applyApiError, toShownError, type FieldPath, type ShownError } from '../common/api-errors.ts';
 import { ErrorAlert } from '../common/ErrorAlert.tsx';
 import { useAsync } from '../common/use-async.ts';
@@ -46,7 +46,7 @@ function providerFieldOf(path: FieldPath): FieldPath | null {
 export function ProvidersCard() {
   const { t } = useI18n();
   const { message } = App.useApp();
-  const list = useAsync(() => request<{ items: Provider[] }>('GET', '/v1/providers'), []);
+  const list = useAsync(() => request<Page<Provider>>('GET', '/v1/providers?limit=1000'), []);
   const [editing, setEditing] = useState<Provider | 'new' | null>(null);
   const [form] = Form.useForm<ProviderValues>();
   const [error, setError] = useState<ShownError | null>(null);

@@ -1,7 +1,7 @@
 import { Card, Col, Row, Table, Tabs, Tag, Typography } from 'antd';
 import { useSearchParams } from 'react-router-dom';
 import { api } from '../api/client.ts';
-import type { ConsoleUser } from '../api/types.ts';
+import type { ConsoleUser, Page } from '../api/types.ts';
 import { toShownError } from '../common/api-errors.ts';
 import { formatTime } from '../common/dates.ts';
 import { ErrorAlert } from '../common/ErrorAlert.tsx';
@@ -21,7 +21,7 @@ export function SettingsPage() {
   const isAdmin = role === 'admin';
   const canWrite = isAdmin || role === 'operator';
   const [params, setParams] = useSearchParams();
-  const users = useAsync(async () => (isAdmin ? api.get<{ items: ConsoleUser[] }>('/v1/console-users') : null), [isAdmin]);
+  const users = useAsync(async () => (isAdmin ? api.get<Page<ConsoleUser>>('/v1/console-users?limit=1000') : null), [isAdmin]);
   return (
     <>
       <div className="page-header"><Typography.Title level={3}>{t('settings.title')}</Typography.Title></div>
