@@ -160,4 +160,53 @@ describe('campaign results', () => {
 
     expect(pageErrors).toEqual([]);
   });
+
+  it("shows a task's conversion rate against its control group, the lift, its p-value and whether it is significant", async () => {
+    world.reportFailure('campaign-lift-failure.png');
+    // 60 users, half held out as control (by hash: the split is whatever it is, read back from the outbox).
+    const ids = Array.from({ length: 60 }, (_, i) => `ab${i}`);
+    await api.post('/v1/users', { users: ids.map((externalId, i) => ({ externalId, phone: `1370002${String(i).padStart(4, '0')}`, attributes: { group: 'ab' } })) });
+    const segment = await api.post<{ id: string }>('/v1/segments', { name: 'AB', refresh: 'manual', definition: { attr: 'group', op: 'eq', value: 'ab' } });
+    await expect.poll(async () => (await api.get<{ status: string }>(`/v1/segments/${segment.id}`)).status, WAIT).toBe('ready');
+    const now = Date.now();
+    const template = await api.post<{ id: string }>('/v1/templates', { name: 'AB SMS', channel: 'sms', content: { signature: 'Shop', body: 'Come back' } });
+    const campaign = await api.post<{ id: string }>('/v1/campaigns', { name: 'Holdout test', goal: 'retention', startAt: new Date(now - HOUR).toISOString(), endAt: new Date(now + 30 * DAY).toISOString() });
+    const task = await api.post<{ id: string }>(`/v1/campaigns/${campaign.id}/tasks`, {
+      name: 'With control', channel: 'sms', templateId: template.id, audience: { segmentId: segment.id }, schedule: { type: 'now' }, controlPercent: 50,
+    });
+    await api.post(`/v1/campaigns/${campaign.id}/submit`);
+    await api.post(`/v1/campaigns/${campaign.id}/approve`);
+    await expect.poll(async () => { const r = await api.get<TaskReport & { queued: number }>(`/v1/tasks/${task.id}/report`); return r.targeted === 60 && r.queued === 0; }, WAIT).toBe(true);
+    const sentTo = new Set((await api.get<{ items: OutboxItem[] }>(`/v1/sandbox/outbox?taskId=${task.id}&limit=100`)).items.map((m) => m.externalId));
+    const [treated, held] = [ids.filter((u) => sentTo.has(u)), ids.filter((u) => !sentTo.has(u))];
+    expect(treated.length).toBeGreaterThan(5);
+    expect(held.length).toBeGreaterThan(5);
+    // Every other treated user buys; one held-out user does.
+    const buyersNow = [...treated.filter((_, i) => i % 2 === 0), held[0]!];
+    await api.post('/v1/events', { events: buyersNow.map((u) => ({ externalId: u, name: 'order_paid', properties: { orderId: `ab-${u}`, amount: 5000 } })) });
+
+    // The expected figures, from this setup alone.
+    const [x1, n1, x2, n2] = [Math.ceil(treated.length / 2), treated.length, 1, held.length];
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const lift = (x1 / n1 - x2 / n2) / (x2 / n2);
+
+    await page.goto(`${server.baseUrl}/campaigns/${campaign.id}`);
+    // The test before left the console in Chinese.
+    if ((await page.getByTestId('lang-switch').textContent())?.includes('简体中文')) await chooseOption(page, page.getByTestId('lang-switch'), 'English');
+    const card = page.getByTestId('task-report');
+    await card.getByText('Variants').click();
+    const rowOf = (name: string) => card.getByTestId('variant-table').locator('tbody tr.ant-table-row').filter({ has: page.getByText(name, { exact: true }) });
+    const cells = async (name: string) => (await rowOf(name).locator('td').allTextContents()).map((c) => c.trim());
+    // Columns: variant, weight, targeted, sent, delivered, clicked, users, converted, rate, lift.
+    await expect.poll(async () => (await cells('—')).slice(6, 9), WAIT).toEqual([String(n1), String(x1), pct(x1 / n1)]);
+    expect((await cells('Control')).slice(6, 10)).toEqual([String(n2), '1', pct(1 / n2), '—']);
+    const liftCell = rowOf('—').locator('[data-lift]');
+    expect(Number(await liftCell.getAttribute('data-lift'))).toBeCloseTo(lift, 3);
+    expect(await liftCell.textContent()).toContain(`+${pct(Math.round(lift * 10_000) / 10_000)}`);
+    // About half against one in n2: far from chance at these sizes, so marked significant.
+    expect(Number(await liftCell.getAttribute('data-p'))).toBeLessThan(0.05);
+    expect(await liftCell.textContent()).toContain('significant');
+    await page.screenshot({ path: join(resultsDir, 'campaign-lift.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
 });
