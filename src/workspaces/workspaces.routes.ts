@@ -4,7 +4,7 @@ import type { Platform } from '../platform/context.ts';
 import { principalOf, SESSION_COOKIE } from '../http/auth.ts';
 import { errorResponses, idParam, listQuery } from '../http/common.ts';
 import * as service from './workspaces.service.ts';
-import { acceptInviteBody, apiKeyView, auditQuery, consoleUserView, createKeyBody, createWorkspaceBody, inviteBody, loginBody, patchWorkspaceBody, workspaceView } from './workspaces.schema.ts';
+import { acceptInviteBody, apiKeyView, consoleUserView, createKeyBody, createWorkspaceBody, inviteBody, loginBody, patchWorkspaceBody, workspaceView } from './workspaces.schema.ts';
 
 const keyView = z.object({ id: z.string(), apiKey: z.string(), role: z.string() });
 const tags = ['workspaces'];
@@ -93,6 +93,6 @@ export const workspacesRoutes: FastifyPluginAsyncZod<{ p: Platform }> = async (a
 
   app.get('/v1/audit-log', {
     config: { auth: 'read' },
-    schema: { tags, summary: 'Who did what, newest first', querystring: auditQuery },
+    schema: { tags, summary: 'Who did what, newest first', querystring: listQuery },
   }, async (req) => service.listAudit(p, principalOf(req), req.query.limit, req.query.cursor));
 };

@@ -69,7 +69,3 @@ export const loginBody = z.strictObject({
   workspace: z.string().optional(),
 });
 
-export const auditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().optional(),
-});
