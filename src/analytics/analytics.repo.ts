@@ -103,15 +103,40 @@ export async function campaignCoupons(tx: Tx, workspaceId: string, campaignId: s
   return r.rows;
 }
 
-/** The exports' queries, read through a cursor (platform/sql-cursor.ts): planned and sorted once, however large. */
-export const messagesExportQuery = (workspaceId: string, taskIds: string[]) => sql`
-  select m.id as message_id, m.task_id, m.channel, u.external_id, m.to_address, m.variant, m.status, m.reason, m.coupon_code,
-    m.created_at, m.sent_at, m.delivered_at, m.failed_at, m.first_clicked_at
+/** A timestamp as the API writes it everywhere (JS toISOString: UTC, milliseconds, `Z`). */
+const iso = (column: RawBuilder<unknown>) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * An address as roles without the export right see it: the masks of audiences/masking.ts
+ * (maskPhone for SMS, maskEmail for email, the first four characters otherwise), in SQL so the
+ * export can be written by PostgreSQL. analytics.int.test.ts checks both give the same text.
+ */
+export const maskedAddress = (channel: RawBuilder<unknown>, to: RawBuilder<unknown>) => sql`case
+  when ${to} is null then null
+  when ${channel} = 'sms' then case when length(${to}) >= 8 then left(${to}, 3) || '****' || right(${to}, 4)
+    when length(${to}) > 2 then '****' || right(${to}, 2) else '****' end
+  when ${channel} = 'email' then case when strpos(${to}, '@') = 0 or length(${to}) - strpos(reverse(${to}), '@') < 1 then '***'
+    else left(${to}, 1) || '***' || substr(${to}, length(${to}) - strpos(reverse(${to}), '@') + 1) end
+  else case when length(${to}) > 4 then left(${to}, 4) || '****' else '****' end
+end`;
+
+/**
+ * The exports, written as CSV by PostgreSQL (platform/copy-out.ts): every column is the text
+ * the file shows, named as its header. The messages in id order; the conversions (attributed
+ * orders) oldest first.
+ */
+export const messagesExportQuery = (workspaceId: string, taskIds: string[], masked: boolean) => sql`
+  select m.id as "messageId", m.task_id as "taskId", m.channel, u.external_id as "externalId",
+    ${masked ? maskedAddress(sql.ref('m.channel'), sql.ref('m.to_address')) : sql.ref('m.to_address')} as "to",
+    m.variant, m.status, m.reason, m.coupon_code as "couponCode",
+    ${iso(sql.ref('m.created_at'))} as "createdAt", ${iso(sql.ref('m.sent_at'))} as "sentAt", ${iso(sql.ref('m.delivered_at'))} as "deliveredAt",
+    ${iso(sql.ref('m.failed_at'))} as "failedAt", ${iso(sql.ref('m.first_clicked_at'))} as "firstClickedAt"
   from messages m join users u on u.workspace_id = m.workspace_id and u.id = m.user_id
   where m.workspace_id = ${workspaceId} and m.task_id = any(${taskIds}::text[])
   order by m.id`;
 
 export const conversionsExportQuery = (workspaceId: string, taskIds: string[], windowDays: number) => sql`
-  select a.order_id, u.external_id, a.amount, a.paid_at, a.touched_at, a.first_order, a.coupon_code
+  select a.order_id as "orderId", u.external_id as "externalId", a.amount, ${iso(sql.ref('a.paid_at'))} as "paidAt",
+    ${iso(sql.ref('a.touched_at'))} as "touchedAt", case when a.first_order then 'true' else 'false' end as "firstOrder", a.coupon_code as "couponCode"
   from (${attributedOrders(workspaceId, taskIds, windowDays)}) a join users u on u.workspace_id = ${workspaceId} and u.id = a.user_id
   order by a.paid_at, a.order_id`;

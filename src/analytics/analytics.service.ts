@@ -1,13 +1,11 @@
 import { DateTime } from 'luxon';
 import type { Readable } from 'node:stream';
 import type { Platform } from '../platform/context.ts';
-import { csvStream } from '../platform/csv-stream.ts';
-import { cursorPages } from '../platform/sql-cursor.ts';
+import { copyOutCsv } from '../platform/copy-out.ts';
 import * as campaigns from '../campaigns/campaigns.service.ts';
 import * as customers from '../customers/customers.service.ts';
 import * as delivery from '../delivery/delivery.service.ts';
 import * as workspaces from '../workspaces/workspaces.service.ts';
-import { maskEmail, maskPhone } from '../audiences/masking.ts';
 import { can, type Principal } from '../workspaces/roles.ts';
 import * as repo from './analytics.repo.ts';
 
@@ -69,37 +67,17 @@ export async function campaignReport(p: Platform, workspaceId: string, campaignI
 
 export type CampaignExportType = 'messages' | 'conversions';
 
-const messageColumns = ['messageId', 'taskId', 'channel', 'externalId', 'to', 'variant', 'status', 'reason', 'couponCode', 'createdAt', 'sentAt', 'deliveredAt', 'failedAt', 'firstClickedAt'];
-const conversionColumns = ['orderId', 'externalId', 'amount', 'paidAt', 'touchedAt', 'firstOrder', 'couponCode'];
-
-const iso = (d: Date | null) => (d ? d.toISOString() : '');
-/** An address for a role without the export right: enough to recognise, not to contact. */
-function maskAddress(channel: string, to: string): string {
-  if (channel === 'sms') return maskPhone(to);
-  if (channel === 'email') return maskEmail(to);
-  return to.length > 4 ? `${to.slice(0, 4)}****` : '****';
-}
-
 /**
  * A campaign's messages (one row each, in id order) or its conversions (the attributed orders)
- * as CSV, streamed through a cursor. Addresses are masked for roles without the export right,
- * as in segment exports. Throws `not_found`.
+ * as CSV, written and streamed by PostgreSQL (platform/copy-out.ts). Addresses are masked for
+ * roles without the export right, as in segment exports. Throws `not_found`.
  */
 export async function exportCampaign(p: Platform, who: Principal, campaignId: string, type: CampaignExportType): Promise<{ filename: string; masked: boolean; body: Readable }> {
   const c = await campaigns.getCampaign(p, who.workspaceId, campaignId);
   const taskIds = c.tasks.map((t) => t.id);
   const masked = !can(who.role, 'export');
   await workspaces.audit(p.db, who, 'campaign.export', 'campaign', campaignId, { type, masked }, p.clock.now());
-  type Row = Record<string, unknown>;
-  const query = type === 'messages' ? repo.messagesExportQuery(who.workspaceId, taskIds) : repo.conversionsExportQuery(who.workspaceId, taskIds, c.conversion.windowDays);
-  const cells = type === 'messages'
-    ? (r: Row) => [r.message_id, r.task_id, r.channel, r.external_id, r.to_address === null ? '' : masked ? maskAddress(String(r.channel), String(r.to_address)) : r.to_address,
-      r.variant ?? '', r.status, r.reason ?? '', r.coupon_code ?? '', iso(r.created_at as Date), iso(r.sent_at as Date | null), iso(r.delivered_at as Date | null),
-      iso(r.failed_at as Date | null), iso(r.first_clicked_at as Date | null)]
-    : (r: Row) => [r.order_id, r.external_id, r.amount, iso(r.paid_at as Date), iso(r.touched_at as Date), r.first_order ? 'true' : 'false', r.coupon_code ?? ''];
-  async function* pages(): AsyncGenerator<unknown[][]> {
-    for await (const page of cursorPages<Row>(p.pool, query.compile(p.db))) yield page.map(cells);
-  }
-  const body = csvStream(type === 'messages' ? messageColumns : conversionColumns, pages(), p.log, { campaignId, type });
+  const query = type === 'messages' ? repo.messagesExportQuery(who.workspaceId, taskIds, masked) : repo.conversionsExportQuery(who.workspaceId, taskIds, c.conversion.windowDays);
+  const body = await copyOutCsv(p.pool, query.compile(p.db), p.log, { campaignId, type });
   return { filename: `campaign-${campaignId}-${type}.csv`, masked, body };
 }
