@@ -1,3 +1,4 @@
+import { cumulativeStdNormalProbability } from 'simple-statistics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, newWorkspace, type Harness } from './support/harness.ts';
 import { expectOk } from './support/fixtures.ts';
@@ -82,8 +83,12 @@ describe('A/B variants and control group', () => {
     expect(by2.A!.lift).toBe(Math.round(((1 / by.A!.sent - 1 / control) / (1 / control)) * 10_000) / 10_000);
     expect(by2.B!.lift).toBe(-1);
     expect([by2.control!.lift, by2.control!.pValue]).toEqual([null, null]);
-    // One conversion each: nothing like a significant difference.
-    expect(by2.A!.pValue).toBeGreaterThan(0.05);
+    // The p-value of A against control, from the group sizes this run drew (the split is a hash of
+    // the random task id), by a z table rather than the error function the report uses.
+    const [nA, nC] = [by.A!.sent, control];
+    const pooled = 2 / (nA + nC);
+    const z = Math.abs(1 / nA - 1 / nC) / Math.sqrt(pooled * (1 - pooled) * (1 / nA + 1 / nC));
+    expect(by2.A!.pValue).toBeCloseTo(2 * (1 - cumulativeStdNormalProbability(z)), 2);
   });
 
   it('a lift from a real difference is significant: 1 in 2 of the variant converts, 1 in 20 of control', async () => {
