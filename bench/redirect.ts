@@ -3,6 +3,7 @@ import { flushClicks } from '../src/links/links.service.ts';
 import { api, fmt, freePort, header, median, option, startBench, switchOff, verdicts } from './lib/setup.ts';
 import { getLoad, type GetLoadResult } from './lib/workers.ts';
 import { cpuPer, cpuSample } from './lib/cpu.ts';
+import { startProfile } from './lib/profile.ts';
 
 /**
  * Short-link redirects: requests/s and latency of `GET /l/{code}` on real links — created by a
@@ -10,7 +11,7 @@ import { cpuPer, cpuSample } from './lib/cpu.ts';
  * task → approve → the delivery jobs send) — side by side with a bare Fastify route on the same
  * machine answering the same 302 (same Location and Cache-Control).
  *
- *   npm run bench -- redirect [--links 20000] [--connections 10] [--seconds 10] [--rounds 3] [--no-worker]
+ *   npm run bench -- redirect [--links 20000] [--connections 10] [--seconds 10] [--rounds 3] [--no-worker] [--cpu-prof=<file prefix>]
  *
  * autocannon runs in a worker thread; both servers live in this process (one at a time is
  * loaded), and every request asks for the next code round-robin. The app's path includes
@@ -27,6 +28,8 @@ const connections = option('connections', 10);
 const seconds = option('seconds', 10);
 const rounds = option('rounds', 3);
 const withWorker = !switchOff('worker');
+/** `--cpu-prof=<prefix>`: a CPU profile of the main thread over the app's load in the last round. */
+const profileTo = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const WARMUP_SECONDS = 3;
 
 const b = await startBench('redirect');
@@ -84,7 +87,9 @@ try {
     const cpu: Record<string, string> = {};
     for (const which of first === 'bare' ? ['bare', 'app'] as const : ['app', 'bare'] as const) {
       const before = cpuSample();
+      const stopProfile = profileTo && which === 'app' && round === rounds ? await startProfile() : null;
       r[which] = await load(which === 'bare' ? bareUrl : b.url, seconds);
+      await stopProfile?.(`${profileTo}-redirect.cpuprofile`);
       const per = cpuPer(before, cpuSample(), r[which].requests);
       if (per) cpu[which] = `${fmt(per.node, 1)} + ${fmt(per.postgres, 1)}`;
       const bad = r[which].requests - (r[which].statuses['302'] ?? 0);
