@@ -55,24 +55,26 @@ export function registerAuth(app: FastifyInstance, p: Platform): void {
       const hash = hashOfBearer(bearer);
       if (hash === p.rootKeyHash) return done();
       // A valid workspace key is the wrong kind of key (403); anything else is no key at all (401, as API.md has it).
-      const wrongKind = () => done(new AppError('forbidden', 'This route needs the root key.'));
-      const known = workspaces.cachedPrincipalForKey(hash);
-      if (known) return wrongKind();
-      workspaces.principalForKey(p, hash).then((principal) => (principal ? wrongKind() : done(new AppError('unauthorized', 'This route needs the root key; the key sent is invalid or revoked.'))), done);
-      return;
+      return keyPrincipal(p, hash, (principal) => done(principal
+        ? new AppError('forbidden', 'This route needs the root key.')
+        : new AppError('unauthorized', 'This route needs the root key; the key sent is invalid or revoked.')), done);
     }
     if (bearer) {
       const hash = hashOfBearer(bearer);
       if (hash === p.rootKeyHash) throw new AppError('forbidden', 'The root key may only manage workspaces; use a workspace key.');
-      const known = workspaces.cachedPrincipalForKey(hash);
-      if (known !== undefined) return admit(req, auth, known, done);
-      workspaces.principalForKey(p, hash).then((principal) => admit(req, auth, principal, done), done);
-      return;
+      return keyPrincipal(p, hash, (principal) => admit(req, auth, principal, done), done);
     }
     const token = req.cookies?.[SESSION_COOKIE];
     if (!token) return admit(req, auth, null, done);
     workspaces.principalForSession(p, hashSecret(token)).then((principal) => admit(req, auth, principal, done), done);
   });
+}
+
+/** The workspace key's principal (null: unknown or revoked) to `then`: at once when this process has it cached, else after the lookup. */
+function keyPrincipal(p: Platform, hash: string, then: (principal: Principal | null) => void, fail: (err: Error) => void): void {
+  const known = workspaces.cachedPrincipalForKey(hash);
+  if (known !== undefined) return then(known);
+  workspaces.principalForKey(p, hash).then(then, fail);
 }
 
 function admit(req: FastifyRequest, auth: Permission, principal: Principal | null, done: HookHandlerDoneFunction): void {
