@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/api.ts';
 import { statisticNumber } from './support/browser.ts';
 import type { RunningServer } from './support/server.ts';
-import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
+import { resultsDir, startWorld, submitLogin, type E2EWorld } from './support/world.ts';
 
 /**
  * The rewards console end to end against the real server: an admin creates a coupon template
@@ -54,10 +54,7 @@ describe('rewards console', () => {
     await page.getByTestId('invite-submit').click();
     await page.getByTestId('go-login').click();
     await page.waitForURL(/\/login$/);
-    await page.getByTestId('login-email').fill(email);
-    await page.getByTestId('login-password').fill(password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('workspace-name').waitFor();
+    await submitLogin(page, { email, password });
 
     // ---- a coupon template typed in the form is what the API stores (yuan → fen)
     await page.goto(`${server.baseUrl}/rewards/coupons`);

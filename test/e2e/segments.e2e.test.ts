@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/api.ts';
 import { chooseOption, statisticNumber } from './support/browser.ts';
 import type { RunningServer } from './support/server.ts';
-import { resultsDir, startWorld, type E2EWorld } from './support/world.ts';
+import { resultsDir, startWorld, submitLogin, type E2EWorld } from './support/world.ts';
 
 /**
  * The segment builder end to end, against the real server, as an operator (no export right):
@@ -72,10 +72,7 @@ describe('segment builder', () => {
     await page.getByTestId('invite-submit').click();
     await page.getByTestId('go-login').click();
     await page.waitForURL(/\/login$/);
-    await page.getByTestId('login-email').fill(email);
-    await page.getByTestId('login-password').fill(password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('workspace-name').waitFor();
+    await submitLogin(page, { email, password });
   });
 
   afterAll(async () => {

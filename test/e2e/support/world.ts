@@ -73,6 +73,11 @@ export async function createConsoleUser(world: E2EWorld, u: { email: string; pas
 /** Signs in on `page` through the login form and waits for the console's shell. */
 export async function signIn(page: Page, baseUrl: string, u: { email: string; password: string }): Promise<void> {
   await page.goto(`${baseUrl}/login`);
+  await submitLogin(page, u);
+}
+
+/** On the login page already (reached some other way): fills the form, submits, waits for the console's shell. */
+export async function submitLogin(page: Page, u: { email: string; password: string }): Promise<void> {
   await page.getByTestId('login-email').fill(u.email);
   await page.getByTestId('login-password').fill(u.password);
   await page.getByTestId('login-submit').click();
