@@ -18,10 +18,14 @@ export const providerById = (tx: Tx, workspaceId: string, id: string) =>
 export const providerByIdAnyWorkspace = (tx: Tx, id: string) =>
   tx.selectFrom('providers').selectAll().where('id', '=', id).executeTakeFirst() as Promise<ProviderRow | undefined>;
 
-export const listProviders = (tx: Tx, workspaceId: string, channel?: string) =>
+/** A workspace's providers (of one channel, when given) in the order delivery picks them: channel, priority highest first, then oldest. */
+const providersInOrder = (tx: Tx, workspaceId: string, channel?: string) =>
   tx.selectFrom('providers').selectAll().where('workspaceId', '=', workspaceId)
     .$if(!!channel, (q) => q.where('channel', '=', channel!))
-    .orderBy('channel').orderBy('priority', 'desc').orderBy('createdAt').orderBy('id').execute() as Promise<ProviderRow[]>;
+    .orderBy('channel').orderBy('priority', 'desc').orderBy('createdAt').orderBy('id');
+
+export const listProviders = (tx: Tx, workspaceId: string, channel?: string) =>
+  providersInOrder(tx, workspaceId, channel).execute() as Promise<ProviderRow[]>;
 
 /** Where a page of providers resumes: the last row's key. */
 export interface ProviderCursor { channel: string; priority: number; createdAt: Date; id: string }
@@ -31,8 +35,7 @@ export interface ProviderCursor { channel: string; priority: number; createdAt: 
  * asc, id asc), rows after `after`.
  */
 export const pageProviders = (tx: Tx, workspaceId: string, limit: number, channel?: string, after?: ProviderCursor) =>
-  tx.selectFrom('providers').selectAll().where('workspaceId', '=', workspaceId)
-    .$if(!!channel, (q) => q.where('channel', '=', channel!))
+  providersInOrder(tx, workspaceId, channel)
     .$if(!!after, (q) => q.where((eb) => eb.or([
       eb('channel', '>', after!.channel),
       eb.and([eb('channel', '=', after!.channel), eb.or([
@@ -43,7 +46,7 @@ export const pageProviders = (tx: Tx, workspaceId: string, limit: number, channe
         ])]),
       ])]),
     ])))
-    .orderBy('channel').orderBy('priority', 'desc').orderBy('createdAt').orderBy('id').limit(limit + 1).execute() as Promise<ProviderRow[]>;
+    .limit(limit + 1).execute() as Promise<ProviderRow[]>;
 
 export const updateProvider = (tx: Tx, workspaceId: string, id: string, set: Partial<Omit<ProviderRow, 'settings'>> & { settings?: string }) =>
   tx.updateTable('providers').set(set).where('workspaceId', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirst() as Promise<ProviderRow | undefined>;
