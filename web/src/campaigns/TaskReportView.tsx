@@ -131,7 +131,9 @@ function VariantTable({ rows }: { rows: VariantReport[] }) {
         { title: t('report.clicked'), dataIndex: 'clicked', align: 'right' },
         { title: t('taskCard.users'), dataIndex: 'users', align: 'right' },
         { title: t('report.converted'), dataIndex: 'converted', align: 'right' },
-        { title: t('taskCard.conversionRate'), dataIndex: 'conversionRate', align: 'right', render: (r: number, v) => (v.users ? pct(r) : '—') },
+        // From the counts, not the API's 4-decimal conversionRate: rounding that again to one decimal
+        // could move the last digit (1 of 26: 0.0385 → 3.9 %, where 3.846 % is 3.8 %).
+        { title: t('taskCard.conversionRate'), dataIndex: 'conversionRate', align: 'right', render: (_r: number, v) => (v.users ? pct(v.converted / v.users) : '—') },
         {
           title: <Tooltip title={t('taskCard.liftHelp')}>{t('taskCard.lift')}</Tooltip>, dataIndex: 'lift', align: 'right',
           render: (lift: number | null, v) => (lift === null ? '—' : (
